@@ -1,0 +1,1 @@
+"""Parcel Intercept Gateway: domain, rules, carriers and storage behind the Chalice app."""

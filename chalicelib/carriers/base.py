@@ -1,0 +1,83 @@
+"""The contract every carrier adapter fulfils, in the gateway's own terms.
+
+Adapters translate between these types and a carrier's wire protocol. Protocol code (building
+requests, parsing answers, signing) is pure; the only I/O is the injected HTTP session.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Mapping, Protocol
+
+
+class CarrierResult(StrEnum):
+    """What a carrier told us about an interception, mapped from its own codes."""
+
+    accepted = "accepted"        # instruction received, parcel not yet stopped
+    intercepted = "intercepted"  # parcel stopped and returning to the sender
+    failed = "failed"            # carrier says it cannot be stopped (too late, signed, ...)
+    returned = "returned"        # parcel is back with the sender
+
+
+@dataclass(frozen=True)
+class InterceptOrder:
+    """An instruction to stop one parcel and send it back to the sender."""
+
+    intercept_id: str   # our id; carriers echo it back in callbacks
+    tracking_no: str
+    reason: str
+    callback_url: str
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    """A carrier's synchronous answer to an interception request."""
+
+    result: CarrierResult          # accepted, or failed when refused outright
+    carrier_ref: str | None = None
+    reason_code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class CallbackEvent:
+    """A verified, parsed carrier callback."""
+
+    intercept_id: str
+    tracking_no: str
+    result: CarrierResult
+    event_id: str                  # the carrier's unique id for this push, used to drop duplicates
+    occurred_at: datetime
+    reason_code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    """An HTTP answer the gateway sends back to a carrier."""
+
+    status: int
+    body: str
+    headers: Mapping[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
+
+
+class CarrierUnavailable(Exception):
+    """A transient failure: 5xx, timeout, connection error or a reply we cannot parse. Retry."""
+
+
+class InvalidCallback(Exception):
+    """A callback that fails verification (bad signature, stale, malformed). Never applied."""
+
+
+class CarrierAdapter(Protocol):
+    code: str
+
+    def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:
+        """Ask the carrier to stop the parcel. Raises CarrierUnavailable on transient failure."""
+
+    def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime) -> CallbackEvent:
+        """Verify and parse a callback. Raises InvalidCallback."""
+
+    def callback_ack(self, accepted: bool, message: str = "") -> HttpReply:
+        """The acknowledgement body the carrier expects for a callback."""

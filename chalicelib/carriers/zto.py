@@ -1,0 +1,255 @@
+"""ZTO (中通) express: intercept requests, their answers, result callbacks and tracking codes.
+
+Wire protocol (carriers.md): JSON POSTed to f"{base_url}/{INTERCEPT_METHOD}" with headers
+`x-appKey`, `x-companyid` and `x-datadigest = base64(md5_raw(body + appSecret))` over the exact
+UTF-8 body bytes. Answers look like `{"status": bool, "statusCode": str, "message": str,
+"result": {...}}`. Results arrive later as callbacks signed the same way.
+
+ZTO's intercept method name and business codes are not public: they are modelled here, each in
+one constant or dict, so the real contract replaces them in one place.
+
+Pure functions first (no I/O), the adapter class that glues them to HTTP last.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Mapping
+
+from chalicelib.carriers.base import (
+    CallbackEvent,
+    CarrierResult,
+    CarrierUnavailable,
+    HttpReply,
+    InterceptOrder,
+    InvalidCallback,
+    SubmitOutcome,
+)
+from chalicelib.carriers.stages import ParcelStage
+
+if TYPE_CHECKING:
+    from chalicelib.carriers.http import CarrierHttp
+
+INTERCEPT_METHOD = "zto.open.intercept.apply"
+INTERCEPT_TYPE_RETURN_TO_SENDER = "RETURN_TO_SENDER"
+CARRIER_REF_FIELD = "interceptNo"
+
+#: A callback whose timestamp is further than this from our clock is refused (replay guard).
+CALLBACK_MAX_SKEW = timedelta(minutes=10)
+
+#: ZTO system codes ("S" + digits): faults in our request or account, never a verdict on the parcel.
+_SYSTEM_CODE = re.compile(r"S\d+")
+SYSTEM_ERRORS: dict[str, str] = {
+    "S206": "rate limited",
+    "S207": "no such API method",
+    "S208": "missing parameter",
+    "S210": "app key not bound to the company",
+    "S211": "bad signature",
+}
+
+#: ZTO business codes (synchronous refusals and callback reasonCode) -> our reason codes.
+REASON_CODES: dict[str, str] = {
+    "SIGNED": "parcel_signed",
+    "DISPATCHED": "parcel_out_for_delivery",
+    "ALREADY_INTERCEPTED": "already_intercepted",
+    "RETURNING": "parcel_returning",
+    "NOT_PICKED_UP": "parcel_not_picked_up",
+}
+#: Our reason code for a refusal whose ZTO code is not in REASON_CODES.
+UNMAPPED_REFUSAL = "carrier_refused"
+
+#: Callback `status` -> unified result.
+CALLBACK_RESULTS: dict[str, CarrierResult] = {
+    "ACCEPTED": CarrierResult.accepted,
+    "INTERCEPT_SUCCESS": CarrierResult.intercepted,
+    "INTERCEPT_FAIL": CarrierResult.failed,
+    "RETURN_SIGNED": CarrierResult.returned,
+}
+
+#: Tracking scan types -> unified parcel stage.
+SCAN_STAGES: dict[str, ParcelStage] = {
+    "GOT": ParcelStage.picked_up,                   # 收件
+    "DEPARTURE": ParcelStage.in_transit,            # 发件
+    "ARRIVAL": ParcelStage.in_transit,              # 到件
+    "DISPATCH": ParcelStage.out_for_delivery,       # 派件
+    "STATION": ParcelStage.in_locker,               # 代收点 / 快递柜入库
+    "SIGNED": ParcelStage.signed,                   # 签收
+    "PROBLEM": ParcelStage.problem,                 # 问题件
+    "RETURN": ParcelStage.returning,                # 退件
+    "RETURN_SIGNED": ParcelStage.returned,          # 退件签收
+}
+
+_REQUIRED_CALLBACK_TEXT_FIELDS = ("eventId", "orderId", "billCode", "status")
+
+
+@dataclass(frozen=True)
+class ZtoSettings:
+    base_url: str
+    app_key: str
+    app_secret: str
+    company_id: str
+
+
+def sign(body: bytes, secret: str) -> str:
+    """base64(md5_raw(body + secret)), the value of `x-datadigest`."""
+    return base64.b64encode(hashlib.md5(body + secret.encode("utf-8")).digest()).decode("ascii")
+
+
+def intercept_url(settings: ZtoSettings) -> str:
+    return f"{settings.base_url.rstrip('/')}/{INTERCEPT_METHOD}"
+
+
+def request_headers(body: bytes, settings: ZtoSettings) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json; charset=utf-8",
+        "x-appKey": settings.app_key,
+        "x-companyid": settings.company_id,
+        "x-datadigest": sign(body, settings.app_secret),
+    }
+
+
+def intercept_request(order: InterceptOrder, settings: ZtoSettings) -> bytes:
+    """The exact body bytes to sign and send (settings kept for the karrio-style signature)."""
+    return _compact_json({
+        "billCode": order.tracking_no,
+        "orderId": order.intercept_id,
+        "interceptType": INTERCEPT_TYPE_RETURN_TO_SENDER,
+        "reason": order.reason,
+        "callbackUrl": order.callback_url,
+    })
+
+
+def parse_intercept_response(status: int, body: bytes) -> SubmitOutcome:
+    """Turn ZTO's answer into an outcome; anything that is not a verdict on the parcel raises.
+
+    System codes (rate limit, bad signature, unbound account, ...) raise CarrierUnavailable so the
+    dispatch retries and then flags the intercept, rather than recording a carrier refusal.
+    """
+    if not 200 <= status < 300:
+        raise CarrierUnavailable(f"ZTO answered HTTP {status}: {body[:200]!r}")
+    reply = _json_object(body)
+    if reply is None or not isinstance(reply.get("status"), bool):
+        raise CarrierUnavailable(f"ZTO answered an unreadable body: {body[:200]!r}")
+    message = _text(reply.get("message"))
+    if reply["status"]:
+        result = reply.get("result")
+        carrier_ref = _text(result.get(CARRIER_REF_FIELD)) if isinstance(result, dict) else None
+        return SubmitOutcome(CarrierResult.accepted, carrier_ref=carrier_ref, message=message)
+    code = _text(reply.get("statusCode")) or ""
+    if _SYSTEM_CODE.fullmatch(code):
+        meaning = SYSTEM_ERRORS.get(code, "system error")
+        raise CarrierUnavailable(f"ZTO refused the call with {code} ({meaning}): {message}")
+    reason_code = REASON_CODES.get(code, UNMAPPED_REFUSAL)
+    return SubmitOutcome(
+        CarrierResult.failed, reason_code=reason_code, message=f"{code or 'no code'}: {message or ''}"
+    )
+
+
+def parse_callback(
+    headers: Mapping[str, str], body: bytes, now: datetime, settings: ZtoSettings
+) -> CallbackEvent:
+    """Verify (app key, digest, timestamp window) and parse a result push. Raises InvalidCallback.
+
+    `now` must be timezone-aware.
+    """
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if lowered.get("x-appkey") != settings.app_key:
+        raise InvalidCallback("unknown or missing x-appKey")
+    digest = lowered.get("x-datadigest")
+    if not digest:
+        raise InvalidCallback("missing x-datadigest")
+    expected = sign(body, settings.app_secret)
+    if not hmac.compare_digest(digest.encode("utf-8"), expected.encode("ascii")):
+        raise InvalidCallback("x-datadigest does not match the body")
+
+    push = _json_object(body)
+    if push is None:
+        raise InvalidCallback("body is not a JSON object")
+    missing = [name for name in _REQUIRED_CALLBACK_TEXT_FIELDS if not _text(push.get(name))]
+    if missing:
+        raise InvalidCallback(f"missing fields: {', '.join(missing)}")
+    occurred_at = _epoch_millis(push.get("timestamp"))
+    if abs(occurred_at - now) > CALLBACK_MAX_SKEW:
+        raise InvalidCallback(f"timestamp {occurred_at.isoformat()} is outside the accepted window")
+    result = CALLBACK_RESULTS.get(push["status"])
+    if result is None:
+        raise InvalidCallback(f"unknown status {push['status']!r}")
+    zto_reason = _text(push.get("reasonCode"))
+    return CallbackEvent(
+        intercept_id=push["orderId"],
+        tracking_no=push["billCode"],
+        result=result,
+        event_id=push["eventId"],
+        occurred_at=occurred_at,
+        reason_code=REASON_CODES.get(zto_reason, UNMAPPED_REFUSAL) if zto_reason else None,
+        message=_text(push.get("message")),
+    )
+
+
+def ack_body(accepted: bool, message: str = "") -> str:
+    """The acknowledgement ZTO expects for a push (`status false` makes it push again)."""
+    if accepted:
+        return _compact_json({"status": True, "message": message or "success", "statusCode": "0"}).decode()
+    return _compact_json({"status": False, "message": message or "rejected"}).decode()
+
+
+def callback_ack(accepted: bool, message: str = "") -> HttpReply:
+    """200 when accepted, 400 otherwise (the route picks 401 itself for signature failures)."""
+    return HttpReply(200 if accepted else 400, ack_body(accepted, message))
+
+
+def stage_from_code(code: str) -> ParcelStage:
+    return SCAN_STAGES.get(code, ParcelStage.unknown)
+
+
+def _compact_json(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _epoch_millis(value: object) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidCallback("timestamp must be epoch milliseconds (an integer)")
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError) as error:
+        raise InvalidCallback(f"timestamp {value} is out of range") from error
+
+
+class ZtoAdapter:
+    """Glues the pure ZTO functions to the shared HTTP layer."""
+
+    code = "zto"
+
+    def __init__(self, settings: ZtoSettings, http: CarrierHttp) -> None:
+        self._settings = settings
+        self._http = http
+
+    def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:
+        body = intercept_request(order, self._settings)
+        status, reply = self._http.post(
+            intercept_url(self._settings), data=body, headers=request_headers(body, self._settings)
+        )
+        return parse_intercept_response(status, reply)
+
+    def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime) -> CallbackEvent:
+        return parse_callback(headers, body, now, self._settings)
+
+    def callback_ack(self, accepted: bool, message: str = "") -> HttpReply:
+        return callback_ack(accepted, message)

@@ -1,0 +1,66 @@
+"""Runtime settings, read once from the environment (set by .chalice/config.json or the local stack)."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    table_name: str
+    dispatch_queue: str
+    notify_queue: str
+    export_bucket: str
+    public_base_url: str
+    #: per carrier: base_url and credentials, e.g. {"zto": {"base_url": ..., "app_key": ...}}
+    carriers: dict = field(default_factory=dict)
+    dispatch_max_attempts: int = 5
+    dispatch_base_backoff_seconds: int = 2
+    dispatch_max_backoff_seconds: int = 300
+    pending_requeue_after_seconds: int = 120
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+    def callback_url(self, carrier: str) -> str:
+        return f"{self.public_base_url.rstrip('/')}/callbacks/{carrier}"
+
+
+#: Queue names are fixed so the deploy template and the code agree on them.
+DISPATCH_QUEUE = "intercept-dispatch"
+NOTIFY_QUEUE = "intercept-notify"
+
+
+def dead_letter_queue(queue: str) -> str:
+    return f"{queue}-dlq"
+
+
+def _carrier_config() -> dict:
+    raw = os.environ.get("CARRIER_CONFIG", "")
+    path = os.environ.get("CARRIER_CONFIG_FILE", "")
+    if not raw and path and os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            raw = handle.read()
+    return json.loads(raw) if raw else {}
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    env = os.environ.get
+    return Settings(
+        stage=env("STAGE", "local"),
+        table_name=env("TABLE_NAME", "intercept-gateway"),
+        dispatch_queue=env("DISPATCH_QUEUE", DISPATCH_QUEUE),
+        notify_queue=env("NOTIFY_QUEUE", NOTIFY_QUEUE),
+        export_bucket=env("EXPORT_BUCKET", "intercept-gateway-exports"),
+        public_base_url=env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        carriers=_carrier_config(),
+        dispatch_max_attempts=int(env("DISPATCH_MAX_ATTEMPTS", "5")),
+        dispatch_base_backoff_seconds=int(env("DISPATCH_BASE_BACKOFF_SECONDS", "2")),
+        dispatch_max_backoff_seconds=int(env("DISPATCH_MAX_BACKOFF_SECONDS", "300")),
+        pending_requeue_after_seconds=int(env("PENDING_REQUEUE_AFTER_SECONDS", "120")),
+    )

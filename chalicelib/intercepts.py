@@ -1,0 +1,290 @@
+"""Interception use cases: create, read, list, cancel, and apply what a carrier reports."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Mapping
+
+from pydantic import ValidationError
+
+from chalicelib.carriers.base import CarrierResult
+from chalicelib.carriers.stages import ParcelStage
+from chalicelib.clock import Clock, from_iso, new_id, to_iso
+from chalicelib.errors import BadRequest, Conflict, Ineligible, NotFound, validation_error
+from chalicelib.lifecycle import CANCELLABLE, can_move
+from chalicelib.models import (
+    CancelRequest,
+    Carrier,
+    CreateInterceptRequest,
+    Event,
+    EventSource,
+    Intercept,
+    InterceptStatus,
+    Platform,
+    ReasonItem,
+    RefundStatus,
+)
+from chalicelib.queues import Queues
+from chalicelib.rules import evaluate, policy_for
+from chalicelib.store import (
+    IdempotencyKeyUsed,
+    InvalidCursor,
+    ListQuery,
+    ParcelAlreadyIntercepted,
+    StaleState,
+    Store,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_IDEMPOTENCY_KEY = 255
+
+#: What each carrier result makes of an interception.
+RESULT_STATUS = {
+    CarrierResult.accepted: InterceptStatus.submitted,
+    CarrierResult.intercepted: InterceptStatus.intercepted,
+    CarrierResult.failed: InterceptStatus.failed,
+    CarrierResult.returned: InterceptStatus.returned,
+}
+
+
+class Applied(StrEnum):
+    applied = "applied"
+    unchanged = "unchanged"
+    unknown = "unknown"
+
+
+@dataclass(frozen=True)
+class Created:
+    body: dict
+    replayed: bool
+
+
+def parse_json(raw: bytes | str | None) -> Any:
+    if raw is None or raw in (b"", ""):
+        raise BadRequest("request body is required", fields=[{"field": "body", "problem": "missing"}])
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest("request body is not valid JSON", fields=[{"field": "body", "problem": str(error)}])
+
+
+def parse_model(model: type, raw: bytes | str | None, allow_empty: bool = False):
+    if allow_empty and raw in (None, b"", ""):
+        data: Any = {}
+    else:
+        data = parse_json(raw)
+    if not isinstance(data, dict):
+        raise BadRequest("request body must be a JSON object", fields=[{"field": "body", "problem": "not an object"}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise validation_error(error) from None
+
+
+def body_fingerprint(request: CreateInterceptRequest) -> str:
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class InterceptService:
+    def __init__(self, store: Store, queues: Queues, clock: Clock, dispatch_queue: str,
+                 connected_carriers: frozenset[str]) -> None:
+        self._store = store
+        self._queues = queues
+        self._clock = clock
+        self._dispatch_queue = dispatch_queue
+        self._connected = connected_carriers
+
+    # -- create -------------------------------------------------------------------------------
+
+    def create(self, platform: Platform, idempotency_key: str | None, raw_body: bytes | str | None) -> Created:
+        key = _valid_idempotency_key(idempotency_key)
+        request = parse_model(CreateInterceptRequest, raw_body)
+        fingerprint = body_fingerprint(request)
+        reasons = self.eligibility(platform, request)
+        if reasons:
+            replay = self._replay(platform, key, fingerprint)
+            if replay:
+                return replay
+            raise Ineligible([reason.model_dump() for reason in reasons])
+
+        now = self._clock.now()
+        policy = policy_for(platform.policy)
+        at = to_iso(now)
+        record = Intercept(
+            id=new_id("icp", self._clock), platform_id=platform.id, policy=platform.policy,
+            **request.model_dump(exclude={"parcel_stage"}),
+            status=InterceptStatus.pending, refund_status=RefundStatus.awaiting_result,
+            created_at=at, updated_at=at,
+            processing_deadline=to_iso(now + timedelta(days=policy.processing_window_days)),
+            events=[Event(at=at, source=EventSource.api, from_status=None, to_status=InterceptStatus.pending,
+                          reason=request.reason or "interception requested")],
+        )
+        body = record.public()
+        try:
+            self._store.create_intercept(record, key, fingerprint, body, now)
+        except IdempotencyKeyUsed as used:
+            return self._answer_replay(used.record, fingerprint)
+        except ParcelAlreadyIntercepted as taken:
+            raise Conflict("this parcel already has an interception", code="parcel_already_intercepted",
+                           intercept_id=taken.intercept_id) from None
+        self._enqueue_dispatch(record.id)
+        return Created(body=body, replayed=False)
+
+    def eligibility(self, platform: Platform, request: CreateInterceptRequest) -> list[ReasonItem]:
+        merchant = self._store.get_merchant(platform.id, request.merchant_id)
+        stage = request.parcel_stage or ParcelStage.unknown
+        reasons = evaluate(request, merchant, policy_for(platform.policy), stage)
+        if request.carrier.value not in self._connected:
+            reasons.append(ReasonItem(code="carrier_not_connected",
+                                      message=f"the gateway has no connection to {request.carrier.value} configured"))
+        return reasons
+
+    def _replay(self, platform: Platform, key: str, fingerprint: str) -> Created | None:
+        stored = self._store.get_idempotency(platform.id, key)
+        if not stored or stored.get("expires_at", 0) < int(self._clock.now().timestamp()):
+            return None
+        return self._answer_replay(stored, fingerprint)
+
+    @staticmethod
+    def _answer_replay(stored: dict, fingerprint: str) -> Created:
+        if stored["body_hash"] != fingerprint:
+            raise Conflict("this Idempotency-Key was already used with a different body",
+                           code="idempotency_key_reused")
+        return Created(body=json.loads(stored["response"]), replayed=True)
+
+    def _enqueue_dispatch(self, intercept_id: str) -> None:
+        """Queue the carrier call. If SQS refuses, the record stays `pending` with no dispatch
+        attempt, and the requeue sweep sends it later: the request is not failed after commit."""
+        try:
+            self._queues.send(self._dispatch_queue, {"intercept_id": intercept_id, "action": "intercept"})
+        except Exception:  # noqa: BLE001 - any SQS failure is recovered by the requeue sweep
+            log.exception("dispatch enqueue failed; the requeue sweep will retry", extra={"intercept_id": intercept_id})
+
+    # -- read ---------------------------------------------------------------------------------
+
+    def get(self, platform: Platform, intercept_id: str) -> Intercept:
+        record = self._store.get_intercept(intercept_id, with_events=True)
+        if record is None or record.platform_id != platform.id:
+            raise NotFound(f"no intercept {intercept_id}")
+        return record
+
+    def list(self, platform: Platform, params: Mapping[str, str] | None) -> dict:
+        query = _list_query(platform, dict(params or {}))
+        try:
+            records, cursor = self._store.list_intercepts(query)
+        except InvalidCursor as error:
+            raise BadRequest(str(error), fields=[{"field": "cursor", "problem": str(error)}]) from None
+        return {"items": [record.public(with_events=False) for record in records], "next_cursor": cursor}
+
+    # -- cancel -------------------------------------------------------------------------------
+
+    def cancel(self, platform: Platform, intercept_id: str, raw_body: bytes | str | None) -> Intercept:
+        request = parse_model(CancelRequest, raw_body, allow_empty=True)
+        record = self.get(platform, intercept_id)
+        for _ in range(2):
+            if record.status not in CANCELLABLE:
+                raise Conflict(f"an intercept in status {record.status.value} cannot be cancelled",
+                               code="not_cancellable", status=record.status.value)
+            try:
+                return self._store.transition(record, InterceptStatus.cancelled, source=EventSource.api,
+                                              reason=request.reason or "cancelled by merchant", now=self._clock.now())
+            except StaleState:
+                record = self.get(platform, intercept_id)
+        raise Conflict("the intercept changed while cancelling; read it and retry", code="concurrent_change")
+
+    # -- carrier results ----------------------------------------------------------------------
+
+    def apply_carrier_result(self, intercept_id: str, result: CarrierResult, *, source: EventSource, reason: str = "",
+                             changes: dict | None = None, receipt: dict | None = None,
+                             tracking_no: str | None = None) -> Applied:
+        """Apply a carrier result if the lifecycle allows it.
+
+        A result the record already has, or one the lifecycle has moved past (a late `accepted`
+        after `intercepted`), changes nothing. `tracking_no`, when given, must match the record.
+        """
+        target = RESULT_STATUS[result]
+        for _ in range(3):
+            record = self._store.get_intercept(intercept_id)
+            if record is None or (tracking_no is not None and record.tracking_no != tracking_no):
+                return Applied.unknown
+            if record.status == target or not can_move(record.status, target):
+                return Applied.unchanged
+            try:
+                self._store.transition(record, target, source=source, reason=reason, now=self._clock.now(),
+                                       changes={**_result_changes(record, target), **(changes or {})},
+                                       receipt=receipt)
+                return Applied.applied
+            except StaleState:
+                continue
+        return Applied.unchanged
+
+
+def _result_changes(record: Intercept, target: InterceptStatus) -> dict:
+    if target == InterceptStatus.intercepted and record.refund_status == RefundStatus.awaiting_result \
+            and policy_for(record.policy).auto_refund_on_success:
+        return {"refund_status": RefundStatus.refund_auto.value}
+    return {}
+
+
+def _valid_idempotency_key(value: str | None) -> str:
+    key = (value or "").strip()
+    if not key:
+        raise BadRequest("the Idempotency-Key header is required",
+                         fields=[{"field": "Idempotency-Key", "problem": "missing"}])
+    if len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise BadRequest("the Idempotency-Key header is invalid",
+                         fields=[{"field": "Idempotency-Key",
+                                  "problem": f"must be 1-{MAX_IDEMPOTENCY_KEY} printable characters"}])
+    return key
+
+
+_LIST_PARAMS = {"merchant_id", "status", "carrier", "created_from", "created_to", "limit", "cursor"}
+
+
+def _list_query(platform: Platform, params: dict[str, str]) -> ListQuery:
+    problems = [{"field": name, "problem": "unknown query parameter"} for name in params if name not in _LIST_PARAMS]
+
+    def choice(name: str, enum: type) -> Any:
+        if name not in params:
+            return None
+        try:
+            return enum(params[name])
+        except ValueError:
+            problems.append({"field": name, "problem": f"must be one of {', '.join(item.value for item in enum)}"})
+            return None
+
+    def moment(name: str) -> str | None:
+        if name not in params:
+            return None
+        try:
+            parsed: datetime = from_iso(params[name])
+        except ValueError:
+            problems.append({"field": name, "problem": "must be an ISO-8601 date-time"})
+            return None
+        if parsed.tzinfo is None:
+            problems.append({"field": name, "problem": "must include a UTC offset, e.g. 2026-11-23T00:00:00Z"})
+            return None
+        return to_iso(parsed)
+
+    status, carrier = choice("status", InterceptStatus), choice("carrier", Carrier)
+    created_from, created_to = moment("created_from"), moment("created_to")
+    limit = 50
+    if "limit" in params:
+        if params["limit"].isdigit() and 1 <= int(params["limit"]) <= 200:
+            limit = int(params["limit"])
+        else:
+            problems.append({"field": "limit", "problem": "must be an integer from 1 to 200"})
+    merchant_id = params.get("merchant_id")
+    if merchant_id is not None and not (0 < len(merchant_id) <= 64):
+        problems.append({"field": "merchant_id", "problem": "must be 1-64 characters"})
+    if problems:
+        raise BadRequest("query parameters are invalid", fields=problems)
+    return ListQuery(platform_id=platform.id, merchant_id=merchant_id, status=status,
+                     carrier=carrier.value if carrier else None, created_from=created_from,
+                     created_to=created_to, limit=limit, cursor=params.get("cursor") or None)

@@ -1,0 +1,156 @@
+"""Domain models: what the API accepts and what an interception record holds."""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.carriers.stages import ParcelStage
+
+
+class Carrier(StrEnum):
+    zto = "zto"   # 中通
+    yto = "yto"   # 圆通
+    sto = "sto"   # 申通
+    jt = "jt"     # 极兔 J&T
+    sf = "sf"     # 顺丰
+
+
+class GoodsType(StrEnum):
+    general = "general"
+    fresh = "fresh"                  # 生鲜 / perishable
+    virtual = "virtual"              # 虚拟商品
+    full_truckload = "full_truckload"  # 整车
+
+
+class InterceptStatus(StrEnum):
+    pending = "pending"                  # accepted, queued for the carrier
+    submitted = "submitted"              # carrier acknowledged the instruction
+    intercepted = "intercepted"          # carrier stopped the parcel; it is returning
+    returned = "returned"                # back with the sender
+    failed = "failed"                    # carrier could not stop it
+    cancelled = "cancelled"              # merchant withdrew the request before a result
+    needs_attention = "needs_attention"  # the gateway could not reach a result; an operator acts
+
+
+class RefundStatus(StrEnum):
+    awaiting_result = "awaiting_result"
+    refund_auto = "refund_auto"
+    refund_agreed = "refund_agreed"
+    refund_refused = "refund_refused"
+    refund_timeout = "refund_timeout"
+    arbitration = "arbitration"
+
+
+class PolicyName(StrEnum):
+    default = "default"
+    kuaishou = "kuaishou"
+    pinduoduo = "pinduoduo"
+    douyin = "douyin"
+
+
+class EventSource(StrEnum):
+    api = "api"
+    carrier = "carrier"
+    schedule = "schedule"
+    worker = "worker"
+    operator = "operator"
+
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+TrackingNo = Annotated[str, StringConstraints(min_length=6, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
+Reason = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=False)
+
+
+class CreateInterceptRequest(_Strict):
+    """Body of POST /v1/intercepts. Money is integer fen; no floats, no strings."""
+
+    merchant_id: Identifier
+    order_id: Identifier
+    after_sale_id: Identifier
+    carrier: Annotated[Carrier, Field(strict=False)]
+    tracking_no: TrackingNo
+    refund_amount: Annotated[int, Field(ge=1, le=100_000_000)]
+    package_count: Annotated[int, Field(ge=1, le=99)] = 1
+    goods_type: Annotated[GoodsType, Field(strict=False)] = GoodsType.general
+    cross_border: bool = False
+    reason: Reason = ""
+    parcel_stage: Annotated[ParcelStage | None, Field(strict=False)] = None
+
+
+class CancelRequest(_Strict):
+    reason: Reason = ""
+
+
+class ReasonItem(BaseModel):
+    code: str
+    message: str
+
+
+class Event(BaseModel):
+    at: str
+    source: EventSource
+    from_status: InterceptStatus | None = None
+    to_status: InterceptStatus
+    reason: str = ""
+
+
+class Intercept(BaseModel):
+    """One interception record, as stored and as returned by the API."""
+
+    id: str
+    platform_id: str
+    policy: PolicyName
+    merchant_id: str
+    order_id: str
+    after_sale_id: str
+    carrier: Carrier
+    tracking_no: str
+    refund_amount: int
+    package_count: int
+    goods_type: GoodsType
+    cross_border: bool
+    reason: str
+    status: InterceptStatus
+    refund_status: RefundStatus
+    created_at: str
+    updated_at: str
+    processing_deadline: str
+    version: int = 1
+    carrier_ref: str | None = None
+    result_reason: str | None = None
+    last_error: str | None = None
+    dispatch_attempts: int = 0
+    events: list[Event] = Field(default_factory=list)
+
+    def public(self, with_events: bool = True) -> dict:
+        hidden = {"platform_id", "policy", "dispatch_attempts"} | (set() if with_events else {"events"})
+        body = self.model_dump(mode="json", exclude=hidden)
+        body["deadlines"] = {"processing": body.pop("processing_deadline")}
+        return body
+
+
+class Platform(BaseModel):
+    id: str
+    name: str
+    policy: PolicyName
+
+
+class MerchantSettings(BaseModel):
+    """What a merchant has set up with its platform (full API in the merchant settings resource)."""
+
+    merchant_id: str
+    shop_status: Literal["operating", "suspended", "closed"] = "operating"
+    agreement_signed_at: str | None = None
+    cross_border: bool = False
+    interception_enabled: bool = False
+    amount_min: int | None = None
+    amount_max: int | None = None
+    enabled_carriers: list[Carrier] = Field(default_factory=list)
+    ewaybill_carriers: list[Carrier] = Field(default_factory=list)
+    version: int = 0

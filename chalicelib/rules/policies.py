@@ -1,0 +1,106 @@
+"""Platform policies as data. A rule reads a field here; no rule branches on a platform's name."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from chalicelib.models import Carrier, GoodsType, PolicyName
+
+ALL_CARRIERS = frozenset(Carrier)
+
+
+@dataclass(frozen=True)
+class PlatformPolicy:
+    name: PolicyName
+    supported_carriers: frozenset[Carrier]
+    #: refund amount must be strictly below this many fen (None: no cap)
+    amount_cap_exclusive: int | None
+    excluded_goods_types: frozenset[GoodsType]
+    multi_package_allowed: bool
+    cross_border_allowed: bool
+    agreement_required: bool
+    ewaybill_required: bool
+    merchant_amount_range: bool
+    merchant_chooses_carriers: bool
+    out_for_delivery: Literal["refuse", "warn"]
+    processing_window_days: int
+    refuse_allowed_after_days: int
+    auto_refund_on_success: bool
+
+
+_EXCLUDED_GOODS = frozenset({GoodsType.fresh, GoodsType.virtual, GoodsType.full_truckload})
+
+POLICIES: dict[PolicyName, PlatformPolicy] = {
+    # Seed 002: ZTO/YTO/STO/J&T; refund below 500 yuan; single package; no fresh, virtual or
+    # full-truckload goods; no cross-border merchants; agreement signed; e-waybill enabled.
+    PolicyName.kuaishou: PlatformPolicy(
+        name=PolicyName.kuaishou,
+        supported_carriers=frozenset({Carrier.zto, Carrier.yto, Carrier.sto, Carrier.jt}),
+        amount_cap_exclusive=50_000,
+        excluded_goods_types=_EXCLUDED_GOODS,
+        multi_package_allowed=False,
+        cross_border_allowed=False,
+        agreement_required=True,
+        ewaybill_required=True,
+        merchant_amount_range=False,
+        merchant_chooses_carriers=True,
+        out_for_delivery="refuse",
+        processing_window_days=5,
+        refuse_allowed_after_days=3,
+        auto_refund_on_success=True,
+    ),
+    # Seeds 000/001: the merchant sets the order-amount range and picks the carriers.
+    PolicyName.pinduoduo: PlatformPolicy(
+        name=PolicyName.pinduoduo,
+        supported_carriers=ALL_CARRIERS,
+        amount_cap_exclusive=None,
+        excluded_goods_types=frozenset({GoodsType.virtual}),
+        multi_package_allowed=False,
+        cross_border_allowed=True,
+        agreement_required=False,
+        ewaybill_required=False,
+        merchant_amount_range=True,
+        merchant_chooses_carriers=True,
+        out_for_delivery="warn",
+        processing_window_days=5,
+        refuse_allowed_after_days=3,
+        auto_refund_on_success=True,
+    ),
+    # Seed 003: several packages per after-sale may be intercepted.
+    PolicyName.douyin: PlatformPolicy(
+        name=PolicyName.douyin,
+        supported_carriers=ALL_CARRIERS,
+        amount_cap_exclusive=None,
+        excluded_goods_types=frozenset({GoodsType.virtual}),
+        multi_package_allowed=True,
+        cross_border_allowed=False,
+        agreement_required=False,
+        ewaybill_required=False,
+        merchant_amount_range=False,
+        merchant_chooses_carriers=True,
+        out_for_delivery="refuse",
+        processing_window_days=5,
+        refuse_allowed_after_days=3,
+        auto_refund_on_success=True,
+    ),
+    PolicyName.default: PlatformPolicy(
+        name=PolicyName.default,
+        supported_carriers=ALL_CARRIERS,
+        amount_cap_exclusive=None,
+        excluded_goods_types=frozenset({GoodsType.virtual}),
+        multi_package_allowed=False,
+        cross_border_allowed=False,
+        agreement_required=False,
+        ewaybill_required=False,
+        merchant_amount_range=False,
+        merchant_chooses_carriers=True,
+        out_for_delivery="refuse",
+        processing_window_days=5,
+        refuse_allowed_after_days=3,
+        auto_refund_on_success=True,
+    ),
+}
+
+
+def policy_for(name: PolicyName | str) -> PlatformPolicy:
+    return POLICIES[PolicyName(name)]

@@ -1,0 +1,374 @@
+"""DynamoDB persistence for platforms, merchants, intercepts, idempotency and callback receipts.
+
+Every state change is a conditional write; a status change and its history entry are one
+transaction. Reads are single GetItem/Query calls; nothing here scans the table.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Iterable
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib.clock import new_id, to_iso
+from chalicelib.lifecycle import OPEN
+from chalicelib.models import (
+    Event,
+    EventSource,
+    Intercept,
+    InterceptStatus,
+    MerchantSettings,
+    Platform,
+)
+from chalicelib.store import keys
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
+
+
+def _item(values: dict) -> dict:
+    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+
+
+def _plain(item: dict) -> dict:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _data(item: dict) -> dict:
+    """An item without its key attributes, numbers as ints."""
+    return {name: int(value) if _is_integral(value) else value
+            for name, value in _plain(item).items() if name not in _KEY_ATTRIBUTES}
+
+
+def _is_integral(value: Any) -> bool:
+    return isinstance(value, Decimal) and value == value.to_integral_value()
+
+
+class StaleState(Exception):
+    """The record is no longer in the state the write expected."""
+
+
+class DuplicateCallback(Exception):
+    """This carrier push was already applied."""
+
+
+class IdempotencyKeyUsed(Exception):
+    def __init__(self, record: dict) -> None:
+        super().__init__("idempotency key already used")
+        self.record = record
+
+
+class ParcelAlreadyIntercepted(Exception):
+    def __init__(self, intercept_id: str) -> None:
+        super().__init__(intercept_id)
+        self.intercept_id = intercept_id
+
+
+class InvalidCursor(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    platform_id: str
+    merchant_id: str | None = None
+    status: InterceptStatus | None = None
+    carrier: str | None = None
+    created_from: str | None = None
+    created_to: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+def _cancel_codes(error: ClientError) -> list[str]:
+    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+
+
+class Store:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    def ping(self) -> None:
+        self._db.describe_table(TableName=self._table)
+
+    # -- platforms, keys, merchants ---------------------------------------------------------
+
+    def put_platform(self, platform: Platform) -> None:
+        self._db.put_item(TableName=self._table, Item=_item({**keys.platform(platform.id), **platform.model_dump()}))
+
+    def put_api_key(self, key_hash: str, platform: Platform) -> None:
+        self._db.put_item(TableName=self._table, Item=_item({
+            **keys.api_key(key_hash), "platform_id": platform.id, "name": platform.name, "policy": platform.policy.value,
+        }))
+
+    def platform_for_key(self, key_hash: str) -> Platform | None:
+        found = self._db.get_item(TableName=self._table, Key=_item(keys.api_key(key_hash))).get("Item")
+        if not found:
+            return None
+        data = _data(found)
+        return Platform(id=data["platform_id"], name=data["name"], policy=data["policy"])
+
+    def put_merchant(self, platform_id: str, settings: MerchantSettings) -> None:
+        self._db.put_item(TableName=self._table,
+                          Item=_item({**keys.merchant(platform_id, settings.merchant_id), **settings.model_dump(mode="json")}))
+
+    def get_merchant(self, platform_id: str, merchant_id: str) -> MerchantSettings | None:
+        found = self._db.get_item(TableName=self._table, Key=_item(keys.merchant(platform_id, merchant_id))).get("Item")
+        return MerchantSettings.model_validate(_data(found)) if found else None
+
+    # -- intercepts ---------------------------------------------------------------------------
+
+    def create_intercept(self, intercept: Intercept, idempotency_key: str, body_hash: str, response: dict,
+                         now: datetime, idempotency_ttl_seconds: int = 86_400) -> None:
+        """Write the record, its first event, the parcel claim and the idempotency record at once.
+
+        Raises IdempotencyKeyUsed (with the stored record) or ParcelAlreadyIntercepted.
+        """
+        now_epoch = int(now.timestamp())
+        event = intercept.events[0]
+        items = [
+            {"Put": {"TableName": self._table, "Item": self._intercept_item(intercept),
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"TableName": self._table, "Item": self._event_item(intercept.id, event),
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"TableName": self._table,
+                     "Item": _item({**keys.parcel(intercept.platform_id, intercept.carrier, intercept.tracking_no),
+                                    "intercept_id": intercept.id}),
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"TableName": self._table,
+                     "Item": _item({**keys.idempotency(intercept.platform_id, idempotency_key),
+                                    "body_hash": body_hash, "response": json.dumps(response),
+                                    "intercept_id": intercept.id, "expires_at": now_epoch + idempotency_ttl_seconds}),
+                     "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
+                     "ExpressionAttributeValues": _item({":now": now_epoch})}},
+        ]
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            codes = _cancel_codes(error)
+            if len(codes) == 4 and codes[3] == "ConditionalCheckFailed":
+                record = self.get_idempotency(intercept.platform_id, idempotency_key)
+                if record:
+                    raise IdempotencyKeyUsed(record) from error
+            if len(codes) == 4 and codes[2] == "ConditionalCheckFailed":
+                claim = self._db.get_item(TableName=self._table, Key=_item(
+                    keys.parcel(intercept.platform_id, intercept.carrier, intercept.tracking_no))).get("Item")
+                if claim:
+                    raise ParcelAlreadyIntercepted(_data(claim)["intercept_id"]) from error
+            raise
+
+    def get_idempotency(self, platform_id: str, key: str) -> dict | None:
+        found = self._db.get_item(TableName=self._table, Key=_item(keys.idempotency(platform_id, key))).get("Item")
+        return _data(found) if found else None
+
+    def get_intercept(self, intercept_id: str, with_events: bool = False) -> Intercept | None:
+        if not with_events:
+            found = self._db.get_item(TableName=self._table, Key=_item(keys.intercept(intercept_id)),
+                                      ConsistentRead=True).get("Item")
+            return Intercept.model_validate(_data(found)) if found else None
+        pk = keys.intercept(intercept_id)["PK"]
+        items = list(self._query_all(KeyConditionExpression="PK = :pk",
+                                     ExpressionAttributeValues=_item({":pk": pk}), ConsistentRead=True))
+        meta = next((item for item in items if item["SK"]["S"] == "META"), None)
+        if meta is None:
+            return None
+        record = Intercept.model_validate(_data(meta))
+        record.events = [Event.model_validate(_data(item)) for item in items if item["SK"]["S"].startswith("EVENT#")]
+        return record
+
+    def list_intercepts(self, query: ListQuery) -> tuple[list[Intercept], str | None]:
+        if query.merchant_id:
+            index, pk_name, sk_name = "by_merchant", "GSI2PK", "GSI2SK"
+            partition = keys.by_merchant(query.platform_id, query.merchant_id)
+        else:
+            index, pk_name, sk_name = "by_platform", "GSI1PK", "GSI1SK"
+            partition = keys.by_platform(query.platform_id)
+        condition = f"{pk_name} = :pk"
+        values: dict[str, Any] = {":pk": partition}
+        if query.created_from and query.created_to:
+            condition += f" AND {sk_name} BETWEEN :from AND :to"
+            values.update({":from": query.created_from, ":to": query.created_to + "~"})
+        elif query.created_from:
+            condition += f" AND {sk_name} >= :from"
+            values[":from"] = query.created_from
+        elif query.created_to:
+            condition += f" AND {sk_name} <= :to"
+            values[":to"] = query.created_to + "~"
+        filters, names = [], {}
+        if query.status:
+            filters.append("#status = :status")
+            names["#status"] = "status"
+            values[":status"] = query.status.value
+        if query.carrier:
+            filters.append("carrier = :carrier")
+            values[":carrier"] = query.carrier
+        params: dict[str, Any] = {
+            "TableName": self._table, "IndexName": index, "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": _item(values), "Limit": query.limit, "ScanIndexForward": False,
+        }
+        if filters:
+            params["FilterExpression"] = " AND ".join(filters)
+        if names:
+            params["ExpressionAttributeNames"] = names
+        if query.cursor:
+            params["ExclusiveStartKey"] = _decode_cursor(query.cursor, pk_name, partition)
+        page = self._db.query(**params)
+        records = [Intercept.model_validate(_data(item)) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return records, _encode_cursor(last) if last else None
+
+    def open_intercepts(self, status: InterceptStatus, changed_before: datetime, limit: int) -> list[Intercept]:
+        """Intercepts in an open status whose last change is older than `changed_before` (sparse index)."""
+        page = self._db.query(
+            TableName=self._table, IndexName="open_work",
+            KeyConditionExpression="GSI3PK = :pk AND GSI3SK < :before",
+            ExpressionAttributeValues=_item({":pk": keys.open_work(status.value), ":before": to_iso(changed_before)}),
+            Limit=limit,
+        )
+        return [Intercept.model_validate(_data(item)) for item in page.get("Items", [])]
+
+    def transition(self, record: Intercept, to_status: InterceptStatus, *, source: EventSource, reason: str,
+                   now: datetime, changes: dict | None = None, receipt: dict | None = None) -> Intercept:
+        """Move `record` from its current status to `to_status`, appending the history entry.
+
+        The write only succeeds if the stored status is still `record.status` (raises StaleState).
+        `receipt` (a callback receipt key) is written in the same transaction to drop duplicates
+        (raises DuplicateCallback).
+        """
+        at = to_iso(now)
+        event = Event(at=at, source=source, from_status=record.status, to_status=to_status, reason=reason)
+        changes = dict(changes or {})
+        set_values: dict[str, Any] = {"status": to_status.value, "updated_at": at,
+                                      **{name: value for name, value in changes.items() if value is not None}}
+        names = {f"#f{i}": name for i, name in enumerate(set_values)}
+        assignments = [f"{alias} = :v{i}" for i, alias in enumerate(names)]
+        values = {f":v{i}": value for i, value in enumerate(set_values.values())}
+        removals = [name for name, value in changes.items() if value is None]
+        if to_status in OPEN:
+            assignments += ["GSI3PK = :open_pk", "GSI3SK = :open_sk"]
+            values.update({":open_pk": keys.open_work(to_status.value), ":open_sk": f"{at}#{record.id}"})
+        else:
+            removals += ["GSI3PK", "GSI3SK"]
+        names["#expected"] = "status"
+        names["#version"] = "version"
+        values.update({":expected": record.status.value, ":one": 1})
+        expression = "SET " + ", ".join(assignments + ["#version = #version + :one"])
+        if removals:
+            expression += " REMOVE " + ", ".join(removals)
+        items = [
+            {"Update": {"TableName": self._table, "Key": _item(keys.intercept(record.id)),
+                        "UpdateExpression": expression, "ConditionExpression": "#expected = :expected",
+                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": _item(values)}},
+            {"Put": {"TableName": self._table, "Item": self._event_item(record.id, event),
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+        ]
+        if receipt is not None:
+            items.append({"Put": {"TableName": self._table, "Item": _item(receipt),
+                                  "ConditionExpression": "attribute_not_exists(PK)"}})
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            codes = _cancel_codes(error)
+            if receipt is not None and len(codes) == 3 and codes[2] == "ConditionalCheckFailed":
+                raise DuplicateCallback(str(receipt)) from error
+            if codes and codes[0] == "ConditionalCheckFailed":
+                raise StaleState(f"{record.id} is no longer {record.status.value}") from error
+            raise
+        updated = record.model_copy(update={"status": to_status, "updated_at": at, "version": record.version + 1,
+                                            **changes})
+        updated.events = [*record.events, event]
+        return updated
+
+    def claim_dispatch(self, intercept_id: str, now: datetime, lease_seconds: int) -> Intercept | None:
+        """Take the right to call the carrier for a pending intercept; None if it is not ours to take.
+
+        The lease keeps two copies of one dispatch message from both calling the carrier; it
+        expires so a crashed worker's message can take over when it becomes visible again.
+        """
+        now_iso = to_iso(now)
+        lease_until = to_iso(datetime.fromtimestamp(now.timestamp() + lease_seconds, tz=now.tzinfo))
+        try:
+            found = self._db.update_item(
+                TableName=self._table, Key=_item(keys.intercept(intercept_id)),
+                UpdateExpression="SET dispatch_lease_until = :lease, dispatch_attempts = if_not_exists("
+                                 "dispatch_attempts, :zero) + :one",
+                ConditionExpression="#status = :pending AND (attribute_not_exists(dispatch_lease_until) "
+                                    "OR dispatch_lease_until < :now)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_item({":lease": lease_until, ":now": now_iso, ":pending": "pending",
+                                                 ":zero": 0, ":one": 1}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return Intercept.model_validate(_data(found["Attributes"]))
+
+    def release_dispatch(self, intercept_id: str, error: str) -> None:
+        """Give the lease back after a transient carrier failure, keeping the error for operators."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=_item(keys.intercept(intercept_id)),
+                UpdateExpression="SET last_error = :error REMOVE dispatch_lease_until",
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_item({":error": error[:500], ":pending": "pending"}),
+            )
+        except ClientError as failure:
+            if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _intercept_item(self, intercept: Intercept) -> dict:
+        data = intercept.model_dump(mode="json", exclude={"events"})
+        created = f"{intercept.created_at}#{intercept.id}"
+        index_keys = {
+            "GSI1PK": keys.by_platform(intercept.platform_id), "GSI1SK": created,
+            "GSI2PK": keys.by_merchant(intercept.platform_id, intercept.merchant_id), "GSI2SK": created,
+        }
+        if intercept.status in OPEN:
+            index_keys.update({"GSI3PK": keys.open_work(intercept.status.value),
+                               "GSI3SK": f"{intercept.updated_at}#{intercept.id}"})
+        return _item({**keys.intercept(intercept.id), **index_keys, **data})
+
+    def _event_item(self, intercept_id: str, event: Event) -> dict:
+        return _item({**keys.intercept_event(intercept_id, event.at, new_id("evt")),
+                      **event.model_dump(mode="json")})
+
+    def _query_all(self, **params: Any) -> Iterable[dict]:
+        params["TableName"] = self._table
+        while True:
+            page = self._db.query(**params)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _encode_cursor(last_key: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(_plain(last_key), separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str, partition_attribute: str, partition: str) -> dict:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise InvalidCursor("cursor is not one this API issued") from error
+    if (not isinstance(decoded, dict) or decoded.get(partition_attribute) != partition
+            or not all(isinstance(value, str) for value in decoded.values())):
+        raise InvalidCursor("cursor does not belong to this query")
+    return _item(decoded)

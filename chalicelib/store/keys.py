@@ -1,0 +1,45 @@
+"""Key builders for every entity in the single table: one place that knows the key shapes."""
+
+
+def platform(platform_id: str) -> dict:
+    return {"PK": f"PLATFORM#{platform_id}", "SK": "PLATFORM"}
+
+
+def api_key(key_hash: str) -> dict:
+    return {"PK": f"APIKEY#{key_hash}", "SK": "APIKEY"}
+
+
+def merchant(platform_id: str, merchant_id: str) -> dict:
+    return {"PK": f"PLATFORM#{platform_id}#MERCHANT#{merchant_id}", "SK": "SETTINGS"}
+
+
+def intercept(intercept_id: str) -> dict:
+    return {"PK": f"INTERCEPT#{intercept_id}", "SK": "META"}
+
+
+def intercept_event(intercept_id: str, at: str, unique: str) -> dict:
+    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"EVENT#{at}#{unique}"}
+
+
+def parcel(platform_id: str, carrier: str, tracking_no: str) -> dict:
+    return {"PK": f"PARCEL#{platform_id}#{carrier}#{tracking_no}", "SK": "PARCEL"}
+
+
+def idempotency(platform_id: str, key: str) -> dict:
+    return {"PK": f"IDEMPOTENCY#{platform_id}#{key}", "SK": "IDEMPOTENCY"}
+
+
+def callback_receipt(carrier: str, event_id: str) -> dict:
+    return {"PK": f"CALLBACK#{carrier}#{event_id}", "SK": "CALLBACK"}
+
+
+def by_platform(platform_id: str) -> str:
+    return f"PLATFORM#{platform_id}"
+
+
+def by_merchant(platform_id: str, merchant_id: str) -> str:
+    return f"PLATFORM#{platform_id}#MERCHANT#{merchant_id}"
+
+
+def open_work(status: str) -> str:
+    return f"OPEN#{status}"

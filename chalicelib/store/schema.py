@@ -1,0 +1,32 @@
+"""The single table: key names, indexes and TTL. Used to create it locally and in tests.
+
+See docs/data-model.md for the entities and access patterns behind these keys.
+"""
+TABLE_KEYS = ("PK", "SK")
+
+#: index name -> (partition key attribute, sort key attribute)
+INDEXES = {
+    "by_platform": ("GSI1PK", "GSI1SK"),   # a platform's intercepts by creation time
+    "by_merchant": ("GSI2PK", "GSI2SK"),   # one merchant's intercepts by creation time
+    "open_work": ("GSI3PK", "GSI3SK"),     # sparse: intercepts without a carrier result, by last change
+}
+
+TTL_ATTRIBUTE = "expires_at"
+
+
+def create_table_params(table_name: str) -> dict:
+    attributes = {name for pair in INDEXES.values() for name in pair} | set(TABLE_KEYS)
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)],
+        "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index,
+                "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, (pk, sk) in INDEXES.items()
+        ],
+    }

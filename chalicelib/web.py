@@ -1,0 +1,44 @@
+"""HTTP plumbing shared by the routes: JSON responses and the one place errors become answers."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from typing import Any, Callable
+
+from chalice import Response
+
+from chalicelib.errors import GatewayError
+
+log = logging.getLogger(__name__)
+
+JSON = {"Content-Type": "application/json"}
+
+
+def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers={**JSON, **(headers or {})})
+
+
+def error_response(error: GatewayError) -> Response:
+    return json_response(error.body(), error.status)
+
+
+def api(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Turn GatewayErrors into their 4xx/503 answers and anything else into a logged 500."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except GatewayError as error:
+            return error_response(error)
+        except Exception:  # noqa: BLE001 - the last line of defence
+            log.exception("unhandled error")
+            return json_response({"error": {"code": "internal_error", "message": "internal error"}}, 500)
+
+    return wrapper
+
+
+def header(headers: Any, name: str) -> str | None:
+    """Case-insensitive header lookup (API Gateway and chalice local differ in casing)."""
+    return next((value for key, value in dict(headers or {}).items() if key.lower() == name.lower()), None)

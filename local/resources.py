@@ -1,0 +1,47 @@
+"""Create the gateway's AWS resources (in moto) and the local stage's demo tenant."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.auth import hash_key
+from chalicelib.config import Settings, dead_letter_queue
+from chalicelib.models import Carrier, MerchantSettings, Platform, PolicyName
+from chalicelib.store import Store
+from chalicelib.store.schema import TTL_ATTRIBUTE, create_table_params
+
+#: Deliveries before SQS moves a message to its DLQ (the dispatch worker moves exhausted ones itself).
+MAX_RECEIVE_COUNT = 10
+
+DEMO_PLATFORM = Platform(id="demo", name="Demo platform", policy=PolicyName.kuaishou)
+DEMO_MERCHANT_ID = "demo-merchant"
+
+
+def create_resources(dynamodb: Any, sqs: Any, s3: Any, settings: Settings, visibility_timeout: int = 30) -> None:
+    dynamodb.create_table(**create_table_params(settings.table_name))
+    dynamodb.update_time_to_live(TableName=settings.table_name,
+                                 TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+    for queue in (settings.dispatch_queue, settings.notify_queue):
+        dlq_url = sqs.create_queue(QueueName=dead_letter_queue(queue))["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.create_queue(QueueName=queue, Attributes={
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}),
+        })
+    region = s3.meta.region_name
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=settings.export_bucket, **location)
+
+
+def seed_demo(store: Store, api_key: str, now_iso: str) -> None:
+    """The local stage's demo platform (Kuaishou policy) and a merchant set up for every carrier."""
+    store.put_platform(DEMO_PLATFORM)
+    store.put_api_key(hash_key(api_key), DEMO_PLATFORM)
+    store.put_merchant(DEMO_PLATFORM.id, demo_merchant(now_iso))
+
+
+def demo_merchant(now_iso: str) -> MerchantSettings:
+    return MerchantSettings(
+        merchant_id=DEMO_MERCHANT_ID, shop_status="operating", agreement_signed_at=now_iso,
+        interception_enabled=True, enabled_carriers=list(Carrier), ewaybill_carriers=list(Carrier),
+    )

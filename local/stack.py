@@ -1,0 +1,191 @@
+"""`make run`: the whole gateway on one machine, no AWS account.
+
+Starts, in this order: moto's server (the embedded AWS) with the table, queues, DLQs and bucket;
+the carrier simulator; the queue pumps and the scheduler driving the Chalice handlers; and last the
+HTTP API, so that `GET /health` answering 200 means everything behind it is up. Ctrl-C stops all.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_DIR = ROOT / ".local"
+REGION = "us-east-1"
+
+log = logging.getLogger("local.stack")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def dev_credentials(path: Path) -> dict[str, dict]:
+    """Carrier credentials for the simulator and the gateway, generated once into an ignored file."""
+    if path.exists():
+        return json.loads(path.read_text())
+    credentials = {
+        "zto": {"app_key": "dev-zto-" + secrets.token_hex(4), "app_secret": secrets.token_hex(16),
+                "company_id": "dev-company-" + secrets.token_hex(4)},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(credentials, indent=2))
+    path.chmod(0o600)
+    return credentials
+
+
+class LocalStack:
+    def __init__(self, port: int, demo_key: str, callback_delay: float) -> None:
+        self.port = port
+        self.demo_key = demo_key
+        self.callback_delay = callback_delay
+        self.url = f"http://127.0.0.1:{port}"
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._moto: Any = None
+        self._simulator: Any = None
+        self._http: Any = None
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        moto_port = free_port()
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        self._moto.start()
+        os.environ.update({
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}", "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": REGION, "STAGE": "local",
+            "PUBLIC_BASE_URL": self.url,
+        })
+        os.environ.pop("AWS_PROFILE", None)
+
+        from simulator.server import CarrierSimulator
+
+        credentials = dev_credentials(LOCAL_DIR / "dev-carrier-credentials.json")
+        self._simulator = CarrierSimulator(gateway_url=self.url, credentials=credentials,
+                                           callback_delay=self.callback_delay)
+        self._simulator.start()
+        os.environ["CARRIER_CONFIG"] = json.dumps({
+            code: {"base_url": f"{self._simulator.url}/{code}", **values} for code, values in credentials.items()
+        })
+
+        import boto3
+
+        from chalicelib.clock import SystemClock, to_iso
+        from chalicelib.config import settings
+        from chalicelib.store import Store
+        from local.resources import create_resources, seed_demo
+
+        config = settings()
+        create_resources(boto3.client("dynamodb"), boto3.client("sqs"), boto3.client("s3"), config)
+        seed_demo(Store(boto3.client("dynamodb"), config.table_name), self.demo_key, to_iso(SystemClock().now()))
+
+        import app as app_module
+
+        self._start_event_sources(app_module, boto3.client("sqs"))
+        self._start_http(app_module)
+
+    def _start_event_sources(self, app_module: Any, sqs: Any) -> None:
+        from chalice.app import ScheduledEventConfig, SQSEventConfig
+
+        from local.pump import QueuePump
+        from local.scheduler import Schedule
+
+        for source in app_module.app.event_sources:
+            handler = getattr(app_module, source.handler_string.rsplit(".", 1)[-1])
+            if isinstance(source, SQSEventConfig):
+                pump = QueuePump(sqs, source.queue, handler, batch_size=source.batch_size)
+                self._spawn(f"pump-{source.queue}", pump.run)
+            elif isinstance(source, ScheduledEventConfig):
+                expression = source.schedule_expression
+                text = expression if isinstance(expression, str) else expression.to_string()
+                self._spawn(f"schedule-{source.name}", Schedule(source.name, text, handler, REGION).run)
+
+    def _start_http(self, app_module: Any) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        config = Config.create(chalice_stage="local", app_name=app_module.app.app_name,
+                               chalice_app=app_module.app, config_from_disk={})
+        self._http = create_local_server(app_module.app, config, "127.0.0.1", self.port)
+        self._spawn("http", lambda stop: self._http.server.serve_forever(poll_interval=0.2))
+
+    def _spawn(self, name: str, target: Any) -> None:
+        thread = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._http is not None:
+            self._http.server.shutdown()
+            self._http.server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._simulator is not None:
+            self._simulator.stop()
+        if self._moto is not None:
+            self._moto.stop()
+
+    def wait(self) -> None:
+        self._stop.wait()
+
+
+BANNER = """
+Parcel Intercept Gateway (local stage) is up.
+
+  API:       {url}
+  API key:   {key}
+  Health:    curl {url}/health
+
+  Try it (the tracking number's last digit picks the carrier simulator's answer: 0-6 intercepted,
+  7 failed: out for delivery, 8 failed: signed, 9 two carrier 5xx then intercepted):
+
+  curl -s -X POST {url}/v1/intercepts \\
+    -H 'Authorization: Bearer {key}' -H 'Idempotency-Key: demo-1' -H 'Content-Type: application/json' \\
+    -d '{{"merchant_id":"demo-merchant","order_id":"o-1","after_sale_id":"as-1","carrier":"zto",
+         "tracking_no":"ZT1000000003","refund_amount":4999,"package_count":1,"goods_type":"general",
+         "cross_border":false,"reason":"buyer asked for a refund"}}'
+
+Ctrl-C stops everything.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--demo-key", default=os.environ.get("DEMO_API_KEY", "demo-key"))
+    parser.add_argument("--callback-delay", type=float, default=float(os.environ.get("SIM_CALLBACK_DELAY", "2")))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    for noisy in ("werkzeug", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    stack = LocalStack(args.port, args.demo_key, args.callback_delay)
+    signal.signal(signal.SIGTERM, lambda *_: stack._stop.set())
+    try:
+        stack.start()
+        print(BANNER.format(url=stack.url, key=args.demo_key), flush=True)
+        stack.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping the local stack ...", file=sys.stderr, flush=True)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

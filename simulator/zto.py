@@ -1,0 +1,85 @@
+"""ZTO as the simulator plays it: the carrier's side of chalicelib/carriers/zto.py.
+
+Signing and the method name come from the adapter module (one source of truth); request checks and
+reply bodies are written here from the carrier's point of view, so the adapter's parser is tested
+against an independent implementation.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any, Mapping
+
+from chalicelib.carriers.zto import INTERCEPT_METHOD, sign
+from simulator.protocol import Callback, InterceptRequest, Outcome, Reply
+
+
+def _reply(payload: dict[str, Any]) -> Reply:
+    return Reply(200, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+def _error(status_code: str, message: str) -> Reply:
+    return _reply({"status": False, "statusCode": status_code, "message": message, "result": None})
+
+
+class ZtoCarrier:
+    code = "zto"
+
+    def __init__(self, credentials: Mapping[str, str]) -> None:
+        self._app_key = credentials["app_key"]
+        self._app_secret = credentials["app_secret"]
+        self._company_id = credentials["company_id"]
+
+    def read_intercept(self, path: str, headers: Mapping[str, str], body: bytes) -> InterceptRequest | Reply:
+        if path.strip("/") != INTERCEPT_METHOD:
+            return _error("S207", f"no such API: {path}")
+        if headers.get("x-appkey") != self._app_key:
+            return _error("S211", "signature check failed: unknown appKey")
+        digest = headers.get("x-datadigest", "")
+        if not hmac.compare_digest(digest.encode("utf-8"), sign(body, self._app_secret).encode("ascii")):
+            return _error("S211", "signature check failed")
+        if headers.get("x-companyid") != self._company_id:
+            return _error("S210", "appKey is not bound to this company")
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return _error("S208", "body is not JSON")
+        if not isinstance(payload, dict):
+            return _error("S208", "body is not a JSON object")
+        missing = [name for name in ("billCode", "orderId") if not payload.get(name) or not isinstance(payload[name], str)]
+        if missing:
+            return _error("S208", f"missing parameter: {', '.join(missing)}")
+        return InterceptRequest(intercept_id=payload["orderId"], tracking_no=payload["billCode"])
+
+    def accepted(self, request: InterceptRequest) -> Reply:
+        return _reply({
+            "status": True,
+            "statusCode": "0",
+            "message": "拦截申请已受理",
+            "result": {"interceptNo": f"ZTO-INT-{request.tracking_no}", "billCode": request.tracking_no},
+        })
+
+    def refused_signed(self, request: InterceptRequest) -> Reply:
+        return _error("SIGNED", f"运单 {request.tracking_no} 已签收，无法拦截")
+
+    def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback:
+        if outcome is Outcome.intercepted:
+            status, reason_code, message = "INTERCEPT_SUCCESS", None, "拦截成功，快件退回寄件人"
+        else:
+            status, reason_code, message = "INTERCEPT_FAIL", "DISPATCHED", "快件已派送，拦截失败"
+        push = {
+            "eventId": event_id,
+            "orderId": request.intercept_id,
+            "billCode": request.tracking_no,
+            "status": status,
+            "reasonCode": reason_code,
+            "message": message,
+            "timestamp": now_millis,
+        }
+        body = json.dumps(push, ensure_ascii=False).encode("utf-8")
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "x-appKey": self._app_key,
+            "x-datadigest": sign(body, self._app_secret),
+        }
+        return Callback(event_id=event_id, headers=headers, body=body)

@@ -1,0 +1,132 @@
+"""Shared fixtures: AWS faked with moto, a gateway on a fixed clock, two platform tenants."""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from typing import Iterator
+
+import pytest
+
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1", "STAGE": "test",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+import boto3  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib import runtime  # noqa: E402
+from chalicelib.auth import hash_key  # noqa: E402
+from chalicelib.carriers.base import (  # noqa: E402
+    CarrierResult,
+    CarrierUnavailable,
+    InterceptOrder,
+    SubmitOutcome,
+)
+from chalicelib.clock import FixedClock  # noqa: E402
+from chalicelib.config import Settings  # noqa: E402
+from chalicelib.models import Platform, PolicyName  # noqa: E402
+from local.resources import create_resources, demo_merchant  # noqa: E402
+
+START = datetime(2026, 11, 23, 8, 0, 0, tzinfo=timezone.utc)
+KEY_A, KEY_B = "key-platform-a", "key-platform-b"
+PLATFORM_A = Platform(id="plat-a", name="Platform A", policy=PolicyName.kuaishou)
+PLATFORM_B = Platform(id="plat-b", name="Platform B", policy=PolicyName.kuaishou)
+MERCHANT = "demo-merchant"
+
+
+class ScriptedCarrier:
+    """A carrier adapter whose answers a test scripts; records every submission."""
+
+    def __init__(self, code: str = "zto") -> None:
+        self.code = code
+        self.script: list[SubmitOutcome | Exception] = []
+        self.submitted: list[InterceptOrder] = []
+
+    def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:
+        self.submitted.append(order)
+        if self.script:
+            answer = self.script.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return SubmitOutcome(result=CarrierResult.accepted, carrier_ref=f"ref-{order.tracking_no}")
+
+    def parse_callback(self, headers, body, now):  # pragma: no cover - not used by these tests
+        raise NotImplementedError
+
+    def callback_ack(self, accepted, message=""):  # pragma: no cover
+        raise NotImplementedError
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(stage="test", table_name="gateway-test", dispatch_queue="intercept-dispatch",
+                    notify_queue="intercept-notify", export_bucket="gateway-test-exports",
+                    public_base_url="http://gateway.test", carriers={}, dispatch_max_attempts=3)
+
+
+@pytest.fixture
+def aws(settings: Settings) -> Iterator[None]:
+    with mock_aws():
+        create_resources(boto3.client("dynamodb"), boto3.client("sqs"), boto3.client("s3"), settings)
+        yield
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def carrier() -> ScriptedCarrier:
+    return ScriptedCarrier()
+
+
+@pytest.fixture
+def gw(aws, settings: Settings, clock: FixedClock, carrier: ScriptedCarrier) -> Iterator[runtime.Gateway]:
+    gateway = runtime.Gateway(settings=settings, clock=clock)
+    gateway.adapters = {"zto": carrier}
+    for platform, key in ((PLATFORM_A, KEY_A), (PLATFORM_B, KEY_B)):
+        gateway.store.put_platform(platform)
+        gateway.store.put_api_key(hash_key(key), platform)
+        gateway.store.put_merchant(platform.id, demo_merchant("2026-01-01T00:00:00.000Z"))
+    runtime.use(gateway)
+    yield gateway
+    runtime.use(None)
+
+
+@pytest.fixture
+def client(gw):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+def intercept_body(**overrides) -> dict:
+    body = {
+        "merchant_id": MERCHANT, "order_id": "order-1", "after_sale_id": "as-1", "carrier": "zto",
+        "tracking_no": "ZT1000000003", "refund_amount": 4999, "package_count": 1, "goods_type": "general",
+        "cross_border": False, "reason": "buyer asked for a refund",
+    }
+    body.update(overrides)
+    return body
+
+
+def post_intercept(client, body: dict | str, key: str = KEY_A, idempotency_key: str | None = "idem-1"):
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    payload = body if isinstance(body, str) else json.dumps(body)
+    return client.http.post("/v1/intercepts", headers=headers, body=payload)
+
+
+def auth(key: str = KEY_A) -> dict:
+    return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}

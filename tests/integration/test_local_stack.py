@@ -1,0 +1,115 @@
+"""The real local stack in a child process (moto server, HTTP API, pump, scheduler, simulator),
+driven over HTTP the way a platform would."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "integration-key"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stack():
+    port = _free_port()
+    env = {**os.environ, "PORT": str(port), "DEMO_API_KEY": KEY, "SIM_CALLBACK_DELAY": "0.3",
+           "DISPATCH_BASE_BACKOFF_SECONDS": "1"}
+    for name in ("AWS_ENDPOINT_URL", "STAGE", "CARRIER_CONFIG"):
+        env.pop(name, None)
+    process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"local stack exited early:\n{process.stdout.read()}")
+        try:
+            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("local stack did not become healthy in 90 s")
+    yield url
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("local stack did not stop on Ctrl-C")
+
+
+def _create(url: str, tracking_no: str) -> dict:
+    body = {"merchant_id": "demo-merchant", "order_id": f"o-{tracking_no}", "after_sale_id": f"as-{tracking_no}",
+            "carrier": "zto", "tracking_no": tracking_no, "refund_amount": 4999, "package_count": 1,
+            "goods_type": "general", "cross_border": False, "reason": "buyer asked for a refund"}
+    response = requests.post(f"{url}/v1/intercepts", json=body, timeout=10, headers={
+        "Authorization": f"Bearer {KEY}", "Idempotency-Key": f"it-{tracking_no}"})
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def _wait_for(url: str, intercept_id: str, statuses: set[str], seconds: float = 30) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        record = requests.get(f"{url}/v1/intercepts/{intercept_id}", timeout=10,
+                              headers={"Authorization": f"Bearer {KEY}"}).json()
+        if record["status"] in statuses or time.monotonic() > deadline:
+            return record
+        time.sleep(0.2)
+
+
+def _path(record: dict) -> list[str]:
+    return [event["to_status"] for event in record["events"]]
+
+
+def test_tracking_number_ending_in_3_is_intercepted_with_its_history(stack):
+    record = _wait_for(stack, _create(stack, "ZT3100000003")["id"], {"intercepted", "failed", "needs_attention"})
+    assert record["status"] == "intercepted"
+    assert record["refund_status"] == "refund_auto"
+    assert _path(record) == ["pending", "submitted", "intercepted"]
+    assert [event["source"] for event in record["events"]] == ["api", "carrier", "carrier"]
+
+
+def test_tracking_number_ending_in_8_fails_because_it_is_signed(stack):
+    record = _wait_for(stack, _create(stack, "ZT3100000008")["id"], {"intercepted", "failed", "needs_attention"})
+    assert record["status"] == "failed"
+    assert record["result_reason"] == "parcel_signed"
+    assert _path(record) == ["pending", "failed"]
+
+
+def test_tracking_number_ending_in_7_fails_out_for_delivery_by_callback(stack):
+    record = _wait_for(stack, _create(stack, "ZT3100000007")["id"], {"intercepted", "failed", "needs_attention"})
+    assert record["status"] == "failed"
+    assert record["result_reason"] == "parcel_out_for_delivery"
+    assert _path(record) == ["pending", "submitted", "failed"]
+
+
+def test_tracking_number_ending_in_9_is_intercepted_after_carrier_retries(stack):
+    record = _wait_for(stack, _create(stack, "ZT3100000009")["id"], {"intercepted", "failed", "needs_attention"})
+    assert record["status"] == "intercepted"
+    assert _path(record) == ["pending", "submitted", "intercepted"]
+    assert record["last_error"] is None
+
+
+def test_health_and_auth_over_http(stack):
+    assert requests.get(f"{stack}/health", timeout=5).json()["status"] == "ok"
+    assert requests.get(f"{stack}/v1/intercepts", timeout=5).status_code == 401

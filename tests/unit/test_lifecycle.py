@@ -1,0 +1,35 @@
+import pytest
+
+from chalicelib.lifecycle import ALLOWED, CANCELLABLE, can_move
+from chalicelib.models import InterceptStatus as S
+
+TERMINAL = {S.returned, S.failed, S.cancelled}
+
+
+def test_every_status_has_a_transition_row():
+    assert set(ALLOWED) == set(S)
+
+
+@pytest.mark.parametrize("terminal", sorted(TERMINAL))
+@pytest.mark.parametrize("target", sorted(S))
+def test_terminal_statuses_never_change(terminal, target):
+    assert not can_move(terminal, target)
+
+
+def test_carrier_result_may_overtake_the_submission_record():
+    assert can_move(S.pending, S.intercepted)
+    assert can_move(S.pending, S.failed)
+
+
+def test_a_late_acknowledgement_cannot_undo_a_result():
+    assert not can_move(S.intercepted, S.submitted)
+    assert not can_move(S.failed, S.submitted)
+
+
+def test_only_intercepted_parcels_can_be_returned():
+    assert [status for status in S if can_move(status, S.returned)] == [S.intercepted]
+
+
+def test_cancel_is_allowed_only_before_a_carrier_result():
+    assert CANCELLABLE == {S.pending, S.submitted, S.needs_attention}
+    assert all(can_move(status, S.cancelled) for status in CANCELLABLE)
