@@ -65,7 +65,8 @@ class ScriptedCarrier:
 def settings() -> Settings:
     return Settings(stage="test", table_name="gateway-test", dispatch_queue="intercept-dispatch",
                     notify_queue="intercept-notify", export_bucket="gateway-test-exports",
-                    public_base_url="http://gateway.test", carriers={}, dispatch_max_attempts=3)
+                    public_base_url="http://gateway.test", carriers={}, dispatch_max_attempts=3,
+                    dispatch_base_backoff_seconds=1, dispatch_max_backoff_seconds=2)
 
 
 @pytest.fixture
