@@ -58,13 +58,12 @@ class LocalStack:
         self._http: Any = None
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
+        from local.moto_server import LocalAws
 
-        moto_port = free_port()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        self._moto = LocalAws()
         self._moto.start()
         os.environ.update({
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}", "AWS_ACCESS_KEY_ID": "local",
+            "AWS_ENDPOINT_URL": self._moto.endpoint, "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": REGION, "STAGE": "local",
             "PUBLIC_BASE_URL": self.url,
         })
