@@ -93,7 +93,8 @@ def test_the_stream_writer_uploads_in_parts_and_hashes_everything(s3):
     payload = b"x" * (5 * 1024 * 1024) + b"tail"
     with S3StreamWriter(s3, BUCKET, "parts.bin", "application/octet-stream", part_size=5 * 1024 * 1024) as out:
         out.write(payload[:3_000_000])
-        out.write(payload[3_000_000:])
+        out.write(payload[3_000_000:-4])  # reaches the part size: the first part goes out
+        out.write(payload[-4:])
         digest = out.close()
     assert digest == hashlib.sha256(payload).hexdigest()
     assert s3.head_object(Bucket=BUCKET, Key="parts.bin")["ContentLength"] == len(payload)
