@@ -24,6 +24,7 @@ from chalicelib.models import (
     EventSource,
     Intercept,
     InterceptStatus,
+    MerchantSettings,
     Platform,
     ReasonItem,
     RefundStatus,
@@ -164,7 +165,8 @@ class InterceptService:
             "fee_quote": quote_fee(policy_for(platform.policy), merchant, request.carrier).as_dict(),
         }
 
-    def _assess(self, platform: Platform, request: CreateInterceptRequest, merchant) -> Assessment:
+    def _assess(self, platform: Platform, request: CreateInterceptRequest,
+                merchant: MerchantSettings | None) -> Assessment:
         stage = request.parcel_stage or self._stage_lookup(request.carrier.value, request.tracking_no)
         verdict = assess(request, merchant, policy_for(platform.policy), stage)
         if request.carrier.value not in self._connected:

@@ -89,9 +89,12 @@ def amount_in_merchant_range(given: RuleInput) -> ReasonItem | None:
     if not (given.policy.merchant_amount_range and merchant):
         return None
     low, high = merchant.amount_min, merchant.amount_max
-    if (low is not None and amount < low) or (high is not None and amount > high):
+    if low is not None and amount < low:
         return _reason("amount_outside_merchant_range",
-                       f"refund_amount {amount} is outside the merchant's range [{low}, {high}] fen")
+                       f"refund_amount {amount} is below the merchant's minimum of {low} fen")
+    if high is not None and amount > high:
+        return _reason("amount_outside_merchant_range",
+                       f"refund_amount {amount} is above the merchant's maximum of {high} fen")
     return None
 
 
