@@ -53,6 +53,7 @@ StageLookup = Callable[[str, str], ParcelStage]
 def _stage_not_known(carrier_code: str, tracking_no: str) -> ParcelStage:
     return ParcelStage.unknown
 
+
 #: What each carrier result makes of an interception.
 RESULT_STATUS = {
     CarrierResult.accepted: InterceptStatus.submitted,
@@ -152,7 +153,8 @@ class InterceptService:
 
     def dry_run(self, platform: Platform, raw_body: bytes | str | None) -> dict:
         """What a create with this body would answer, what it would cost and how likely it is to
-        succeed; nothing is written and nothing is sent to a carrier."""
+        succeed. Nothing is written and no interception is requested; only the carrier's tracking
+        may be asked for the parcel stage."""
         request = parse_model(CreateInterceptRequest, raw_body)
         merchant = self._store.get_merchant(platform.id, request.merchant_id)
         verdict = self._assess(platform, request, merchant)

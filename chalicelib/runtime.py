@@ -11,8 +11,8 @@ import boto3
 
 from chalicelib.carriers import build_adapters
 from chalicelib.carriers.base import CarrierAdapter, CarrierUnavailable
-from chalicelib.carriers.stages import ParcelStage
 from chalicelib.carriers.http import CarrierHttp
+from chalicelib.carriers.stages import ParcelStage
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, dead_letter_queue, settings
 from chalicelib.dispatch import Dispatcher, RetryPolicy

@@ -72,7 +72,8 @@ def ewaybill_enabled(given: RuleInput) -> ReasonItem | None:
 def outlet_subscribed(given: RuleInput) -> ReasonItem | None:
     carrier = given.request.carrier
     if given.policy.outlet_subscription_required and given.merchant and carrier not in given.merchant.outlets:
-        return _reason("outlet_not_subscribed", f"the merchant has not subscribed to a {carrier} outlet's interception service")
+        return _reason("outlet_not_subscribed",
+                       f"the merchant has not subscribed to a {carrier} outlet's interception service")
     return None
 
 

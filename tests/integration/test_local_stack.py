@@ -58,9 +58,9 @@ def stack():
 
 
 def _create(url: str, tracking_no: str, **extra) -> dict:
-    body = {**extra, "merchant_id": "demo-merchant", "order_id": f"o-{tracking_no}", "after_sale_id": f"as-{tracking_no}",
+    body = {"merchant_id": "demo-merchant", "order_id": f"o-{tracking_no}", "after_sale_id": f"as-{tracking_no}",
             "carrier": "zto", "tracking_no": tracking_no, "refund_amount": 4999, "package_count": 1,
-            "goods_type": "general", "cross_border": False, "reason": "buyer asked for a refund"}
+            "goods_type": "general", "cross_border": False, "reason": "buyer asked for a refund", **extra}
     response = requests.post(f"{url}/v1/intercepts", json=body, timeout=10, headers={
         "Authorization": f"Bearer {KEY}", "Idempotency-Key": f"it-{tracking_no}"})
     assert response.status_code == 202, response.text
