@@ -29,8 +29,13 @@ class Gateway:
     clock: Clock
 
     @cached_property
+    def dynamodb(self):
+        """The one DynamoDB client every store shares (connection pool, credentials, retries)."""
+        return boto3.client("dynamodb")
+
+    @cached_property
     def store(self) -> Store:
-        return Store(boto3.client("dynamodb"), self.settings.table_name)
+        return Store(self.dynamodb, self.settings.table_name)
 
     @cached_property
     def queues(self) -> Queues:
@@ -47,7 +52,7 @@ class Gateway:
 
     @cached_property
     def merchants(self) -> MerchantService:
-        return MerchantService(MerchantStore(boto3.client("dynamodb"), self.settings.table_name), self.clock)
+        return MerchantService(MerchantStore(self.dynamodb, self.settings.table_name), self.clock)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
