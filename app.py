@@ -72,3 +72,25 @@ def requeue_unsent_dispatches(event):
     gw = gateway()
     requeue_unsent(gw.store, gw.queues, gw.clock, gw.settings.dispatch_queue,
                    gw.settings.pending_requeue_after_seconds)
+
+
+# -- eligibility dry run and merchant settings -------------------------------------------------
+
+@app.route("/v1/eligibility", methods=["POST"], content_types=["application/json"])
+@api
+def check_eligibility() -> Response:
+    return json_response(gateway().intercepts.dry_run(_platform(), app.current_request.raw_body))
+
+
+@app.route("/v1/merchants/{merchant_id}/settings", methods=["GET"])
+@api
+def get_merchant_settings(merchant_id: str) -> Response:
+    return json_response(gateway().merchants.get(_platform(), merchant_id).model_dump(mode="json"))
+
+
+@app.route("/v1/merchants/{merchant_id}/settings", methods=["PUT"], content_types=["application/json"])
+@api
+def put_merchant_settings(merchant_id: str) -> Response:
+    platform = _platform()
+    settings = gateway().merchants.put(platform, merchant_id, app.current_request.raw_body)
+    return json_response(settings.model_dump(mode="json"))

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from pydantic import ValidationError
 
@@ -24,12 +24,15 @@ from chalicelib.models import (
     EventSource,
     Intercept,
     InterceptStatus,
+    MerchantSettings,
     Platform,
     ReasonItem,
     RefundStatus,
 )
 from chalicelib.queues import Queues
-from chalicelib.rules import evaluate, policy_for
+from chalicelib.rules import Assessment, assess, policy_for
+from chalicelib.rules.fees import quote_fee
+from chalicelib.rules.likelihood import success_likelihood
 from chalicelib.store import (
     IdempotencyKeyUsed,
     InvalidCursor,
@@ -42,6 +45,14 @@ from chalicelib.store import (
 log = logging.getLogger(__name__)
 
 MAX_IDEMPOTENCY_KEY = 255
+
+#: Asks a carrier where a parcel is: (carrier code, tracking number) -> stage; `unknown` when it cannot tell.
+StageLookup = Callable[[str, str], ParcelStage]
+
+
+def _stage_not_known(carrier_code: str, tracking_no: str) -> ParcelStage:
+    return ParcelStage.unknown
+
 
 #: What each carrier result makes of an interception.
 RESULT_STATUS = {
@@ -93,12 +104,13 @@ def body_fingerprint(request: CreateInterceptRequest) -> str:
 
 class InterceptService:
     def __init__(self, store: Store, queues: Queues, clock: Clock, dispatch_queue: str,
-                 connected_carriers: frozenset[str]) -> None:
+                 connected_carriers: frozenset[str], stage_lookup: StageLookup = _stage_not_known) -> None:
         self._store = store
         self._queues = queues
         self._clock = clock
         self._dispatch_queue = dispatch_queue
         self._connected = connected_carriers
+        self._stage_lookup = stage_lookup
 
     # -- create -------------------------------------------------------------------------------
 
@@ -137,13 +149,33 @@ class InterceptService:
         return Created(body=body, replayed=False)
 
     def eligibility(self, platform: Platform, request: CreateInterceptRequest) -> list[ReasonItem]:
+        return self._assess(platform, request, self._store.get_merchant(platform.id, request.merchant_id)).reasons
+
+    def dry_run(self, platform: Platform, raw_body: bytes | str | None) -> dict:
+        """What a create with this body would answer, what it would cost and how likely it is to
+        succeed. Nothing is written and no interception is requested; only the carrier's tracking
+        may be asked for the parcel stage."""
+        request = parse_model(CreateInterceptRequest, raw_body)
         merchant = self._store.get_merchant(platform.id, request.merchant_id)
-        stage = request.parcel_stage or ParcelStage.unknown
-        reasons = evaluate(request, merchant, policy_for(platform.policy), stage)
+        verdict = self._assess(platform, request, merchant)
+        return {
+            "eligible": not verdict.reasons,
+            "reasons": [reason.model_dump() for reason in verdict.reasons],
+            "warnings": [warning.model_dump() for warning in verdict.warnings],
+            "parcel_stage": verdict.stage.value,
+            "success_likelihood": success_likelihood(verdict.stage).value,
+            "fee_quote": quote_fee(policy_for(platform.policy), merchant, request.carrier).as_dict(),
+        }
+
+    def _assess(self, platform: Platform, request: CreateInterceptRequest,
+                merchant: MerchantSettings | None) -> Assessment:
+        stage = request.parcel_stage or self._stage_lookup(request.carrier.value, request.tracking_no)
+        verdict = assess(request, merchant, policy_for(platform.policy), stage)
         if request.carrier.value not in self._connected:
-            reasons.append(ReasonItem(code="carrier_not_connected",
-                                      message=f"the gateway has no connection to {request.carrier.value} configured"))
-        return reasons
+            verdict.reasons.append(ReasonItem(
+                code="carrier_not_connected",
+                message=f"the gateway has no connection to {request.carrier.value} configured"))
+        return verdict
 
     def _replay(self, platform: Platform, key: str, fingerprint: str) -> Created | None:
         stored = self._store.get_idempotency(platform.id, key)

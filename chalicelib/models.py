@@ -141,8 +141,17 @@ class Platform(BaseModel):
     policy: PolicyName
 
 
+class Outlet(BaseModel):
+    """A carrier outlet (网点) the merchant subscribed to, with the interception fee agreed with it
+    (fen per interception). Validated on the way in by the merchant settings API."""
+
+    outlet_id: str
+    name: str
+    fee: int
+
+
 class MerchantSettings(BaseModel):
-    """What a merchant has set up with its platform (full API in the merchant settings resource)."""
+    """What a merchant has set up with its platform; written through PUT /v1/merchants/{id}/settings."""
 
     merchant_id: str
     shop_status: Literal["operating", "suspended", "closed"] = "operating"
@@ -153,4 +162,6 @@ class MerchantSettings(BaseModel):
     amount_max: int | None = None
     enabled_carriers: list[Carrier] = Field(default_factory=list)
     ewaybill_carriers: list[Carrier] = Field(default_factory=list)
+    outlets: dict[Carrier, Outlet] = Field(default_factory=dict)
     version: int = 0
+    updated_at: str | None = None

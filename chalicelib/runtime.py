@@ -10,14 +10,17 @@ from functools import cached_property
 import boto3
 
 from chalicelib.carriers import build_adapters
-from chalicelib.carriers.base import CarrierAdapter
+from chalicelib.carriers.base import CarrierAdapter, CarrierUnavailable
 from chalicelib.carriers.http import CarrierHttp
+from chalicelib.carriers.stages import ParcelStage
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, dead_letter_queue, settings
 from chalicelib.dispatch import Dispatcher, RetryPolicy
-from chalicelib.intercepts import InterceptService
+from chalicelib.intercepts import InterceptService, StageLookup
+from chalicelib.merchants import MerchantService
 from chalicelib.queues import Queues
 from chalicelib.store import Store
+from chalicelib.store.merchants import MerchantStore
 
 
 @dataclass
@@ -26,8 +29,13 @@ class Gateway:
     clock: Clock
 
     @cached_property
+    def dynamodb(self):
+        """The one DynamoDB client every store shares (connection pool, credentials, retries)."""
+        return boto3.client("dynamodb")
+
+    @cached_property
     def store(self) -> Store:
-        return Store(boto3.client("dynamodb"), self.settings.table_name)
+        return Store(self.dynamodb, self.settings.table_name)
 
     @cached_property
     def queues(self) -> Queues:
@@ -40,7 +48,11 @@ class Gateway:
     @cached_property
     def intercepts(self) -> InterceptService:
         return InterceptService(self.store, self.queues, self.clock, self.settings.dispatch_queue,
-                                frozenset(self.adapters))
+                                frozenset(self.adapters), stage_lookup=carrier_stage_lookup(self.adapters))
+
+    @cached_property
+    def merchants(self) -> MerchantService:
+        return MerchantService(MerchantStore(self.dynamodb, self.settings.table_name), self.clock)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
@@ -53,6 +65,22 @@ class Gateway:
                               base_seconds=config.dispatch_base_backoff_seconds,
                               max_seconds=config.dispatch_max_backoff_seconds),
         )
+
+
+def carrier_stage_lookup(adapters: dict[str, CarrierAdapter]) -> StageLookup:
+    """The stage from the carrier's tracking query; `unknown` (the rules pass, the carrier decides)
+    when the adapter has no query or the carrier cannot answer, so a tracking outage never blocks a create."""
+
+    def lookup(carrier_code: str, tracking_no: str) -> ParcelStage:
+        query = getattr(adapters.get(carrier_code), "query_stage", None)
+        if query is None:
+            return ParcelStage.unknown
+        try:
+            return query(tracking_no)
+        except CarrierUnavailable:
+            return ParcelStage.unknown
+
+    return lookup
 
 
 _current: Gateway | None = None

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.auth import hash_key
 from chalicelib.config import Settings, dead_letter_queue
-from chalicelib.models import Carrier, MerchantSettings, Platform, PolicyName
+from chalicelib.models import Carrier, MerchantSettings, Outlet, Platform, PolicyName
 from chalicelib.store import Store
 from chalicelib.store.schema import TTL_ATTRIBUTE, create_table_params
 
@@ -15,6 +15,13 @@ MAX_RECEIVE_COUNT = 10
 
 DEMO_PLATFORM = Platform(id="demo", name="Demo platform", policy=PolicyName.kuaishou)
 DEMO_MERCHANT_ID = "demo-merchant"
+#: One demo platform per platform policy, each with its fixed API key (`demo-key` is DEMO_PLATFORM's).
+POLICY_DEMOS: dict[str, Platform] = {
+    f"demo-{policy.value}": Platform(id=f"demo-{policy.value}", name=f"Demo {policy.value.title()}", policy=policy)
+    for policy in (PolicyName.kuaishou, PolicyName.pinduoduo, PolicyName.douyin)
+}
+#: The interception fee the demo merchant agreed with each carrier's outlet, fen.
+DEMO_OUTLET_FEE = 300
 
 
 def create_resources(dynamodb: Any, sqs: Any, s3: Any, settings: Settings, visibility_timeout: int = 30) -> None:
@@ -34,14 +41,22 @@ def create_resources(dynamodb: Any, sqs: Any, s3: Any, settings: Settings, visib
 
 
 def seed_demo(store: Store, api_key: str, now_iso: str) -> None:
-    """The local stage's demo platform (Kuaishou policy) and a merchant set up for every carrier."""
-    store.put_platform(DEMO_PLATFORM)
-    store.put_api_key(hash_key(api_key), DEMO_PLATFORM)
-    store.put_merchant(DEMO_PLATFORM.id, demo_merchant(now_iso))
+    """The local stage's demo platforms: `api_key` on the Kuaishou policy, and `demo-kuaishou`,
+    `demo-pinduoduo`, `demo-douyin` one per policy; each has a merchant set up for every carrier."""
+    for key, platform in ((api_key, DEMO_PLATFORM), *POLICY_DEMOS.items()):
+        store.put_platform(platform)
+        store.put_api_key(hash_key(key), platform)
+        store.put_merchant(platform.id, demo_merchant(now_iso))
 
 
 def demo_merchant(now_iso: str) -> MerchantSettings:
+    """A merchant that passes every platform's rules for a general single-package order of up to
+    100000 fen: agreement signed, every carrier enabled with its e-waybill and a subscribed outlet."""
     return MerchantSettings(
         merchant_id=DEMO_MERCHANT_ID, shop_status="operating", agreement_signed_at=now_iso,
-        interception_enabled=True, enabled_carriers=list(Carrier), ewaybill_carriers=list(Carrier),
+        interception_enabled=True, amount_min=1, amount_max=100_000,
+        enabled_carriers=list(Carrier), ewaybill_carriers=list(Carrier),
+        outlets={carrier: Outlet(outlet_id=f"{carrier.value}-demo-outlet", name=f"{carrier.value.upper()} demo outlet",
+                                 fee=DEMO_OUTLET_FEE) for carrier in Carrier},
+        version=1, updated_at=now_iso,
     )

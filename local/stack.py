@@ -145,7 +145,7 @@ BANNER = """
 Parcel Intercept Gateway (local stage) is up.
 
   API:       {url}
-  API key:   {key}
+  API key:   {key} (Kuaishou policy); also demo-kuaishou, demo-pinduoduo, demo-douyin
   Health:    curl {url}/health
 
   Try it (the tracking number's last digit picks the carrier simulator's answer: 0-6 intercepted,
@@ -156,6 +156,9 @@ Parcel Intercept Gateway (local stage) is up.
     -d '{{"merchant_id":"demo-merchant","order_id":"o-1","after_sale_id":"as-1","carrier":"zto",
          "tracking_no":"ZT1000000003","refund_amount":4999,"package_count":1,"goods_type":"general",
          "cross_border":false,"reason":"buyer asked for a refund"}}'
+
+  Ask first (no side effects): the same body to {url}/v1/eligibility answers eligible, every
+  reason, the parcel stage, the success likelihood and the fee quote.
 
 Ctrl-C stops everything.
 """

@@ -1,15 +1,31 @@
-"""Eligibility: run every rule and report every failure."""
+"""Eligibility: run every rule and report every failure, plus what the caller should expect."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from chalicelib.carriers.stages import ParcelStage
 from chalicelib.models import CreateInterceptRequest, MerchantSettings, ReasonItem
-from chalicelib.rules.checks import RULES, RuleInput
+from chalicelib.rules.checks import RULES, WARNINGS, RuleInput
 from chalicelib.rules.policies import PlatformPolicy, policy_for
 
-__all__ = ["evaluate", "policy_for", "PlatformPolicy"]
+__all__ = ["Assessment", "assess", "evaluate", "policy_for", "PlatformPolicy"]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    reasons: list[ReasonItem]
+    warnings: list[ReasonItem]
+    stage: ParcelStage
+
+
+def assess(request: CreateInterceptRequest, merchant: MerchantSettings | None, policy: PlatformPolicy,
+           stage: ParcelStage = ParcelStage.unknown) -> Assessment:
+    given = RuleInput(request=request, merchant=merchant, policy=policy, stage=stage)
+    return Assessment(reasons=[reason for rule in RULES if (reason := rule(given)) is not None],
+                      warnings=[warning for check in WARNINGS if (warning := check(given)) is not None],
+                      stage=stage)
 
 
 def evaluate(request: CreateInterceptRequest, merchant: MerchantSettings | None, policy: PlatformPolicy,
              stage: ParcelStage = ParcelStage.unknown) -> list[ReasonItem]:
-    given = RuleInput(request=request, merchant=merchant, policy=policy, stage=stage)
-    return [reason for rule in RULES if (reason := rule(given)) is not None]
+    return assess(request, merchant, policy, stage).reasons

@@ -9,6 +9,9 @@ from chalicelib.carriers.stages import INTERCEPTABLE, ParcelStage
 from chalicelib.models import CreateInterceptRequest, MerchantSettings, ReasonItem
 from chalicelib.rules.policies import PlatformPolicy
 
+#: Stages past the last transit point: the courier (or a locker) holds the parcel.
+LAST_MILE = frozenset({ParcelStage.out_for_delivery, ParcelStage.in_locker})
+
 
 @dataclass(frozen=True)
 class RuleInput:
@@ -66,6 +69,14 @@ def ewaybill_enabled(given: RuleInput) -> ReasonItem | None:
     return None
 
 
+def outlet_subscribed(given: RuleInput) -> ReasonItem | None:
+    carrier = given.request.carrier
+    if given.policy.outlet_subscription_required and given.merchant and carrier not in given.merchant.outlets:
+        return _reason("outlet_not_subscribed",
+                       f"the merchant has not subscribed to a {carrier} outlet's interception service")
+    return None
+
+
 def amount_under_cap(given: RuleInput) -> ReasonItem | None:
     cap = given.policy.amount_cap_exclusive
     if cap is not None and given.request.refund_amount >= cap:
@@ -79,9 +90,12 @@ def amount_in_merchant_range(given: RuleInput) -> ReasonItem | None:
     if not (given.policy.merchant_amount_range and merchant):
         return None
     low, high = merchant.amount_min, merchant.amount_max
-    if (low is not None and amount < low) or (high is not None and amount > high):
+    if low is not None and amount < low:
         return _reason("amount_outside_merchant_range",
-                       f"refund_amount {amount} is outside the merchant's range [{low}, {high}] fen")
+                       f"refund_amount {amount} is below the merchant's minimum of {low} fen")
+    if high is not None and amount > high:
+        return _reason("amount_outside_merchant_range",
+                       f"refund_amount {amount} is above the merchant's maximum of {high} fen")
     return None
 
 
@@ -109,15 +123,19 @@ def parcel_interceptable(given: RuleInput) -> ReasonItem | None:
     stage = given.stage
     if stage in INTERCEPTABLE or stage == ParcelStage.unknown:
         return None
-    if stage in (ParcelStage.out_for_delivery, ParcelStage.in_locker):
+    if stage in LAST_MILE:
         if given.policy.out_for_delivery == "warn":
             return None
-        return _reason("parcel_out_for_delivery", "the parcel is already out for delivery")
+        return _reason("parcel_out_for_delivery", f"the parcel is already {_words(stage)}")
     if stage == ParcelStage.signed:
         return _reason("parcel_signed", "the parcel has been signed for")
     if stage == ParcelStage.awaiting_pickup:
         return _reason("parcel_not_picked_up", "the parcel has not been picked up yet; cancel the shipment instead")
-    return _reason(f"parcel_{stage.value}", f"the parcel is {stage.value.replace('_', ' ')}")
+    return _reason(f"parcel_{stage.value}", f"the parcel is {_words(stage)}")
+
+
+def _words(stage: ParcelStage) -> str:
+    return stage.value.replace("_", " ")
 
 
 #: Every rule, in reporting order. All are evaluated; every failure is reported.
@@ -128,6 +146,7 @@ RULES: tuple[Rule, ...] = (
     carrier_supported,
     carrier_enabled_by_merchant,
     ewaybill_enabled,
+    outlet_subscribed,
     amount_under_cap,
     amount_in_merchant_range,
     single_package,
@@ -135,3 +154,20 @@ RULES: tuple[Rule, ...] = (
     not_cross_border,
     parcel_interceptable,
 )
+
+
+def last_mile_warning(given: RuleInput) -> ReasonItem | None:
+    if given.stage in LAST_MILE and given.policy.out_for_delivery == "warn":
+        return _reason("parcel_out_for_delivery",
+                       f"the parcel is already {_words(given.stage)}; the carrier will probably not stop it")
+    return None
+
+
+def stage_unknown_warning(given: RuleInput) -> ReasonItem | None:
+    if given.stage == ParcelStage.unknown:
+        return _reason("parcel_stage_unknown", "the parcel's stage is not known; the carrier decides")
+    return None
+
+
+#: Checks that never refuse but tell the caller what to expect.
+WARNINGS: tuple[Rule, ...] = (last_mile_warning, stage_unknown_warning)

@@ -1,8 +1,9 @@
 """Platform policies as data. A rule reads a field here; no rule branches on a platform's name."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, Mapping
 
 from chalicelib.models import Carrier, GoodsType, PolicyName
 
@@ -26,13 +27,27 @@ class PlatformPolicy:
     processing_window_days: int
     refuse_allowed_after_days: int
     auto_refund_on_success: bool
+    outlet_subscription_required: bool
+    #: offline_outlet: the merchant pays the outlet it subscribed to, at the fee agreed with it;
+    #: online: the gateway quotes the carrier's list price from `carrier_fees`
+    fee_settlement: Literal["offline_outlet", "online"]
+    #: success: a fee is due only when the parcel is stopped; attempt: on every request sent to the carrier
+    fee_charged_on: Literal["success", "attempt"]
+    #: online list price per interception, fen (unused with offline_outlet settlement)
+    carrier_fees: Mapping[Carrier, int] = field(default_factory=dict)
 
+
+#: Carrier list prices for one interception (fen) where the fee is settled online.
+CARRIER_LIST_PRICES: Mapping[Carrier, int] = MappingProxyType({
+    Carrier.zto: 300, Carrier.yto: 300, Carrier.sto: 300, Carrier.jt: 300, Carrier.sf: 800,
+})
 
 _EXCLUDED_GOODS = frozenset({GoodsType.fresh, GoodsType.virtual, GoodsType.full_truckload})
 
 POLICIES: dict[PolicyName, PlatformPolicy] = {
     # Seed 002: ZTO/YTO/STO/J&T; refund below 500 yuan; single package; no fresh, virtual or
-    # full-truckload goods; no cross-border merchants; agreement signed; e-waybill enabled.
+    # full-truckload goods; no cross-border merchants; agreement signed; e-waybill enabled; fees
+    # settled offline with the subscribed outlet at the agreed price, on success.
     PolicyName.kuaishou: PlatformPolicy(
         name=PolicyName.kuaishou,
         supported_carriers=frozenset({Carrier.zto, Carrier.yto, Carrier.sto, Carrier.jt}),
@@ -48,8 +63,12 @@ POLICIES: dict[PolicyName, PlatformPolicy] = {
         processing_window_days=5,
         refuse_allowed_after_days=3,
         auto_refund_on_success=True,
+        outlet_subscription_required=True,
+        fee_settlement="offline_outlet",
+        fee_charged_on="success",
     ),
-    # Seeds 000/001: the merchant sets the order-amount range and picks the carriers.
+    # Seeds 000/001: the merchant sets the order-amount range and picks the carriers; the platform
+    # charges nothing and the merchant bears the carrier's fee for each request.
     PolicyName.pinduoduo: PlatformPolicy(
         name=PolicyName.pinduoduo,
         supported_carriers=ALL_CARRIERS,
@@ -65,6 +84,10 @@ POLICIES: dict[PolicyName, PlatformPolicy] = {
         processing_window_days=5,
         refuse_allowed_after_days=3,
         auto_refund_on_success=True,
+        outlet_subscription_required=False,
+        fee_settlement="online",
+        fee_charged_on="attempt",
+        carrier_fees=CARRIER_LIST_PRICES,
     ),
     # Seed 003: several packages per after-sale may be intercepted.
     PolicyName.douyin: PlatformPolicy(
@@ -82,6 +105,10 @@ POLICIES: dict[PolicyName, PlatformPolicy] = {
         processing_window_days=5,
         refuse_allowed_after_days=3,
         auto_refund_on_success=True,
+        outlet_subscription_required=False,
+        fee_settlement="online",
+        fee_charged_on="success",
+        carrier_fees=CARRIER_LIST_PRICES,
     ),
     PolicyName.default: PlatformPolicy(
         name=PolicyName.default,
@@ -98,6 +125,10 @@ POLICIES: dict[PolicyName, PlatformPolicy] = {
         processing_window_days=5,
         refuse_allowed_after_days=3,
         auto_refund_on_success=True,
+        outlet_subscription_required=False,
+        fee_settlement="online",
+        fee_charged_on="success",
+        carrier_fees=CARRIER_LIST_PRICES,
     ),
 }
 

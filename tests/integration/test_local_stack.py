@@ -57,10 +57,10 @@ def stack():
         pytest.fail("local stack did not stop on Ctrl-C")
 
 
-def _create(url: str, tracking_no: str) -> dict:
+def _create(url: str, tracking_no: str, **extra) -> dict:
     body = {"merchant_id": "demo-merchant", "order_id": f"o-{tracking_no}", "after_sale_id": f"as-{tracking_no}",
             "carrier": "zto", "tracking_no": tracking_no, "refund_amount": 4999, "package_count": 1,
-            "goods_type": "general", "cross_border": False, "reason": "buyer asked for a refund"}
+            "goods_type": "general", "cross_border": False, "reason": "buyer asked for a refund", **extra}
     response = requests.post(f"{url}/v1/intercepts", json=body, timeout=10, headers={
         "Authorization": f"Bearer {KEY}", "Idempotency-Key": f"it-{tracking_no}"})
     assert response.status_code == 202, response.text
@@ -89,8 +89,10 @@ def test_tracking_number_ending_in_3_is_intercepted_with_its_history(stack):
     assert [event["source"] for event in record["events"]] == ["api", "carrier", "carrier"]
 
 
-def test_tracking_number_ending_in_8_fails_because_it_is_signed(stack):
-    record = _wait_for(stack, _create(stack, "ZT3100000008")["id"], {"intercepted", "failed", "needs_attention"})
+def test_tracking_number_ending_in_8_is_refused_by_the_carrier_as_signed(stack):
+    """With the stage given as in transit the rules pass and the carrier's refusal decides."""
+    created = _create(stack, "ZT3100000008", parcel_stage="in_transit")
+    record = _wait_for(stack, created["id"], {"intercepted", "failed", "needs_attention"})
     assert record["status"] == "failed"
     assert record["result_reason"] == "parcel_signed"
     assert _path(record) == ["pending", "failed"]
@@ -113,3 +115,13 @@ def test_tracking_number_ending_in_9_is_intercepted_after_carrier_retries(stack)
 def test_health_and_auth_over_http(stack):
     assert requests.get(f"{stack}/health", timeout=5).json()["status"] == "ok"
     assert requests.get(f"{stack}/v1/intercepts", timeout=5).status_code == 401
+
+
+@pytest.mark.parametrize("key", ["demo-kuaishou", "demo-pinduoduo", "demo-douyin"])
+def test_each_demo_platform_answers_a_dry_run(stack, key):
+    body = {"merchant_id": "demo-merchant", "order_id": "o-dry", "after_sale_id": "as-dry", "carrier": "zto",
+            "tracking_no": "ZT3100000001", "refund_amount": 4999, "parcel_stage": "in_transit"}
+    response = requests.post(f"{stack}/v1/eligibility", json=body, timeout=10,
+                             headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["eligible"], response.json()["reasons"]) == (True, [])

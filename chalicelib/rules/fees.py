@@ -1,0 +1,36 @@
+"""What one interception costs the merchant, and how and when it is settled.
+
+`offline_outlet` (Kuaishou, seed 002): the merchant agrees a price with a carrier outlet it
+subscribed to; the platform does not price it, so the quote is that outlet's negotiated fee.
+`online`: the quote is the carrier's list price from the policy's price table.
+A quote with `amount` None means no price is known (no subscribed outlet, or no list price).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from chalicelib.models import Carrier, MerchantSettings
+from chalicelib.rules.policies import PlatformPolicy
+
+CURRENCY = "CNY"
+
+
+@dataclass(frozen=True)
+class FeeQuote:
+    amount: int | None  # fen
+    settlement_mode: str
+    charged_on: str
+    outlet: dict | None = None
+    currency: str = CURRENCY
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def quote_fee(policy: PlatformPolicy, merchant: MerchantSettings | None, carrier: Carrier) -> FeeQuote:
+    if policy.fee_settlement == "offline_outlet":
+        outlet = merchant.outlets.get(carrier) if merchant else None
+        return FeeQuote(amount=outlet.fee if outlet else None, settlement_mode=policy.fee_settlement,
+                        charged_on=policy.fee_charged_on, outlet=outlet.model_dump() if outlet else None)
+    return FeeQuote(amount=policy.carrier_fees.get(carrier), settlement_mode=policy.fee_settlement,
+                    charged_on=policy.fee_charged_on)

@@ -1,0 +1,76 @@
+"""Property: for any body, the dry run and the create give the same verdict with the same reasons."""
+import itertools
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chalicelib.auth import hash_key
+from chalicelib.carriers.base import CarrierUnavailable
+from chalicelib.carriers.stages import ParcelStage
+from chalicelib.models import Carrier, GoodsType, Platform, PolicyName
+from local.resources import demo_merchant
+from tests.conftest import KEY_A, auth, intercept_body, post_intercept
+
+OTHER_POLICIES = {f"key-{policy.value}": Platform(id=f"plat-{policy.value}", name=policy.value, policy=policy)
+                  for policy in (PolicyName.pinduoduo, PolicyName.douyin, PolicyName.default)}
+#: What the fake carrier's tracking query answers, by the tracking number's last digit.
+TRACKING = {0: ParcelStage.picked_up, 1: ParcelStage.in_transit, 2: ParcelStage.at_destination_city,
+            3: ParcelStage.at_destination_outlet, 4: ParcelStage.out_for_delivery, 5: ParcelStage.in_locker,
+            6: ParcelStage.signed, 7: ParcelStage.returning, 8: ParcelStage.awaiting_pickup}
+unique = itertools.count()
+
+
+def tracked_stage(tracking_no: str) -> ParcelStage:
+    digit = int(tracking_no[-1])
+    if digit not in TRACKING:
+        raise CarrierUnavailable("tracking is down")
+    return TRACKING[digit]
+
+
+@pytest.fixture
+def platforms(gw, carrier):
+    for key, platform in OTHER_POLICIES.items():
+        gw.store.put_platform(platform)
+        gw.store.put_api_key(hash_key(key), platform)
+        gw.store.put_merchant(platform.id, demo_merchant("2026-01-01T00:00:00.000Z").model_copy(
+            update={"amount_min": 1_000, "amount_max": 60_000}))
+    carrier.query_stage = tracked_stage
+    return [KEY_A, *OTHER_POLICIES]
+
+
+#: Changes to an order that passes everywhere; each example applies up to three of them, so single
+#: failures and boundaries come up as often as pile-ups.
+CHANGES = {
+    "merchant_id": st.just("no-such-merchant"),
+    "carrier": st.sampled_from([carrier.value for carrier in Carrier]),
+    "refund_amount": st.one_of(st.sampled_from([1, 999, 1_000, 49_999, 50_000, 60_000, 60_001]),
+                               st.integers(min_value=1, max_value=200_000)),
+    "package_count": st.integers(min_value=1, max_value=3),
+    "goods_type": st.sampled_from([goods.value for goods in GoodsType]),
+    "cross_border": st.booleans(),
+    "parcel_stage": st.sampled_from([stage.value for stage in ParcelStage]),
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_dry_run_and_create_agree(client, platforms, data):
+    key = data.draw(st.sampled_from(platforms), label="platform key")
+    names = data.draw(st.sets(st.sampled_from(sorted(CHANGES)), max_size=3), label="changed fields")
+    changes = {name: data.draw(CHANGES[name], label=name) for name in sorted(names)}
+    last_digit = data.draw(st.integers(min_value=0, max_value=9), label="tracking number's last digit")
+    n = next(unique)
+    body = intercept_body(**changes, tracking_no=f"HY{n:08d}{last_digit}", order_id=f"o-{n}")
+
+    dry = client.http.post("/v1/eligibility", headers=auth(key), body=json.dumps(body))
+    created = post_intercept(client, body, key=key, idempotency_key=f"prop-{n}")
+
+    verdict = json.loads(dry.body)
+    assert dry.status_code == 200
+    if verdict["eligible"]:
+        assert created.status_code == 202, created.body
+    else:
+        assert created.status_code == 422, created.body
+        assert json.loads(created.body)["error"]["reasons"] == verdict["reasons"]
