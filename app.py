@@ -1,11 +1,14 @@
 """Parcel Intercept Gateway: routes, queue workers and schedules, wired to chalicelib."""
-from chalice import Chalice, Rate, Response
+from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib.auth import authenticate
 from chalicelib.callbacks import handle_callback
 from chalicelib.config import DISPATCH_QUEUE
 from chalicelib.dispatch import messages_from_event
 from chalicelib.health import check_health
+from chalicelib.intercepts import parse_model
+from chalicelib.merchant_metrics import metrics_report
+from chalicelib.models import FeeExportRequest
 from chalicelib.runtime import gateway
 from chalicelib.sweeps import requeue_unsent
 from chalicelib.web import api, header, json_response
@@ -94,3 +97,34 @@ def put_merchant_settings(merchant_id: str) -> Response:
     platform = _platform()
     settings = gateway().merchants.put(platform, merchant_id, app.current_request.raw_body)
     return json_response(settings.model_dump(mode="json"))
+
+
+# -- fee exports and merchant metrics ----------------------------------------------------------
+
+@app.route("/v1/exports/fees", methods=["POST"], content_types=["application/json"])
+@api
+def create_fee_export() -> Response:
+    platform = _platform()
+    request = parse_model(FeeExportRequest, app.current_request.raw_body)
+    return json_response(gateway().exports.export(platform.id, request.period), 201)
+
+
+@app.route("/v1/exports/fees/{period}", methods=["GET"])
+@api
+def get_fee_export(period: str) -> Response:
+    return json_response(gateway().exports.describe(_platform().id, period))
+
+
+@app.route("/v1/merchants/{merchant_id}/metrics", methods=["GET"])
+@api
+def get_merchant_metrics(merchant_id: str) -> Response:
+    platform = _platform()
+    gw = gateway()
+    gw.merchants.get(platform, merchant_id)
+    return json_response(metrics_report(gw.store, platform.id, merchant_id, app.current_request.query_params))
+
+
+@app.schedule(Cron(30, 16, "*", "*", "?", "*"))
+def export_fees_daily(event):
+    """00:30 Asia/Shanghai: yesterday's fee export for every platform."""
+    gateway().exports.export_previous_day()

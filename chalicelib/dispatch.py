@@ -108,7 +108,8 @@ class Dispatcher:
             changes["result_reason"] = outcome.reason_code or "carrier_refused"
         self._intercepts.apply_carrier_result(record.id, outcome.result, source=EventSource.carrier,
                                               reason=reason or f"carrier answered {outcome.result.value}",
-                                              changes=changes)
+                                              changes=changes,
+                                              carrier_accepted=outcome.result != CarrierResult.failed)
         return True
 
     def _after_transient_failure(self, message: QueueMessage, intercept_id: str, attempts: int, error: str) -> bool:

@@ -31,7 +31,7 @@ from chalicelib.models import (
 )
 from chalicelib.queues import Queues
 from chalicelib.rules import Assessment, assess, policy_for
-from chalicelib.rules.fees import quote_fee
+from chalicelib.rules.fees import fee_on_result, quote_fee
 from chalicelib.rules.likelihood import success_likelihood
 from chalicelib.store import (
     IdempotencyKeyUsed,
@@ -118,7 +118,8 @@ class InterceptService:
         key = _valid_idempotency_key(idempotency_key)
         request = parse_model(CreateInterceptRequest, raw_body)
         fingerprint = body_fingerprint(request)
-        reasons = self.eligibility(platform, request)
+        merchant = self._store.get_merchant(platform.id, request.merchant_id)
+        reasons = self._assess(platform, request, merchant).reasons
         if reasons:
             replay = self._replay(platform, key, fingerprint)
             if replay:
@@ -134,6 +135,7 @@ class InterceptService:
             status=InterceptStatus.pending, refund_status=RefundStatus.awaiting_result,
             created_at=at, updated_at=at,
             processing_deadline=to_iso(now + timedelta(days=policy.processing_window_days)),
+            fee_quote=quote_fee(policy, merchant, request.carrier).as_dict(),
             events=[Event(at=at, source=EventSource.api, from_status=None, to_status=InterceptStatus.pending,
                           reason=request.reason or "interception requested")],
         )
@@ -147,9 +149,6 @@ class InterceptService:
                            intercept_id=taken.intercept_id) from None
         self._enqueue_dispatch(record.id)
         return Created(body=body, replayed=False)
-
-    def eligibility(self, platform: Platform, request: CreateInterceptRequest) -> list[ReasonItem]:
-        return self._assess(platform, request, self._store.get_merchant(platform.id, request.merchant_id)).reasons
 
     def dry_run(self, platform: Platform, raw_body: bytes | str | None) -> dict:
         """What a create with this body would answer, what it would cost and how likely it is to
@@ -234,11 +233,13 @@ class InterceptService:
 
     def apply_carrier_result(self, intercept_id: str, result: CarrierResult, *, source: EventSource, reason: str = "",
                              changes: dict | None = None, receipt: dict | None = None,
-                             tracking_no: str | None = None) -> Applied:
+                             tracking_no: str | None = None, carrier_accepted: bool = True) -> Applied:
         """Apply a carrier result if the lifecycle allows it.
 
         A result the record already has, or one the lifecycle has moved past (a late `accepted`
         after `intercepted`), changes nothing. `tracking_no`, when given, must match the record.
+        `carrier_accepted` is False for a refusal at submission: the carrier never took the
+        instruction, so no per-attempt fee is due.
         """
         target = RESULT_STATUS[result]
         for _ in range(3):
@@ -247,9 +248,11 @@ class InterceptService:
                 return Applied.unknown
             if record.status == target or not can_move(record.status, target):
                 return Applied.unchanged
+            now = self._clock.now()
             try:
-                self._store.transition(record, target, source=source, reason=reason, now=self._clock.now(),
-                                       changes={**_result_changes(record, target), **(changes or {})},
+                self._store.transition(record, target, source=source, reason=reason, now=now,
+                                       changes={**_result_changes(record, target, to_iso(now), carrier_accepted),
+                                                **(changes or {})},
                                        receipt=receipt)
                 return Applied.applied
             except StaleState:
@@ -257,11 +260,17 @@ class InterceptService:
         return Applied.unchanged
 
 
-def _result_changes(record: Intercept, target: InterceptStatus) -> dict:
+def _result_changes(record: Intercept, target: InterceptStatus, at: str, carrier_accepted: bool) -> dict:
+    changes: dict[str, Any] = {}
+    if target in (InterceptStatus.intercepted, InterceptStatus.failed):
+        changes["result_at"] = at
+        fee = fee_on_result(record.fee_quote, target.value, carrier_accepted)
+        if fee and record.fee is None:
+            changes.update({"fee": fee, "charged_at": at})
     if target == InterceptStatus.intercepted and record.refund_status == RefundStatus.awaiting_result \
             and policy_for(record.policy).auto_refund_on_success:
-        return {"refund_status": RefundStatus.refund_auto.value}
-    return {}
+        changes["refund_status"] = RefundStatus.refund_auto.value
+    return changes
 
 
 def _valid_idempotency_key(value: str | None) -> str:

@@ -83,6 +83,10 @@ class CreateInterceptRequest(_Strict):
     parcel_stage: Annotated[ParcelStage | None, Field(strict=False)] = None
 
 
+class FeeExportRequest(_Strict):
+    period: Annotated[str, Field(description="a day YYYY-MM-DD or a month YYYY-MM (Asia/Shanghai calendar)")]
+
+
 class CancelRequest(_Strict):
     reason: Reason = ""
 
@@ -126,6 +130,12 @@ class Intercept(BaseModel):
     result_reason: str | None = None
     last_error: str | None = None
     dispatch_attempts: int = 0
+    #: the price quoted when the interception was requested (see chalicelib/rules/fees.py)
+    fee_quote: dict | None = None
+    #: the fee charged, fixed once when the carrier's result arrives; never changed afterwards
+    fee: dict | None = None
+    result_at: str | None = None
+    charged_at: str | None = None
     events: list[Event] = Field(default_factory=list)
 
     def public(self, with_events: bool = True) -> dict:

@@ -16,6 +16,7 @@ from chalicelib.carriers.stages import ParcelStage
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, dead_letter_queue, settings
 from chalicelib.dispatch import Dispatcher, RetryPolicy
+from chalicelib.exports.service import ExportService
 from chalicelib.intercepts import InterceptService, StageLookup
 from chalicelib.merchants import MerchantService
 from chalicelib.queues import Queues
@@ -49,6 +50,10 @@ class Gateway:
     def intercepts(self) -> InterceptService:
         return InterceptService(self.store, self.queues, self.clock, self.settings.dispatch_queue,
                                 frozenset(self.adapters), stage_lookup=carrier_stage_lookup(self.adapters))
+
+    @cached_property
+    def exports(self) -> ExportService:
+        return ExportService(self.store, boto3.client("s3"), self.settings.export_bucket, self.clock)
 
     @cached_property
     def merchants(self) -> MerchantService:

@@ -34,3 +34,19 @@ def quote_fee(policy: PlatformPolicy, merchant: MerchantSettings | None, carrier
                         charged_on=policy.fee_charged_on, outlet=outlet.model_dump() if outlet else None)
     return FeeQuote(amount=policy.carrier_fees.get(carrier), settlement_mode=policy.fee_settlement,
                     charged_on=policy.fee_charged_on)
+
+
+def fee_on_result(quote: dict | None, result_status: str, carrier_accepted: bool) -> dict | None:
+    """The fee to fix on an intercept whose carrier result is `result_status`, or None if none is due.
+
+    Charged on `success`: only an interception that stopped the parcel is charged. Charged on
+    `attempt`: a failed interception is charged too, but only if the carrier took the instruction
+    (a parcel refused outright at the door of the carrier costs nothing). A quote without a price
+    charges nothing; finance sees it in the record as `fee_quote.amount = null`.
+    """
+    if not quote or quote.get("amount") is None:
+        return None
+    if result_status == "intercepted" or (result_status == "failed" and quote["charged_on"] == "attempt"
+                                          and carrier_accepted):
+        return {key: quote[key] for key in ("amount", "currency", "settlement_mode", "charged_on", "outlet")}
+    return None

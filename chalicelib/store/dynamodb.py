@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -27,10 +27,11 @@ from chalicelib.models import (
     Platform,
 )
 from chalicelib.store import keys
+from chalicelib.store.schema import INDEXES, TABLE_KEYS
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-_KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
+_KEY_ATTRIBUTES = frozenset(TABLE_KEYS) | {name for pair in INDEXES.values() for name in pair}
 
 
 def _item(values: dict) -> dict:
@@ -42,13 +43,18 @@ def _plain(item: dict) -> dict:
 
 
 def _data(item: dict) -> dict:
-    """An item without its key attributes, numbers as ints."""
-    return {name: int(value) if _is_integral(value) else value
-            for name, value in _plain(item).items() if name not in _KEY_ATTRIBUTES}
+    """An item without its key attributes, with DynamoDB's Decimals back as ints (fen, counts)."""
+    return {name: _numbers(value) for name, value in _plain(item).items() if name not in _KEY_ATTRIBUTES}
 
 
-def _is_integral(value: Any) -> bool:
-    return isinstance(value, Decimal) and value == value.to_integral_value()
+def _numbers(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _numbers(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_numbers(inner) for inner in value]
+    return value
 
 
 class StaleState(Exception):
@@ -102,7 +108,30 @@ class Store:
     # -- platforms, keys, merchants ---------------------------------------------------------
 
     def put_platform(self, platform: Platform) -> None:
-        self._db.put_item(TableName=self._table, Item=_item({**keys.platform(platform.id), **platform.model_dump()}))
+        self._db.put_item(TableName=self._table, Item=_item({
+            **keys.platform(platform.id), "GSI1PK": keys.PLATFORMS, "GSI1SK": platform.id, **platform.model_dump()}))
+
+    def platforms(self) -> Iterator[Platform]:
+        """Every platform tenant (listed under one partition of the by_platform index)."""
+        for item in self._query_all(IndexName="by_platform", KeyConditionExpression="GSI1PK = :pk",
+                                    ExpressionAttributeValues=_item({":pk": keys.PLATFORMS})):
+            yield Platform.model_validate(_data(item))
+
+    def merchant_intercepts(self, platform_id: str, merchant_id: str, start: str, end: str) -> Iterator[Intercept]:
+        """One merchant's intercepts created in [start, end] (ISO UTC), page by page."""
+        for item in self._query_all(IndexName="by_merchant",
+                                    KeyConditionExpression="GSI2PK = :pk AND GSI2SK BETWEEN :start AND :end",
+                                    ExpressionAttributeValues=_item({":pk": keys.by_merchant(platform_id, merchant_id),
+                                                                     ":start": start, ":end": end + "~"})):
+            yield Intercept.model_validate(_data(item))
+
+    def charged_intercepts(self, platform_id: str, start: str, end: str) -> Iterator[Intercept]:
+        """A platform's intercepts charged in [start, end) (ISO UTC), page by page."""
+        for item in self._query_all(IndexName="charged",
+                                    KeyConditionExpression="GSI5PK = :pk AND GSI5SK BETWEEN :start AND :end",
+                                    ExpressionAttributeValues=_item({":pk": keys.charged(platform_id),
+                                                                     ":start": start, ":end": end})):
+            yield Intercept.model_validate(_data(item))
 
     def put_api_key(self, key_hash: str, platform: Platform) -> None:
         self._db.put_item(TableName=self._table, Item=_item({
@@ -259,6 +288,10 @@ class Store:
             values.update({":open_pk": keys.open_work(to_status.value), ":open_sk": f"{at}#{record.id}"})
         else:
             removals += ["GSI3PK", "GSI3SK"]
+        if changes.get("charged_at"):
+            assignments += ["GSI5PK = :charged_pk", "GSI5SK = :charged_sk"]
+            values.update({":charged_pk": keys.charged(record.platform_id),
+                           ":charged_sk": f"{changes['charged_at']}#{record.id}"})
         names["#expected"] = "status"
         names["#version"] = "version"
         values.update({":expected": record.status.value, ":one": 1})

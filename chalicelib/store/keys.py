@@ -41,5 +41,13 @@ def by_merchant(platform_id: str, merchant_id: str) -> str:
     return f"PLATFORM#{platform_id}#MERCHANT#{merchant_id}"
 
 
+def charged(platform_id: str) -> str:
+    return f"CHARGED#{platform_id}"
+
+
+#: Platform items are also listed under this partition of the by_platform index.
+PLATFORMS = "PLATFORMS"
+
+
 def open_work(status: str) -> str:
     return f"OPEN#{status}"

@@ -9,6 +9,7 @@ INDEXES = {
     "by_platform": ("GSI1PK", "GSI1SK"),   # a platform's intercepts by creation time
     "by_merchant": ("GSI2PK", "GSI2SK"),   # one merchant's intercepts by creation time
     "open_work": ("GSI3PK", "GSI3SK"),     # sparse: intercepts without a carrier result, by last change
+    "charged": ("GSI5PK", "GSI5SK"),       # sparse: a platform's charged intercepts by charge time (fee exports)
 }
 
 TTL_ATTRIBUTE = "expires_at"

@@ -1,0 +1,80 @@
+"""Benchmark: stream a fee export of N rows to S3 and report throughput and peak memory.
+
+moto's server runs in a child process, so this process's peak RSS is the exporter's own (plus
+Python, boto3 and botocore), not the stored objects. Rows are generated, not read from DynamoDB:
+this measures the export path (CSV encoding, hashing, multipart upload, manifest).
+
+    .venv/bin/python bench/export_fees.py [--rows 100000]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SERVER = """
+import sys, time
+from local.moto_server import LocalAws
+aws = LocalAws(); aws.start(); print(aws.endpoint, flush=True)
+sys.stdin.read()
+"""
+
+
+def rows(count: int):
+    for n in range(count):
+        yield {
+            "id": f"icp_{n:026d}", "merchant_id": f"m-{n % 500}", "order_id": f"order-{n}",
+            "after_sale_id": f"as-{n}", "carrier": ("zto", "yto", "sto", "jt")[n % 4],
+            "tracking_no": f"ZT{n:012d}", "status": "intercepted", "result_reason": None,
+            "created_at": "2026-11-22T01:00:00.000Z", "result_at": "2026-11-22T02:00:00.000Z",
+            "charged_at": "2026-11-22T02:00:00.000Z",
+            "fee": {"amount": 300 + n % 200, "currency": "CNY", "settlement_mode": "offline_outlet",
+                    "charged_on": "success", "outlet": {"outlet_id": f"o-{n % 40}", "name": "杭州西湖网点", "fee": 300}},
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    server = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    endpoint = server.stdout.readline().strip()
+    try:
+        os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                           "AWS_DEFAULT_REGION": "us-east-1"})
+        import boto3
+
+        from chalicelib.clock import FixedClock
+        from chalicelib.exports.fees import export_fees
+        from chalicelib.exports.periods import parse_period
+
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket="bench")
+        baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        manifest = export_fees(s3, "bench", "bench-platform", parse_period("2026-11-22"), rows(args.rows),
+                               FixedClock(datetime(2026, 11, 23, tzinfo=timezone.utc)), {"bench": True})
+        elapsed = time.perf_counter() - started
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        detail = next(entry for entry in manifest["files"] if entry["name"] == "detail.csv")
+        print(f"rows exported:          {manifest['totals']['rows']}")
+        print(f"detail.csv bytes:       {detail['bytes']}")
+        print(f"rows per second:        {args.rows / elapsed:,.0f}")
+        print(f"peak RSS:               {peak_kb / 1024:.1f} MiB (before the export: {baseline_kb / 1024:.1f} MiB)")
+        print(f"peak RSS under 150 MB:  {'yes' if peak_kb * 1024 < 150_000_000 else 'NO'}")
+    finally:
+        server.stdin.close()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Fee reconciliation exports to S3."""

@@ -1,0 +1,101 @@
+"""The export's files in S3: totals, checksums, Excel-friendly CSV, atomic replacement."""
+import csv
+import hashlib
+import io
+
+import boto3
+import pytest
+
+from chalicelib.exports.fees import export_fees, manifest_key, read_manifest
+from chalicelib.exports.periods import parse_period
+from chalicelib.exports.s3_stream import S3StreamWriter
+
+BUCKET = "gateway-test-exports"
+PERIOD = parse_period("2026-11-22")
+
+
+def charged(n: int, amount: int = 300, merchant: str = "m-1", outlet_name: str = "杭州西湖网点") -> dict:
+    return {
+        "id": f"icp_{n:05d}", "merchant_id": merchant, "order_id": f"o-{n}", "after_sale_id": f"as-{n}",
+        "carrier": "zto", "tracking_no": f"ZT{n:010d}", "status": "intercepted", "result_reason": None,
+        "created_at": "2026-11-22T01:00:00.000Z", "result_at": "2026-11-22T02:00:00.000Z",
+        "charged_at": "2026-11-22T02:00:00.000Z",
+        "fee": {"amount": amount, "currency": "CNY", "settlement_mode": "offline_outlet", "charged_on": "success",
+                "outlet": {"outlet_id": "hz-01", "name": outlet_name, "fee": amount}},
+    }
+
+
+def read(s3, key: str) -> bytes:
+    return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+
+@pytest.fixture
+def s3(aws):
+    return boto3.client("s3")
+
+
+def test_totals_and_checksums_verify_from_s3_alone(s3, clock):
+    records = [charged(n, amount=100 + n) for n in range(50)] + [charged(99, merchant="m-2")]
+    manifest = export_fees(s3, BUCKET, "plat-a", PERIOD, records, clock, {"index": "charged"})
+    assert manifest["totals"] == {"rows": 51, "fee_fen": sum(100 + n for n in range(50)) + 300, "currency": "CNY"}
+    stored = read_manifest(s3, BUCKET, "2026-11-22", "plat-a")
+    assert stored == manifest
+    for entry in stored["files"]:
+        body = read(s3, entry["key"])
+        assert hashlib.sha256(body).hexdigest() == entry["sha256"]
+        assert len(body) == entry["bytes"]
+    detail = [entry for entry in stored["files"] if entry["name"] == "detail.csv"][0]
+    rows = list(csv.DictReader(io.StringIO(read(s3, detail["key"]).decode("utf-8-sig"))))
+    assert len(rows) == detail["rows"] == 51
+    assert sum(int(row["fee_fen"]) for row in rows) == stored["totals"]["fee_fen"]
+    assert rows[0]["outlet_name"] == "杭州西湖网点"
+    assert rows[0]["charged_date_cst"] == "2026-11-22"
+
+
+def test_csv_starts_with_a_byte_order_mark_for_excel(s3, clock):
+    manifest = export_fees(s3, BUCKET, "plat-a", PERIOD, [charged(1)], clock, {})
+    for entry in manifest["files"]:
+        assert read(s3, entry["key"]).startswith(b"\xef\xbb\xbf")
+
+
+def test_the_summary_has_one_row_per_merchant_carrier_and_outlet(s3, clock):
+    records = [charged(1), charged(2), charged(3, merchant="m-2")]
+    manifest = export_fees(s3, BUCKET, "plat-a", PERIOD, records, clock, {})
+    summary = [entry for entry in manifest["files"] if entry["name"] == "summary.csv"][0]
+    rows = list(csv.DictReader(io.StringIO(read(s3, summary["key"]).decode("utf-8-sig"))))
+    assert [(row["merchant_id"], row["intercepts"], row["fee_fen"]) for row in rows] == [
+        ("m-1", "2", "600"), ("m-2", "1", "300")]
+
+
+def test_re_exporting_replaces_the_previous_run(s3, clock):
+    first = export_fees(s3, BUCKET, "plat-a", PERIOD, [charged(1)], clock, {})
+    clock.advance(seconds=1)
+    second = export_fees(s3, BUCKET, "plat-a", PERIOD, [charged(1), charged(2)], clock, {})
+    assert read_manifest(s3, BUCKET, "2026-11-22", "plat-a")["run_id"] == second["run_id"] != first["run_id"]
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="fees/")["Contents"]]
+    assert sorted(keys) == sorted([manifest_key("2026-11-22", "plat-a")] + [f["key"] for f in second["files"]])
+
+
+def test_a_failed_export_leaves_the_previous_one_whole(s3, clock):
+    first = export_fees(s3, BUCKET, "plat-a", PERIOD, [charged(1)], clock, {})
+
+    def breaks():
+        yield charged(2)
+        raise RuntimeError("table read failed")
+
+    with pytest.raises(RuntimeError):
+        export_fees(s3, BUCKET, "plat-a", PERIOD, breaks(), clock, {})
+    assert read_manifest(s3, BUCKET, "2026-11-22", "plat-a") == first
+    assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def test_the_stream_writer_uploads_in_parts_and_hashes_everything(s3):
+    payload = b"x" * (5 * 1024 * 1024) + b"tail"
+    with S3StreamWriter(s3, BUCKET, "parts.bin", "application/octet-stream", part_size=5 * 1024 * 1024) as out:
+        out.write(payload[:3_000_000])
+        out.write(payload[3_000_000:-4])  # reaches the part size: the first part goes out
+        out.write(payload[-4:])
+        digest = out.close()
+    assert digest == hashlib.sha256(payload).hexdigest()
+    assert s3.head_object(Bucket=BUCKET, Key="parts.bin")["ContentLength"] == len(payload)
+    assert s3.head_object(Bucket=BUCKET, Key="parts.bin")["ETag"].strip('"').endswith("-2")  # two parts
