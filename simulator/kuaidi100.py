@@ -34,6 +34,7 @@ class Kuaidi100Carrier:
         self._secret = credentials["secret"]
         self._customer = credentials["customer"]
         self._salts: dict[str, str] = {}
+        self._default_salt = credentials.get("salt", "")
 
     def read_request(self, path: str, headers: Mapping[str, str], body: bytes) -> InterceptRequest | Reply:
         form = read_form(body) or {}
@@ -95,5 +96,5 @@ class Kuaidi100Carrier:
         else:
             push.update(interceptStatus="INTERCEPT_FAIL", failCode="30002", message="快件已派送，拦截失败")
         param = json.dumps(push, ensure_ascii=False)
-        body = urlencode({"param": param, "sign": push_sign(param, self._salts.get(request.intercept_id, ""))})
+        body = urlencode({"param": param, "sign": push_sign(param, self._salts.get(request.intercept_id, self._default_salt))})
         return Callback(event_id, {"Content-Type": "application/x-www-form-urlencoded"}, body.encode())

@@ -193,7 +193,16 @@ def parse_track_response(status: int, body: bytes) -> ParcelStage:
     if reply is None or str(reply.get("status") or "") != OK_CODE:
         raise CarrierUnavailable(f"kuaidi100 tracking query failed: {body[:200]!r}")
     state = str(reply.get("state") or "")
-    return STAGES.get(state, STAGES.get(state[:1], ParcelStage.unknown))
+    return STAGES.get(state) or STAGES.get(_parent_state(state), ParcelStage.unknown)
+
+
+def _parent_state(state: str) -> str:
+    """resultv2 sub-states: 301 -> 3, 501 -> 5; 1001-1003 are sub-states of 0 (in transit)."""
+    if len(state) == 3:
+        return state[0]
+    if len(state) == 4 and state.startswith("10"):
+        return "0"
+    return ""
 
 
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: Kuaidi100Settings) -> CallbackEvent:
