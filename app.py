@@ -7,7 +7,7 @@ from chalicelib.config import DISPATCH_QUEUE
 from chalicelib.dispatch import messages_from_event
 from chalicelib.health import check_health
 from chalicelib.runtime import gateway
-from chalicelib.sweeps import requeue_unsent
+from chalicelib.sweeps import poll_overdue_results, requeue_unsent
 from chalicelib.web import api, header, json_response
 
 app = Chalice(app_name="parcel-intercept-gateway")
@@ -72,3 +72,10 @@ def requeue_unsent_dispatches(event):
     gw = gateway()
     requeue_unsent(gw.store, gw.queues, gw.clock, gw.settings.dispatch_queue,
                    gw.settings.pending_requeue_after_seconds)
+
+
+@app.schedule(Rate(2, unit=Rate.MINUTES))
+def poll_overdue_carrier_results(event):
+    gw = gateway()
+    poll_overdue_results(gw.store, gw.adapters, gw.intercepts, gw.clock, gw.settings.callback_url,
+                         gw.settings.poll_submitted_after_seconds, breaker=gw.breaker)

@@ -126,6 +126,8 @@ class Intercept(BaseModel):
     result_reason: str | None = None
     last_error: str | None = None
     dispatch_attempts: int = 0
+    #: after a cancel of a submitted intercept: withdrawn | refused: <reason> | unconfirmed: <error>
+    carrier_cancel: str | None = None
     events: list[Event] = Field(default_factory=list)
 
     def public(self, with_events: bool = True) -> dict:

@@ -9,6 +9,7 @@ from functools import cached_property
 
 import boto3
 
+from chalicelib.breaker import BreakerPolicy, CircuitBreaker
 from chalicelib.carriers import build_adapters
 from chalicelib.carriers.base import CarrierAdapter
 from chalicelib.carriers.http import CarrierHttp
@@ -18,6 +19,7 @@ from chalicelib.dispatch import Dispatcher, RetryPolicy
 from chalicelib.intercepts import InterceptService
 from chalicelib.queues import Queues
 from chalicelib.store import Store
+from chalicelib.store.breaker import BreakerStore
 
 
 @dataclass
@@ -43,6 +45,12 @@ class Gateway:
                                 frozenset(self.adapters))
 
     @cached_property
+    def breaker(self) -> CircuitBreaker:
+        return CircuitBreaker(BreakerStore(boto3.client("dynamodb"), self.settings.table_name), self.clock,
+                              BreakerPolicy(failure_threshold=self.settings.breaker_failure_threshold,
+                                            cooldown_seconds=self.settings.breaker_cooldown_seconds))
+
+    @cached_property
     def dispatcher(self) -> Dispatcher:
         config = self.settings
         return Dispatcher(
@@ -52,6 +60,7 @@ class Gateway:
             retry=RetryPolicy(max_attempts=config.dispatch_max_attempts,
                               base_seconds=config.dispatch_base_backoff_seconds,
                               max_seconds=config.dispatch_max_backoff_seconds),
+            breaker=self.breaker,
         )
 
 
