@@ -6,13 +6,16 @@ half-open probe (a conditional write, so only one). half_open: the probe's resul
 closes the circuit, failure opens it for another cool-down. If the probing worker dies, its probe
 lease (`probe_lease_seconds`) runs out and another worker may probe.
 
+A worker that has just seen the circuit closed and clean trusts that for `clean_cache_seconds`
+(one read per carrier per second rather than per message); its own failure drops the cache.
+
 A carrier's business refusal (too late, signed, ...) is an answer, so it counts as a success.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chalicelib.clock import Clock, from_iso, to_iso
 from chalicelib.store.breaker import CLOSED, HALF_OPEN, OPEN, BreakerStore
@@ -25,6 +28,7 @@ class BreakerPolicy:
     failure_threshold: int = 5
     cooldown_seconds: int = 30
     probe_lease_seconds: int = 60
+    clean_cache_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,16 @@ class CircuitBreaker:
         self._store = store
         self._clock = clock
         self._policy = policy
+        self._clean_until: dict[str, datetime] = {}
 
     def admit(self, carrier: str) -> Admission:
-        record = self._store.get(carrier)
         now = self._clock.now()
+        if now < self._clean_until.get(carrier, now):
+            return Admission(True, clean=True)
+        record = self._store.get(carrier)
         if record.state == CLOSED:
+            if record.failures == 0 and self._policy.clean_cache_seconds > 0:
+                self._clean_until[carrier] = now + timedelta(seconds=self._policy.clean_cache_seconds)
             return Admission(True, clean=record.failures == 0)
         if record.state == OPEN:
             open_until = from_iso(record.open_until) if record.open_until else now
@@ -68,6 +77,7 @@ class CircuitBreaker:
             self._store.close(carrier)
 
     def record_failure(self, carrier: str) -> None:
+        self._clean_until.pop(carrier, None)
         record = self._store.add_failure(carrier)
         open_until = to_iso(self._clock.now() + timedelta(seconds=self._policy.cooldown_seconds))
         if record.state == HALF_OPEN:

@@ -60,7 +60,7 @@ class RetryPolicy:
 class Dispatcher:
     def __init__(self, store: Store, queues: Queues, intercepts: InterceptService, clock: Clock,
                  adapters: Mapping[str, CarrierAdapter], queue_name: str, dead_letter_queue: str,
-                 callback_url: Callable[[str], str], retry: RetryPolicy, max_parallel: int = 8,
+                 callback_url: Callable[[str], str], retry: RetryPolicy, max_parallel: int = 10,
                  breaker: CircuitBreaker | None = None, max_receive_count: int = 10) -> None:
         self._store = store
         self._queues = queues
@@ -99,21 +99,18 @@ class Dispatcher:
             log.error("dispatch message is not valid; leaving it for the DLQ", extra={"message_id": message.message_id})
             return False
         intercept_id, action = work
-        record = self._store.get_intercept(intercept_id)
-        if record is None:
-            return True
         if action == "cancel":
-            return self._cancel(message, record)
-        if record.status != InterceptStatus.pending:
-            return True  # a result or a cancel came first
-        admission = self._admit(record.carrier.value)
-        if not admission.allowed:
-            return self._hold(message, record.carrier.value, admission)
+            cancelled = self._store.get_intercept(intercept_id)
+            return True if cancelled is None else self._cancel(message, cancelled)
         record = self._store.claim_dispatch(intercept_id, self._clock.now(), self._retry.lease_seconds)
         if record is None:
-            # Not pending any more, or another delivery of the same message holds the lease and
-            # will finish the work.
+            # Not pending any more (a result or cancel came first), unknown, or another delivery of
+            # the same message holds the lease and will finish the work.
             return True
+        admission = self._admit(record.carrier.value)
+        if not admission.allowed:
+            self._store.release_dispatch(intercept_id, "held back: carrier circuit open", uncount=True)
+            return self._hold(message, record.carrier.value, admission)
         adapter = self._adapters.get(record.carrier.value)
         try:
             if adapter is None:

@@ -317,15 +317,23 @@ class Store:
             raise
         return Intercept.model_validate(_data(found["Attributes"]))
 
-    def release_dispatch(self, intercept_id: str, error: str) -> None:
-        """Give the lease back after a transient carrier failure, keeping the error for operators."""
+    def release_dispatch(self, intercept_id: str, error: str, uncount: bool = False) -> None:
+        """Give the lease back after a transient carrier failure, keeping the error for operators.
+
+        `uncount` takes back the attempt the claim counted, for a claim that did not call the carrier.
+        """
+        values = {":error": error[:500], ":pending": "pending"}
+        update = "SET last_error = :error"
+        if uncount:
+            update += ", dispatch_attempts = dispatch_attempts - :one"
+            values[":one"] = 1
         try:
             self._db.update_item(
                 TableName=self._table, Key=_item(keys.intercept(intercept_id)),
-                UpdateExpression="SET last_error = :error REMOVE dispatch_lease_until",
+                UpdateExpression=update + " REMOVE dispatch_lease_until",
                 ConditionExpression="#status = :pending",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_item({":error": error[:500], ":pending": "pending"}),
+                ExpressionAttributeValues=_item(values),
             )
         except ClientError as failure:
             if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
