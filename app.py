@@ -10,7 +10,7 @@ from chalicelib.intercepts import parse_model
 from chalicelib.merchant_metrics import metrics_report
 from chalicelib.models import FeeExportRequest
 from chalicelib.runtime import gateway
-from chalicelib.sweeps import requeue_unsent
+from chalicelib.sweeps import poll_overdue_results, requeue_unsent
 from chalicelib.web import api, header, json_response
 
 app = Chalice(app_name="parcel-intercept-gateway")
@@ -75,6 +75,13 @@ def requeue_unsent_dispatches(event):
     gw = gateway()
     requeue_unsent(gw.store, gw.queues, gw.clock, gw.settings.dispatch_queue,
                    gw.settings.pending_requeue_after_seconds)
+
+
+@app.schedule(Rate(2, unit=Rate.MINUTES))
+def poll_overdue_carrier_results(event):
+    gw = gateway()
+    poll_overdue_results(gw.store, gw.adapters, gw.intercepts, gw.clock, gw.settings.callback_url,
+                         gw.settings.poll_submitted_after_seconds, breaker=gw.breaker)
 
 
 # -- eligibility dry run and merchant settings -------------------------------------------------

@@ -21,6 +21,9 @@ class Settings:
     dispatch_base_backoff_seconds: int = 2
     dispatch_max_backoff_seconds: int = 300
     pending_requeue_after_seconds: int = 120
+    poll_submitted_after_seconds: int = 600
+    breaker_failure_threshold: int = 5
+    breaker_cooldown_seconds: int = 30
 
     @property
     def is_local(self) -> bool:
@@ -63,4 +66,7 @@ def settings() -> Settings:
         dispatch_base_backoff_seconds=int(env("DISPATCH_BASE_BACKOFF_SECONDS", "2")),
         dispatch_max_backoff_seconds=int(env("DISPATCH_MAX_BACKOFF_SECONDS", "300")),
         pending_requeue_after_seconds=int(env("PENDING_REQUEUE_AFTER_SECONDS", "120")),
+        poll_submitted_after_seconds=int(env("POLL_SUBMITTED_AFTER_SECONDS", "600")),
+        breaker_failure_threshold=int(env("BREAKER_FAILURE_THRESHOLD", "5")),
+        breaker_cooldown_seconds=int(env("BREAKER_COOLDOWN_SECONDS", "30")),
     )

@@ -5,6 +5,14 @@ failure gives the lease back and pushes the message's next delivery out with exp
 and jitter; after `max_attempts` carrier calls the intercept is marked `needs_attention` with the
 last error and the message is moved to the dead-letter queue for an operator to redrive. The
 queue's own redrive policy still catches messages that fail for any other reason.
+
+Two kinds of message: `{"intercept_id", "action": "intercept"}` submits the interception and
+`{"intercept_id", "action": "cancel"}` withdraws it at the carrier after a merchant's cancel.
+
+With a circuit breaker, a message for a carrier whose circuit is open is held back (its visibility
+pushed out to when a probe may be due) without calling the carrier and without counting an
+attempt. A held message about to reach the queue's redrive limit is sent again as a new message
+instead, so an outage longer than the redrive window does not dead-letter work that never ran.
 """
 from __future__ import annotations
 
@@ -15,10 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
+from chalicelib.breaker import Admission, CircuitBreaker
 from chalicelib.carriers.base import CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
 from chalicelib.clock import Clock
 from chalicelib.intercepts import InterceptService
-from chalicelib.models import EventSource, InterceptStatus
+from chalicelib.models import EventSource, Intercept, InterceptStatus
 from chalicelib.queues import Queues
 from chalicelib.store import StaleState, Store
 
@@ -32,6 +41,7 @@ class QueueMessage:
     message_id: str
     receipt_handle: str
     body: str
+    receive_count: int = 1
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,8 @@ class RetryPolicy:
 class Dispatcher:
     def __init__(self, store: Store, queues: Queues, intercepts: InterceptService, clock: Clock,
                  adapters: Mapping[str, CarrierAdapter], queue_name: str, dead_letter_queue: str,
-                 callback_url: Callable[[str], str], retry: RetryPolicy, max_parallel: int = 8) -> None:
+                 callback_url: Callable[[str], str], retry: RetryPolicy, max_parallel: int = 10,
+                 breaker: CircuitBreaker | None = None, max_receive_count: int = 10) -> None:
         self._store = store
         self._queues = queues
         self._intercepts = intercepts
@@ -61,6 +72,8 @@ class Dispatcher:
         self._callback_url = callback_url
         self._retry = retry
         self._max_parallel = max_parallel
+        self._breaker = breaker
+        self._max_receive_count = max_receive_count
 
     def handle_batch(self, messages: Iterable[QueueMessage]) -> dict:
         """Process a batch in parallel (bounded); answer with the ids of the messages that failed."""
@@ -81,25 +94,32 @@ class Dispatcher:
 
     def process(self, message: QueueMessage) -> bool:
         """True when the message is finished with (delete it), False to have it delivered again."""
-        intercept_id = _intercept_id(message.body)
-        if intercept_id is None:
+        work = _work(message.body)
+        if work is None:
             log.error("dispatch message is not valid; leaving it for the DLQ", extra={"message_id": message.message_id})
             return False
+        intercept_id, action = work
+        if action == "cancel":
+            cancelled = self._store.get_intercept(intercept_id)
+            return True if cancelled is None else self._cancel(message, cancelled)
         record = self._store.claim_dispatch(intercept_id, self._clock.now(), self._retry.lease_seconds)
         if record is None:
             # Not pending any more (a result or cancel came first), unknown, or another delivery of
             # the same message holds the lease and will finish the work.
             return True
+        admission = self._admit(record.carrier.value)
+        if not admission.allowed:
+            self._store.release_dispatch(intercept_id, "held back: carrier circuit open", uncount=True)
+            return self._hold(message, record.carrier.value, admission)
         adapter = self._adapters.get(record.carrier.value)
-        order = InterceptOrder(intercept_id=record.id, tracking_no=record.tracking_no,
-                               reason=record.reason or "buyer requested a refund",
-                               callback_url=self._callback_url(record.carrier.value))
         try:
             if adapter is None:
                 raise CarrierUnavailable(f"no adapter configured for carrier {record.carrier.value}")
-            outcome = adapter.submit_intercept(order)
+            outcome = adapter.submit_intercept(self._order(record))
         except CarrierUnavailable as error:
+            self._failed(record.carrier.value)
             return self._after_transient_failure(message, record.id, record.dispatch_attempts, str(error))
+        self._succeeded(record.carrier.value, admission)
         reason = outcome.message or outcome.reason_code or ""
         changes: dict = {"last_error": None}
         if outcome.carrier_ref:
@@ -111,6 +131,66 @@ class Dispatcher:
                                               changes=changes,
                                               carrier_accepted=outcome.result != CarrierResult.failed)
         return True
+
+    def _cancel(self, message: QueueMessage, record: Intercept) -> bool:
+        """Withdraw the instruction at the carrier; the record is already `cancelled` for us."""
+        if record.status != InterceptStatus.cancelled or record.carrier_cancel:
+            return True
+        admission = self._admit(record.carrier.value)
+        if not admission.allowed:
+            return self._hold(message, record.carrier.value, admission)
+        attempt = self._store.claim_cancel(record.id, self._clock.now(), self._retry.lease_seconds)
+        if attempt is None:
+            return True
+        adapter = self._adapters.get(record.carrier.value)
+        try:
+            if adapter is None:
+                raise CarrierUnavailable(f"no adapter configured for carrier {record.carrier.value}")
+            outcome = adapter.cancel_intercept(self._order(record))
+        except CarrierUnavailable as error:
+            self._failed(record.carrier.value)
+            if attempt >= self._retry.max_attempts:
+                self._store.set_carrier_cancel(record.id, f"unconfirmed: {str(error)[:200]}")
+                self._queues.send(self._dead_letter_queue, {"intercept_id": record.id, "action": "cancel",
+                                                            "attempts": attempt, "last_error": str(error)[:500]})
+                return True
+            self._store.release_cancel(record.id)
+            self._queues.delay_retry(self._queue, message.receipt_handle, self._retry.backoff(attempt))
+            return False
+        self._succeeded(record.carrier.value, admission)
+        self._store.set_carrier_cancel(
+            record.id, "withdrawn" if outcome.cancelled else f"refused: {outcome.reason_code or 'carrier_refused'}")
+        return True
+
+    def _order(self, record: Intercept) -> InterceptOrder:
+        return InterceptOrder(intercept_id=record.id, tracking_no=record.tracking_no,
+                              reason=record.reason or "buyer requested a refund",
+                              callback_url=self._callback_url(record.carrier.value), carrier_ref=record.carrier_ref)
+
+    def _admit(self, carrier: str) -> Admission:
+        return self._breaker.admit(carrier) if self._breaker is not None else Admission(True, clean=True)
+
+    def _hold(self, message: QueueMessage, carrier: str, admission: Admission) -> bool:
+        """Keep the message off the carrier until a probe may be due; this is not an attempt.
+
+        Returns False (deliver again later) after pushing its visibility out, or True after sending
+        it again as a new message when it is about to reach the queue's redrive limit.
+        """
+        hold = admission.retry_after_seconds + self._retry.backoff(1)
+        log.info("carrier circuit open; message held back", extra={"carrier": carrier, "seconds": hold})
+        if message.receive_count >= self._max_receive_count - 1:
+            self._queues.send(self._queue, json.loads(message.body), delay_seconds=min(hold, 900))
+            return True
+        self._queues.delay_retry(self._queue, message.receipt_handle, hold)
+        return False
+
+    def _failed(self, carrier: str) -> None:
+        if self._breaker is not None:
+            self._breaker.record_failure(carrier)
+
+    def _succeeded(self, carrier: str, admission: Admission) -> None:
+        if self._breaker is not None:
+            self._breaker.record_success(carrier, admission)
 
     def _after_transient_failure(self, message: QueueMessage, intercept_id: str, attempts: int, error: str) -> bool:
         if attempts >= self._retry.max_attempts:
@@ -129,19 +209,23 @@ class Dispatcher:
         self._queues.delay_retry(self._queue, message.receipt_handle, self._retry.backoff(attempts))
         return False
 
-
-def _intercept_id(body: str) -> str | None:
+def _work(body: str) -> tuple[str, str] | None:
     try:
         data = json.loads(body)
     except ValueError:
         return None
-    if isinstance(data, dict) and data.get("action", "intercept") == "intercept" \
-            and isinstance(data.get("intercept_id"), str):
-        return data["intercept_id"]
-    return None
+    if not isinstance(data, dict) or not isinstance(data.get("intercept_id"), str):
+        return None
+    action = data.get("action", "intercept")
+    return (data["intercept_id"], action) if action in ("intercept", "cancel") else None
 
 
 def messages_from_event(records: Iterable[Any]) -> list[QueueMessage]:
     """Chalice SQSRecord objects (or anything with the same attributes) to QueueMessages."""
-    return [QueueMessage(message_id=record.to_dict()["messageId"], receipt_handle=record.receipt_handle,
-                         body=record.body) for record in records]
+    messages = []
+    for record in records:
+        raw = record.to_dict()
+        count = raw.get("attributes", {}).get("ApproximateReceiveCount", "1")
+        messages.append(QueueMessage(message_id=raw["messageId"], receipt_handle=record.receipt_handle,
+                                     body=record.body, receive_count=int(count) if str(count).isdigit() else 1))
+    return messages

@@ -223,11 +223,23 @@ class InterceptService:
                 raise Conflict(f"an intercept in status {record.status.value} cannot be cancelled",
                                code="not_cancellable", status=record.status.value)
             try:
-                return self._store.transition(record, InterceptStatus.cancelled, source=EventSource.api,
-                                              reason=request.reason or "cancelled by merchant", now=self._clock.now())
+                cancelled = self._store.transition(record, InterceptStatus.cancelled, source=EventSource.api,
+                                                   reason=request.reason or "cancelled by merchant",
+                                                   now=self._clock.now())
             except StaleState:
                 record = self.get(platform, intercept_id)
+                continue
+            if record.status == InterceptStatus.submitted or record.dispatch_attempts:
+                self._enqueue_carrier_cancel(record.id)
+            return cancelled
         raise Conflict("the intercept changed while cancelling; read it and retry", code="concurrent_change")
+
+    def _enqueue_carrier_cancel(self, intercept_id: str) -> None:
+        """The carrier may hold the instruction: have the dispatch worker withdraw it there."""
+        try:
+            self._queues.send(self._dispatch_queue, {"intercept_id": intercept_id, "action": "cancel"})
+        except Exception:  # noqa: BLE001 - the cancel stands for us; the carrier's result is then ignored
+            log.exception("carrier cancel enqueue failed", extra={"intercept_id": intercept_id})
 
     # -- carrier results ----------------------------------------------------------------------
 

@@ -136,6 +136,8 @@ class Intercept(BaseModel):
     fee: dict | None = None
     result_at: str | None = None
     charged_at: str | None = None
+    #: after a cancel of a submitted intercept: withdrawn | refused: <reason> | unconfirmed: <error>
+    carrier_cancel: str | None = None
     events: list[Event] = Field(default_factory=list)
 
     def public(self, with_events: bool = True) -> dict:

@@ -9,6 +9,7 @@ from functools import cached_property
 
 import boto3
 
+from chalicelib.breaker import BreakerPolicy, CircuitBreaker
 from chalicelib.carriers import build_adapters
 from chalicelib.carriers.base import CarrierAdapter, CarrierUnavailable
 from chalicelib.carriers.http import CarrierHttp
@@ -22,6 +23,7 @@ from chalicelib.merchants import MerchantService
 from chalicelib.queues import Queues
 from chalicelib.store import Store
 from chalicelib.store.merchants import MerchantStore
+from chalicelib.store.breaker import BreakerStore
 
 
 @dataclass
@@ -60,6 +62,12 @@ class Gateway:
         return MerchantService(MerchantStore(self.dynamodb, self.settings.table_name), self.clock)
 
     @cached_property
+    def breaker(self) -> CircuitBreaker:
+        return CircuitBreaker(BreakerStore(self.dynamodb, self.settings.table_name), self.clock,
+                              BreakerPolicy(failure_threshold=self.settings.breaker_failure_threshold,
+                                            cooldown_seconds=self.settings.breaker_cooldown_seconds))
+
+    @cached_property
     def dispatcher(self) -> Dispatcher:
         config = self.settings
         return Dispatcher(
@@ -69,6 +77,7 @@ class Gateway:
             retry=RetryPolicy(max_attempts=config.dispatch_max_attempts,
                               base_seconds=config.dispatch_base_backoff_seconds,
                               max_seconds=config.dispatch_max_backoff_seconds),
+            breaker=self.breaker,
         )
 
 
@@ -77,11 +86,11 @@ def carrier_stage_lookup(adapters: dict[str, CarrierAdapter]) -> StageLookup:
     when the adapter has no query or the carrier cannot answer, so a tracking outage never blocks a create."""
 
     def lookup(carrier_code: str, tracking_no: str) -> ParcelStage:
-        query = getattr(adapters.get(carrier_code), "query_stage", None)
-        if query is None:
+        adapter = adapters.get(carrier_code)
+        if adapter is None:
             return ParcelStage.unknown
         try:
-            return query(tracking_no)
+            return adapter.query_stage(tracking_no)
         except CarrierUnavailable:
             return ParcelStage.unknown
 

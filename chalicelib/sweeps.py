@@ -4,8 +4,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from typing import Callable, Mapping
+
+from chalicelib.breaker import CircuitBreaker
+from chalicelib.carriers.base import CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
 from chalicelib.clock import Clock
-from chalicelib.models import InterceptStatus
+from chalicelib.intercepts import Applied, InterceptService
+from chalicelib.models import EventSource, InterceptStatus
 from chalicelib.queues import Queues
 from chalicelib.store import Store
 
@@ -30,3 +35,48 @@ def requeue_unsent(store: Store, queues: Queues, clock: Clock, dispatch_queue: s
     if sent:
         log.warning("requeued unsent dispatch messages", extra={"count": sent})
     return sent
+
+
+def poll_overdue_results(store: Store, adapters: Mapping[str, CarrierAdapter], intercepts: InterceptService,
+                         clock: Clock, callback_url: Callable[[str], str], older_than_seconds: int,
+                         breaker: CircuitBreaker | None = None, limit: int = 50) -> dict[str, int]:
+    """Ask the carrier about `submitted` intercepts with no result for `older_than_seconds`.
+
+    The fallback for a callback that never came (carrier push lost, our endpoint down). What the
+    carrier says goes through the same lifecycle as a callback, so a result that arrives by both
+    paths is applied once. A carrier that cannot answer is skipped until the next run; one whose
+    circuit is open is not asked at all.
+    """
+    changed_before = clock.now() - timedelta(seconds=older_than_seconds)
+    counts = {"polled": 0, "applied": 0, "unchanged": 0, "skipped": 0}
+    for record in store.open_intercepts(InterceptStatus.submitted, changed_before, limit):
+        carrier = record.carrier.value
+        adapter = adapters.get(carrier)
+        admission = breaker.admit(carrier) if breaker is not None else None
+        if adapter is None or (admission is not None and not admission.allowed):
+            counts["skipped"] += 1
+            continue
+        order = InterceptOrder(intercept_id=record.id, tracking_no=record.tracking_no, reason=record.reason,
+                               callback_url=callback_url(carrier), carrier_ref=record.carrier_ref)
+        try:
+            outcome = adapter.query_intercept(order)
+        except CarrierUnavailable as error:
+            log.warning("poll failed", extra={"intercept_id": record.id, "carrier": carrier, "error": str(error)})
+            if breaker is not None:
+                breaker.record_failure(carrier)
+            counts["skipped"] += 1
+            continue
+        if breaker is not None and admission is not None:
+            breaker.record_success(carrier, admission)
+        counts["polled"] += 1
+        if outcome.result == CarrierResult.accepted:
+            counts["unchanged"] += 1
+            continue
+        changes = {"result_reason": outcome.reason_code} if outcome.reason_code else {}
+        applied = intercepts.apply_carrier_result(
+            record.id, outcome.result, source=EventSource.schedule, changes=changes,
+            reason=outcome.message or outcome.reason_code or f"{carrier} reported {outcome.result.value} when polled")
+        counts["applied" if applied == Applied.applied else "unchanged"] += 1
+    if counts["applied"]:
+        log.warning("results found by polling: callbacks were missing", extra=counts)
+    return counts

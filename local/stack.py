@@ -31,14 +31,29 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def dev_credentials(path: Path) -> dict[str, dict]:
-    """Carrier credentials for the simulator and the gateway, generated once into an ignored file."""
-    if path.exists():
-        return json.loads(path.read_text())
-    credentials = {
-        "zto": {"app_key": "dev-zto-" + secrets.token_hex(4), "app_secret": secrets.token_hex(16),
-                "company_id": "dev-company-" + secrets.token_hex(4)},
+def _new_credentials() -> dict[str, dict]:
+    token = secrets.token_hex
+    return {
+        "zto": {"app_key": "dev-zto-" + token(4), "app_secret": token(16), "company_id": "dev-company-" + token(4)},
+        "yto": {"app_key": "dev-yto-" + token(4), "secret": token(16)},
+        "sto": {"app_key": "dev-sto-" + token(4), "secret": token(16), "customer_code": "dev-sto-cust-" + token(4)},
+        "jt": {"api_account": "dev-jt-" + token(4), "private_key": token(16), "customer_code": "dev-jt-cust-" + token(4)},
+        "sf": {"partner_id": "dev-sf-" + token(4), "check_word": token(16)},
+        "kuaidi100": {"key": "dev-k100-" + token(4), "secret": token(16), "customer": token(8).upper(),
+                      "salt": token(8)},
     }
+
+
+def dev_credentials(path: Path) -> dict[str, dict]:
+    """Carrier credentials for the simulator and the gateway, generated once into an ignored file.
+
+    A file from an older run keeps its entries; carriers added since get new ones.
+    """
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    missing = {code: values for code, values in _new_credentials().items() if code not in stored}
+    if not missing:
+        return stored
+    credentials = {**stored, **missing}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(credentials, indent=2))
     path.chmod(0o600)

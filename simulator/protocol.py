@@ -1,13 +1,16 @@
 """What the simulator core and each simulated carrier exchange.
 
-The core owns faults, the per-parcel scenario and callback delivery; a carrier module owns only its
-wire format (request checking, replies, callback bodies and signatures).
+The core owns faults, the per-parcel scenario, the state of each instruction and callback
+delivery; a carrier module owns only its wire format (request checks, replies, callback bodies and
+signatures).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Mapping, Protocol
+
+from chalicelib.carriers.stages import ParcelStage
 
 
 @dataclass(frozen=True)
@@ -17,12 +20,21 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
 
 
+class Operation(Enum):
+    intercept = "intercept"
+    cancel = "cancel"
+    query = "query"   # where an interception instruction stands
+    track = "track"   # the parcel's tracking stage
+
+
 @dataclass(frozen=True)
 class InterceptRequest:
-    """An intercept request that passed the carrier's checks (signature, account, fields)."""
+    """A request that passed the carrier's checks (signature, account, fields)."""
 
     intercept_id: str
     tracking_no: str
+    operation: Operation = Operation.intercept
+    callback_url: str | None = None   # where the result goes, when the protocol sends it per request
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,7 @@ class Outcome(Enum):
 class SimulatedCarrier(Protocol):
     code: str
 
-    def read_intercept(self, path: str, headers: Mapping[str, str], body: bytes) -> InterceptRequest | Reply:
+    def read_request(self, path: str, headers: Mapping[str, str], body: bytes) -> InterceptRequest | Reply:
         """The checked request, or the carrier's own rejection (bad signature, unknown method, ...).
 
         `path` is what follows "/<code>" in the URL; header names are lower-case.
@@ -55,6 +67,13 @@ class SimulatedCarrier(Protocol):
     def refused_signed(self, request: InterceptRequest) -> Reply:
         """A synchronous refusal because the parcel is already signed for."""
 
-    def callback(
-        self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int
-    ) -> Callback: ...
+    def cancelled(self, request: InterceptRequest, done: bool) -> Reply:
+        """The answer to a cancel: done, or refused because there is nothing left to cancel."""
+
+    def status(self, request: InterceptRequest, outcome: Outcome | None) -> Reply:
+        """The answer to a status query: the final outcome, or None while still working on it."""
+
+    def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
+        """The answer to a tracking query whose newest scan puts the parcel at `stage`."""
+
+    def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback: ...

@@ -1,7 +1,8 @@
 """One loopback HTTP server playing every simulated carrier, at "/<carrier code>/...".
 
 The core here is carrier-agnostic: injected faults, the per-parcel scenario (chosen by the tracking
-number's last digit), submission counts and callback delivery. Each carrier's wire format lives in
+number's last digit), the state of each instruction (for cancels and status queries), submission
+counts and callback delivery. Each carrier's wire format lives in
 its own module, registered in CARRIERS.
 """
 from __future__ import annotations
@@ -20,13 +21,24 @@ from urllib.parse import urlsplit
 
 import requests
 
-from simulator.protocol import Callback, InterceptRequest, Outcome, Reply, SimulatedCarrier
+from chalicelib.carriers.stages import ParcelStage
+from simulator.jt import JtCarrier
+from simulator.kuaidi100 import Kuaidi100Carrier
+from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply, SimulatedCarrier
+from simulator.sf import SfCarrier
+from simulator.sto import StoCarrier
+from simulator.yto import YtoCarrier
 from simulator.zto import ZtoCarrier
 
 logger = logging.getLogger(__name__)
 
 CARRIERS: dict[str, Callable[[Mapping[str, str]], SimulatedCarrier]] = {
     ZtoCarrier.code: ZtoCarrier,
+    YtoCarrier.code: YtoCarrier,
+    StoCarrier.code: StoCarrier,
+    JtCarrier.code: JtCarrier,
+    SfCarrier.code: SfCarrier,
+    Kuaidi100Carrier.code: Kuaidi100Carrier,
 }
 
 #: How many times a flaky parcel (last digit 9) answers HTTP 500 before it behaves.
@@ -51,6 +63,24 @@ _SCENARIO_BY_LAST_DIGIT = {
 
 def scenario_for(tracking_no: str) -> Scenario:
     return _SCENARIO_BY_LAST_DIGIT.get(tracking_no[-1:], Scenario.accept_then_intercepted)
+
+
+#: What a tracking query answers, by last digit. Tracking lags reality: a 7 still looks
+#: interceptable (at the destination outlet) and then fails by callback.
+_STAGE_BY_LAST_DIGIT = {"7": ParcelStage.at_destination_outlet, "8": ParcelStage.signed}
+
+
+def stage_for(tracking_no: str) -> ParcelStage:
+    return _STAGE_BY_LAST_DIGIT.get(tracking_no[-1:], ParcelStage.in_transit)
+
+
+@dataclass
+class _Instruction:
+    """An accepted interception as the carrier tracks it."""
+
+    outcome: Outcome
+    decided_at: float          # monotonic time from which the outcome is final
+    cancelled: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +135,8 @@ class CarrierSimulator:
         self._submissions: Counter[tuple[str, str]] = Counter()
         self._requests_per_parcel: Counter[tuple[str, str]] = Counter()
         self._callbacks_sent: list[CallbackAttempt] = []
+        self._instructions: dict[tuple[str, str], _Instruction] = {}
+        self._requests: Counter[tuple[str, Operation]] = Counter()
         self._callback_threads: list[threading.Thread] = []
         self._server: _Server | None = None
         self._serve_thread: threading.Thread | None = None
@@ -143,6 +175,11 @@ class CarrierSimulator:
         with self._lock:
             return self._submissions[(carrier, intercept_id)]
 
+    def requests(self, carrier: str, operation: Operation) -> int:
+        """Checked requests of one kind a carrier has received."""
+        with self._lock:
+            return self._requests[(carrier, operation)]
+
     @property
     def callbacks_sent(self) -> list[CallbackAttempt]:
         with self._lock:
@@ -159,10 +196,34 @@ class CarrierSimulator:
         carrier = self._carriers.get(code)
         if carrier is None:
             return Reply(404, b'{"message":"no such carrier"}')
-        checked = carrier.read_intercept("/" + rest, headers, body)
+        checked = carrier.read_request("/" + rest, headers, body)
         if isinstance(checked, Reply):
             return checked
+        with self._lock:
+            self._requests[(carrier.code, checked.operation)] += 1
+        if checked.operation is Operation.track:
+            return carrier.stage(checked, stage_for(checked.tracking_no))
+        if checked.operation is Operation.cancel:
+            return carrier.cancelled(checked, self._cancel(carrier.code, checked.intercept_id))
+        if checked.operation is Operation.query:
+            return carrier.status(checked, self._status(carrier.code, checked.intercept_id))
         return self._play_scenario(carrier, checked)
+
+    def _cancel(self, carrier: str, intercept_id: str) -> bool:
+        """An instruction can be withdrawn until the carrier has acted on it."""
+        with self._lock:
+            instruction = self._instructions.get((carrier, intercept_id))
+            if instruction is None or instruction.cancelled or time.monotonic() >= instruction.decided_at:
+                return False
+            instruction.cancelled = True
+            return True
+
+    def _status(self, carrier: str, intercept_id: str) -> Outcome | None:
+        with self._lock:
+            instruction = self._instructions.get((carrier, intercept_id))
+        if instruction is None or instruction.cancelled or time.monotonic() < instruction.decided_at:
+            return None
+        return instruction.outcome
 
     def _injected_fault(self) -> Reply | None:
         with self._lock:
@@ -187,6 +248,9 @@ class CarrierSimulator:
         if scenario is Scenario.flaky_then_intercepted and seen <= FLAKY_FAILURES:
             return Reply(500, b'{"message":"internal error"}')
         outcome = Outcome.failed_out_for_delivery if scenario is Scenario.accept_then_failed else Outcome.intercepted
+        with self._lock:
+            self._instructions.setdefault((carrier.code, request.intercept_id),
+                                          _Instruction(outcome, time.monotonic() + self._callback_delay))
         self._schedule_callback(carrier, request, outcome)
         return carrier.accepted(request)
 
@@ -201,9 +265,13 @@ class CarrierSimulator:
         """Push after `callback_delay`, retrying with doubling backoff until a 2xx or attempts run out."""
         if self._stopping.wait(self._callback_delay):
             return
+        with self._lock:
+            instruction = self._instructions.get((carrier.code, request.intercept_id))
+            if instruction is not None and instruction.cancelled:
+                return
         event_id = uuid.uuid4().hex
         callback = carrier.callback(request, outcome, event_id=event_id, now_millis=int(time.time() * 1000))
-        url = f"{self._gateway_url}/callbacks/{carrier.code}"
+        url = request.callback_url or f"{self._gateway_url}/callbacks/{carrier.code}"
         for attempt in range(1, self._callback_attempts + 1):
             status, error = _post(url, callback)
             sent = CallbackAttempt(carrier.code, request.intercept_id, event_id, url, attempt, status, error)

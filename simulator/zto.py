@@ -10,8 +10,14 @@ import hmac
 import json
 from typing import Any, Mapping
 
-from chalicelib.carriers.zto import INTERCEPT_METHOD, sign
-from simulator.protocol import Callback, InterceptRequest, Outcome, Reply
+from chalicelib.carriers.stages import ParcelStage
+from chalicelib.carriers.zto import CANCEL_METHOD, INTERCEPT_METHOD, QUERY_METHOD, TRACK_METHOD, sign
+from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
+
+OPERATIONS = {INTERCEPT_METHOD: Operation.intercept, CANCEL_METHOD: Operation.cancel, QUERY_METHOD: Operation.query,
+              TRACK_METHOD: Operation.track}
+SCAN_TYPES = {ParcelStage.in_transit: "ARRIVAL", ParcelStage.at_destination_outlet: "OUTLET_ARRIVAL",
+              ParcelStage.signed: "SIGNED"}
 
 
 def _reply(payload: dict[str, Any]) -> Reply:
@@ -30,8 +36,9 @@ class ZtoCarrier:
         self._app_secret = credentials["app_secret"]
         self._company_id = credentials["company_id"]
 
-    def read_intercept(self, path: str, headers: Mapping[str, str], body: bytes) -> InterceptRequest | Reply:
-        if path.strip("/") != INTERCEPT_METHOD:
+    def read_request(self, path: str, headers: Mapping[str, str], body: bytes) -> InterceptRequest | Reply:
+        operation = OPERATIONS.get(path.strip("/"))
+        if operation is None:
             return _error("S207", f"no such API: {path}")
         if headers.get("x-appkey") != self._app_key:
             return _error("S211", "signature check failed: unknown appKey")
@@ -46,10 +53,29 @@ class ZtoCarrier:
             return _error("S208", "body is not JSON")
         if not isinstance(payload, dict):
             return _error("S208", "body is not a JSON object")
-        missing = [name for name in ("billCode", "orderId") if not payload.get(name) or not isinstance(payload[name], str)]
+        required = ("billCode",) if operation is Operation.track else ("billCode", "orderId")
+        missing = [name for name in required if not payload.get(name) or not isinstance(payload[name], str)]
         if missing:
             return _error("S208", f"missing parameter: {', '.join(missing)}")
-        return InterceptRequest(intercept_id=payload["orderId"], tracking_no=payload["billCode"])
+        return InterceptRequest(payload.get("orderId", ""), payload["billCode"], operation)
+
+    def cancelled(self, request: InterceptRequest, done: bool) -> Reply:
+        if done:
+            return _reply({"status": True, "statusCode": "0", "message": "取消成功", "result": None})
+        return _error("NOT_FOUND", "无可取消的拦截")
+
+    def status(self, request: InterceptRequest, outcome: Outcome | None) -> Reply:
+        if outcome is None:
+            result = {"status": "ACCEPTED"}
+        elif outcome is Outcome.intercepted:
+            result = {"status": "INTERCEPT_SUCCESS", "message": "拦截成功"}
+        else:
+            result = {"status": "INTERCEPT_FAIL", "reasonCode": "DISPATCHED", "message": "快件已派送"}
+        return _reply({"status": True, "statusCode": "0", "message": "ok", "result": result})
+
+    def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
+        traces = [{"scanType": "GOT"}, {"scanType": SCAN_TYPES[stage]}]
+        return _reply({"status": True, "statusCode": "0", "message": "ok", "result": {"traces": traces}})
 
     def accepted(self, request: InterceptRequest) -> Reply:
         return _reply({

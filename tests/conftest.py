@@ -20,11 +20,13 @@ from moto import mock_aws  # noqa: E402
 from chalicelib import runtime  # noqa: E402
 from chalicelib.auth import hash_key  # noqa: E402
 from chalicelib.carriers.base import (  # noqa: E402
+    CancelOutcome,
     CarrierResult,
     CarrierUnavailable,
     InterceptOrder,
     SubmitOutcome,
 )
+from chalicelib.carriers.stages import ParcelStage  # noqa: E402
 from chalicelib.clock import FixedClock  # noqa: E402
 from chalicelib.config import Settings  # noqa: E402
 from chalicelib.models import Platform, PolicyName  # noqa: E402
@@ -42,8 +44,13 @@ class ScriptedCarrier:
 
     def __init__(self, code: str = "zto") -> None:
         self.code = code
+        self.stage = ParcelStage.in_transit
         self.script: list[SubmitOutcome | Exception] = []
         self.submitted: list[InterceptOrder] = []
+        self.cancel_script: list[CancelOutcome | Exception] = []
+        self.cancelled: list[InterceptOrder] = []
+        self.query_script: list[SubmitOutcome | Exception] = []
+        self.queried: list[InterceptOrder] = []
 
     def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:
         self.submitted.append(order)
@@ -54,11 +61,31 @@ class ScriptedCarrier:
             return answer
         return SubmitOutcome(result=CarrierResult.accepted, carrier_ref=f"ref-{order.tracking_no}")
 
+    def cancel_intercept(self, order: InterceptOrder) -> CancelOutcome:
+        self.cancelled.append(order)
+        return _next(self.cancel_script, CancelOutcome(cancelled=True))
+
+    def query_intercept(self, order: InterceptOrder) -> SubmitOutcome:
+        self.queried.append(order)
+        return _next(self.query_script, SubmitOutcome(result=CarrierResult.accepted))
+
+    def query_stage(self, tracking_no: str) -> ParcelStage:
+        return self.stage
+
     def parse_callback(self, headers, body, now):  # pragma: no cover - not used by these tests
         raise NotImplementedError
 
     def callback_ack(self, accepted, message=""):  # pragma: no cover
         raise NotImplementedError
+
+
+def _next(script: list, default):
+    if not script:
+        return default
+    answer = script.pop(0)
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
 
 
 @pytest.fixture

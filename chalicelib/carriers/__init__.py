@@ -1,23 +1,41 @@
 """Carrier adapters and the registry that builds them from configuration.
 
 Adding a carrier: write `chalicelib/carriers/<code>.py` (see docs/carriers.md) and add one line to
-`REGISTRY` below.
+`REGISTRY` below. Each factory takes (carrier code, that module's configuration, the HTTP layer).
+
+A carrier can be reached through an aggregator instead of directly: `{"yto": {"via": "kuaidi100"},
+"kuaidi100": {...account...}}` builds the kuaidi100 module for `yto` with the kuaidi100 account.
+An aggregator's own entry (a module in AGGREGATORS) is only an account, not a carrier of its own.
 """
 from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from chalicelib.carriers import zto
+from chalicelib.carriers import jt, kuaidi100, sf, sto, yto, zto
 from chalicelib.carriers.base import CarrierAdapter
 from chalicelib.carriers.http import CarrierHttp
 
-AdapterFactory = Callable[[dict, CarrierHttp], CarrierAdapter]
+AdapterFactory = Callable[[str, dict, CarrierHttp], CarrierAdapter]
 
 REGISTRY: dict[str, AdapterFactory] = {
-    "zto": lambda config, http: zto.ZtoAdapter(zto.ZtoSettings(**config), http),
+    "zto": lambda code, config, http: zto.ZtoAdapter(zto.ZtoSettings(**config), http),
+    "yto": lambda code, config, http: yto.YtoAdapter(yto.YtoSettings(**config), http),
+    "sto": lambda code, config, http: sto.StoAdapter(sto.StoSettings(**config), http),
+    "jt": lambda code, config, http: jt.JtAdapter(jt.JtSettings(**config), http),
+    "sf": lambda code, config, http: sf.SfAdapter(sf.SfSettings(**config), http),
+    "kuaidi100": lambda code, config, http: kuaidi100.Kuaidi100Adapter(code, kuaidi100.Kuaidi100Settings(**config), http),
 }
+
+AGGREGATORS = frozenset({"kuaidi100"})
 
 
 def build_adapters(carrier_config: Mapping[str, dict], http: CarrierHttp) -> dict[str, CarrierAdapter]:
-    """Adapters for every carrier that has both a module and a configuration."""
-    return {code: REGISTRY[code](dict(config), http) for code, config in carrier_config.items() if code in REGISTRY}
+    """Adapters for every carrier that has a module (its own or its aggregator's) and a configuration."""
+    adapters: dict[str, CarrierAdapter] = {}
+    for code, config in carrier_config.items():
+        module = config.get("via", code)
+        if code in AGGREGATORS or module not in REGISTRY:
+            continue
+        settings = dict(carrier_config.get(module, {})) if "via" in config else dict(config)
+        adapters[code] = REGISTRY[module](code, settings, http)
+    return adapters

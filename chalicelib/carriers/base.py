@@ -10,6 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Mapping, Protocol
 
+from chalicelib.carriers.stages import ParcelStage
+
 
 class CarrierResult(StrEnum):
     """What a carrier told us about an interception, mapped from its own codes."""
@@ -21,13 +23,34 @@ class CarrierResult(StrEnum):
 
 
 @dataclass(frozen=True)
+class Address:
+    """A delivery address for a redirect (re-address instead of return to sender)."""
+
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    street: str
+
+    def one_line(self) -> str:
+        return f"{self.province}{self.city}{self.district}{self.street}"
+
+
+@dataclass(frozen=True)
 class InterceptOrder:
-    """An instruction to stop one parcel and send it back to the sender."""
+    """An instruction to stop one parcel: back to the sender, or on to `redirect_to` when set.
+
+    Adapters whose carrier cannot redirect refuse an order with `redirect_to` (ValueError) rather
+    than silently returning the parcel.
+    """
 
     intercept_id: str   # our id; carriers echo it back in callbacks
     tracking_no: str
     reason: str
     callback_url: str
+    carrier_ref: str | None = None   # the carrier's id for an earlier instruction (cancel, query)
+    redirect_to: Address | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,15 @@ class SubmitOutcome:
 
     result: CarrierResult          # accepted, or failed when refused outright
     carrier_ref: str | None = None
+    reason_code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    """A carrier's answer to withdrawing an interception instruction."""
+
+    cancelled: bool                # False: the carrier refused (already acted on, unknown, ...)
     reason_code: str | None = None
     message: str | None = None
 
@@ -75,6 +107,18 @@ class CarrierAdapter(Protocol):
 
     def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:
         """Ask the carrier to stop the parcel. Raises CarrierUnavailable on transient failure."""
+
+    def cancel_intercept(self, order: InterceptOrder) -> CancelOutcome:
+        """Withdraw an earlier instruction. Raises CarrierUnavailable on transient failure."""
+
+    def query_intercept(self, order: InterceptOrder) -> SubmitOutcome:
+        """Where the carrier is with an instruction: `accepted` while it has no result yet.
+
+        The polling fallback uses this when a callback is overdue. Raises CarrierUnavailable.
+        """
+
+    def query_stage(self, tracking_no: str) -> ParcelStage:
+        """The parcel's current stage from the carrier's tracking. Raises CarrierUnavailable."""
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime) -> CallbackEvent:
         """Verify and parse a callback. Raises InvalidCallback."""

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping
 
+from chalicelib.carriers import common
 from chalicelib.carriers.base import (
     CallbackEvent,
+    CancelOutcome,
     CarrierResult,
     CarrierUnavailable,
     HttpReply,
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
     from chalicelib.carriers.http import CarrierHttp
 
 INTERCEPT_METHOD = "zto.open.intercept.apply"
+CANCEL_METHOD = "zto.open.intercept.cancel"
+QUERY_METHOD = "zto.open.intercept.query"
+TRACK_METHOD = "zto.open.trace.query"
 INTERCEPT_TYPE_RETURN_TO_SENDER = "RETURN_TO_SENDER"
 CARRIER_REF_FIELD = "interceptNo"
 
@@ -59,6 +64,7 @@ REASON_CODES: dict[str, str] = {
     "ALREADY_INTERCEPTED": "already_intercepted",
     "RETURNING": "parcel_returning",
     "NOT_PICKED_UP": "parcel_not_picked_up",
+    "NOT_FOUND": "intercept_not_found",
 }
 #: Our reason code for a refusal whose ZTO code is not in REASON_CODES.
 UNMAPPED_REFUSAL = "carrier_refused"
@@ -76,6 +82,7 @@ SCAN_STAGES: dict[str, ParcelStage] = {
     "GOT": ParcelStage.picked_up,                   # 收件
     "DEPARTURE": ParcelStage.in_transit,            # 发件
     "ARRIVAL": ParcelStage.in_transit,              # 到件
+    "OUTLET_ARRIVAL": ParcelStage.at_destination_outlet,  # 到达派件网点
     "DISPATCH": ParcelStage.out_for_delivery,       # 派件
     "STATION": ParcelStage.in_locker,               # 代收点 / 快递柜入库
     "SIGNED": ParcelStage.signed,                   # 签收
@@ -101,7 +108,11 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def intercept_url(settings: ZtoSettings) -> str:
-    return f"{settings.base_url.rstrip('/')}/{INTERCEPT_METHOD}"
+    return method_url(INTERCEPT_METHOD, settings)
+
+
+def method_url(method: str, settings: ZtoSettings) -> str:
+    return f"{settings.base_url.rstrip('/')}/{method}"
 
 
 def request_headers(body: bytes, settings: ZtoSettings) -> dict[str, str]:
@@ -115,6 +126,8 @@ def request_headers(body: bytes, settings: ZtoSettings) -> dict[str, str]:
 
 def intercept_request(order: InterceptOrder, settings: ZtoSettings) -> bytes:
     """The exact body bytes to sign and send (settings kept for the karrio-style signature)."""
+    if order.redirect_to is not None:
+        raise ValueError("ZTO interception returns to the sender only; redirect is not offered")
     return _compact_json({
         "billCode": order.tracking_no,
         "orderId": order.intercept_id,
@@ -148,6 +161,46 @@ def parse_intercept_response(status: int, body: bytes) -> SubmitOutcome:
     return SubmitOutcome(
         CarrierResult.failed, reason_code=reason_code, message=f"{code or 'no code'}: {message or ''}"
     )
+
+
+def order_request(order: InterceptOrder) -> bytes:
+    """Cancel and query name the instruction the same way."""
+    payload = {"billCode": order.tracking_no, "orderId": order.intercept_id}
+    if order.carrier_ref:
+        payload[CARRIER_REF_FIELD] = order.carrier_ref
+    return _compact_json(payload)
+
+
+def track_request(tracking_no: str) -> bytes:
+    return _compact_json({"billCode": tracking_no})
+
+
+def read_answer(status: int, body: bytes) -> common.Answer:
+    """Any ZTO reply as an Answer; system codes and unreadable replies raise CarrierUnavailable."""
+    if not 200 <= status < 300:
+        raise CarrierUnavailable(f"ZTO answered HTTP {status}: {body[:200]!r}")
+    reply = _json_object(body)
+    if reply is None or not isinstance(reply.get("status"), bool):
+        raise CarrierUnavailable(f"ZTO answered an unreadable body: {body[:200]!r}")
+    code = _text(reply.get("statusCode")) or ""
+    message = _text(reply.get("message")) or ""
+    if not reply["status"] and _SYSTEM_CODE.fullmatch(code):
+        raise CarrierUnavailable(f"ZTO refused the call with {code} ({SYSTEM_ERRORS.get(code, 'system error')}): {message}")
+    result = reply.get("result")
+    return common.Answer(reply["status"], code, message, result if isinstance(result, dict) else {})
+
+
+def parse_cancel_response(status: int, body: bytes) -> CancelOutcome:
+    return common.cancel_outcome(read_answer(status, body), REASON_CODES)
+
+
+def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
+    """`result.status` uses the callback statuses (ACCEPTED while ZTO is still working on it)."""
+    return common.query_outcome(read_answer(status, body), "status", "reasonCode", CALLBACK_RESULTS, REASON_CODES)
+
+
+def parse_track_response(status: int, body: bytes) -> ParcelStage:
+    return common.latest_stage(read_answer(status, body), "traces", "scanType", SCAN_STAGES)
 
 
 def parse_callback(
@@ -241,12 +294,21 @@ class ZtoAdapter:
         self._settings = settings
         self._http = http
 
+    def _call(self, method: str, body: bytes) -> tuple[int, bytes]:
+        return self._http.post(method_url(method, self._settings), data=body,
+                               headers=request_headers(body, self._settings))
+
     def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:
-        body = intercept_request(order, self._settings)
-        status, reply = self._http.post(
-            intercept_url(self._settings), data=body, headers=request_headers(body, self._settings)
-        )
-        return parse_intercept_response(status, reply)
+        return parse_intercept_response(*self._call(INTERCEPT_METHOD, intercept_request(order, self._settings)))
+
+    def cancel_intercept(self, order: InterceptOrder) -> CancelOutcome:
+        return parse_cancel_response(*self._call(CANCEL_METHOD, order_request(order)))
+
+    def query_intercept(self, order: InterceptOrder) -> SubmitOutcome:
+        return parse_query_response(*self._call(QUERY_METHOD, order_request(order)))
+
+    def query_stage(self, tracking_no: str) -> ParcelStage:
+        return parse_track_response(*self._call(TRACK_METHOD, track_request(tracking_no)))
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime) -> CallbackEvent:
         return parse_callback(headers, body, now, self._settings)

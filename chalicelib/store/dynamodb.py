@@ -350,15 +350,64 @@ class Store:
             raise
         return Intercept.model_validate(_data(found["Attributes"]))
 
-    def release_dispatch(self, intercept_id: str, error: str) -> None:
-        """Give the lease back after a transient carrier failure, keeping the error for operators."""
+    def release_dispatch(self, intercept_id: str, error: str, uncount: bool = False) -> None:
+        """Give the lease back after a transient carrier failure, keeping the error for operators.
+
+        `uncount` takes back the attempt the claim counted, for a claim that did not call the carrier.
+        """
+        values = {":error": error[:500], ":pending": "pending"}
+        update = "SET last_error = :error"
+        if uncount:
+            update += ", dispatch_attempts = dispatch_attempts - :one"
+            values[":one"] = 1
         try:
             self._db.update_item(
                 TableName=self._table, Key=_item(keys.intercept(intercept_id)),
-                UpdateExpression="SET last_error = :error REMOVE dispatch_lease_until",
+                UpdateExpression=update + " REMOVE dispatch_lease_until",
                 ConditionExpression="#status = :pending",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_item({":error": error[:500], ":pending": "pending"}),
+                ExpressionAttributeValues=_item(values),
+            )
+        except ClientError as failure:
+            if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def claim_cancel(self, intercept_id: str, now: datetime, lease_seconds: int) -> int | None:
+        """Take the right to withdraw a cancelled intercept at the carrier, like `claim_dispatch`.
+
+        Returns the attempt number, or None when the carrier's answer is already recorded or
+        another delivery holds the lease. The lease is dropped with the answer or by `release_cancel`.
+        """
+        lease_until = to_iso(datetime.fromtimestamp(now.timestamp() + lease_seconds, tz=now.tzinfo))
+        try:
+            found = self._db.update_item(
+                TableName=self._table, Key=_item(keys.intercept(intercept_id)),
+                UpdateExpression="SET cancel_lease_until = :lease ADD cancel_attempts :one",
+                ConditionExpression="#status = :cancelled AND attribute_not_exists(carrier_cancel) AND "
+                                    "(attribute_not_exists(cancel_lease_until) OR cancel_lease_until < :now)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_item({":lease": lease_until, ":now": to_iso(now), ":one": 1,
+                                                 ":cancelled": "cancelled"}),
+                ReturnValues="UPDATED_NEW")
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return int(found["Attributes"]["cancel_attempts"]["N"])
+
+    def release_cancel(self, intercept_id: str) -> None:
+        self._db.update_item(TableName=self._table, Key=_item(keys.intercept(intercept_id)),
+                             UpdateExpression="REMOVE cancel_lease_until")
+
+    def set_carrier_cancel(self, intercept_id: str, outcome: str) -> None:
+        """Record what the carrier said to withdrawing a cancelled intercept's instruction."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=_item(keys.intercept(intercept_id)),
+                UpdateExpression="SET carrier_cancel = :outcome REMOVE cancel_lease_until",
+                ConditionExpression="#status = :cancelled",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_item({":outcome": outcome[:300], ":cancelled": "cancelled"}),
             )
         except ClientError as failure:
             if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":

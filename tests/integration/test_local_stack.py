@@ -89,6 +89,15 @@ def test_tracking_number_ending_in_3_is_intercepted_with_its_history(stack):
     assert [event["source"] for event in record["events"]] == ["api", "carrier", "carrier"]
 
 
+def test_tracking_number_ending_in_8_is_refused_at_the_door_when_tracking_says_signed(stack):
+    body = {"merchant_id": "demo-merchant", "order_id": "o-8", "after_sale_id": "as-8", "carrier": "zto",
+            "tracking_no": "ZT3200000008", "refund_amount": 4999}
+    response = requests.post(f"{stack}/v1/intercepts", json=body, timeout=10, headers={
+        "Authorization": f"Bearer {KEY}", "Idempotency-Key": "it-door-8"})
+    assert response.status_code == 422
+    assert [reason["code"] for reason in response.json()["error"]["reasons"]] == ["parcel_signed"]
+
+
 def test_tracking_number_ending_in_8_is_refused_by_the_carrier_as_signed(stack):
     """With the stage given as in transit the rules pass and the carrier's refusal decides."""
     created = _create(stack, "ZT3100000008", parcel_stage="in_transit")

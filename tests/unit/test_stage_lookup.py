@@ -16,10 +16,6 @@ class Tracking:
         return self.answer
 
 
-class NoTracking:
-    code = "sto"
-
-
 def test_the_carriers_answer_is_the_stage():
     adapter = Tracking(ParcelStage.signed)
     assert carrier_stage_lookup({"zto": adapter})("zto", "ZT1000000008") == ParcelStage.signed
@@ -29,10 +25,6 @@ def test_the_carriers_answer_is_the_stage():
 def test_a_carrier_that_cannot_answer_gives_unknown():
     lookup = carrier_stage_lookup({"zto": Tracking(CarrierUnavailable("timeout"))})
     assert lookup("zto", "ZT1000000008") == ParcelStage.unknown
-
-
-def test_an_adapter_without_a_tracking_query_gives_unknown():
-    assert carrier_stage_lookup({"sto": NoTracking()})("sto", "ST1000000008") == ParcelStage.unknown
 
 
 def test_a_carrier_without_an_adapter_gives_unknown():

@@ -1,0 +1,92 @@
+"""A circuit breaker per carrier, shared by every dispatch worker through DynamoDB.
+
+closed: calls flow; consecutive transient failures are counted, and at `failure_threshold` the
+circuit opens. open: no calls until `cooldown_seconds` have passed; then one worker takes the
+half-open probe (a conditional write, so only one). half_open: the probe's result decides: success
+closes the circuit, failure opens it for another cool-down. If the probing worker dies, its probe
+lease (`probe_lease_seconds`) runs out and another worker may probe.
+
+A worker that has just seen the circuit closed and clean trusts that for `clean_cache_seconds`
+(one read per carrier per second rather than per message); its own failure drops the cache.
+
+A carrier's business refusal (too late, signed, ...) is an answer, so it counts as a success.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chalicelib.clock import Clock, from_iso, to_iso
+from chalicelib.store.breaker import CLOSED, HALF_OPEN, OPEN, BreakerStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BreakerPolicy:
+    failure_threshold: int = 5
+    cooldown_seconds: int = 30
+    probe_lease_seconds: int = 60
+    clean_cache_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class Admission:
+    allowed: bool
+    retry_after_seconds: int = 0   # when not allowed: how long until a call may be worth trying
+    clean: bool = False            # closed with no failures counted: a success needs no write
+
+
+class CircuitBreaker:
+    def __init__(self, store: BreakerStore, clock: Clock, policy: BreakerPolicy) -> None:
+        self._store = store
+        self._clock = clock
+        self._policy = policy
+        self._clean_until: dict[str, datetime] = {}
+
+    def admit(self, carrier: str) -> Admission:
+        now = self._clock.now()
+        if now < self._clean_until.get(carrier, now):
+            return Admission(True, clean=True)
+        record = self._store.get(carrier)
+        if record.state == CLOSED:
+            if record.failures == 0 and self._policy.clean_cache_seconds > 0:
+                self._clean_until[carrier] = now + timedelta(seconds=self._policy.clean_cache_seconds)
+            return Admission(True, clean=record.failures == 0)
+        if record.state == OPEN:
+            open_until = from_iso(record.open_until) if record.open_until else now
+            if now < open_until:
+                return Admission(False, _seconds(open_until - now))
+            return self._take_probe(carrier, OPEN)
+        probe_until = from_iso(record.probe_until) if record.probe_until else now
+        if now < probe_until:
+            return Admission(False, _seconds(probe_until - now))
+        return self._take_probe(carrier, HALF_OPEN)
+
+    def _take_probe(self, carrier: str, from_state: str) -> Admission:
+        now = self._clock.now()
+        probe_until = to_iso(now + timedelta(seconds=self._policy.probe_lease_seconds))
+        if self._store.move(carrier, from_state, HALF_OPEN, probe_until=probe_until, expired_before=to_iso(now)):
+            log.warning("circuit half-open: probing the carrier", extra={"carrier": carrier})
+            return Admission(True)
+        return Admission(False, self._policy.cooldown_seconds)
+
+    def record_success(self, carrier: str, admission: Admission) -> None:
+        if not admission.clean:
+            self._store.close(carrier)
+
+    def record_failure(self, carrier: str) -> None:
+        self._clean_until.pop(carrier, None)
+        record = self._store.add_failure(carrier)
+        open_until = to_iso(self._clock.now() + timedelta(seconds=self._policy.cooldown_seconds))
+        if record.state == HALF_OPEN:
+            if self._store.move(carrier, HALF_OPEN, OPEN, open_until=open_until):
+                log.warning("probe failed: circuit open again", extra={"carrier": carrier})
+        elif record.state == CLOSED and record.failures >= self._policy.failure_threshold:
+            if self._store.move(carrier, CLOSED, OPEN, open_until=open_until):
+                log.warning("circuit open", extra={"carrier": carrier, "failures": record.failures})
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(1, int(delta.total_seconds() + 0.999))

@@ -1,0 +1,122 @@
+"""What the carrier modules share once a reply is unwrapped from its carrier's envelope.
+
+Each carrier module reads its own envelope into an `Answer` (raising CarrierUnavailable for
+anything that is not a verdict) and keeps its own code maps; these functions turn an Answer and
+those maps into the gateway's outcomes, so the judgement is the same for every carrier.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from chalicelib.carriers.base import (
+    CallbackEvent,
+    CancelOutcome,
+    CarrierResult,
+    CarrierUnavailable,
+    InvalidCallback,
+    SubmitOutcome,
+)
+from chalicelib.carriers.stages import ParcelStage
+from chalicelib.carriers.wire import epoch_millis, text
+
+#: Our reason code for a refusal whose carrier code is not in the module's REASON_CODES.
+UNMAPPED_REFUSAL = "carrier_refused"
+
+#: A callback whose timestamp is further than this from our clock is refused (replay guard).
+CALLBACK_MAX_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A carrier reply whose envelope was readable: ok or a business refusal, with its data."""
+
+    ok: bool
+    code: str = ""
+    message: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PushFields:
+    """Where a carrier's result push keeps each thing the gateway needs."""
+
+    event_id: str
+    intercept_id: str
+    tracking_no: str
+    status: str
+    reason: str
+    message: str
+    timestamp: str | None   # None: the protocol carries no timestamp in the push
+
+
+def reason_for(code: str, reason_codes: Mapping[str, str]) -> str:
+    return reason_codes.get(code, UNMAPPED_REFUSAL)
+
+
+def submit_outcome(answer: Answer, reason_codes: Mapping[str, str], ref_field: str) -> SubmitOutcome:
+    if answer.ok:
+        return SubmitOutcome(CarrierResult.accepted, carrier_ref=text(answer.data.get(ref_field)),
+                             message=answer.message or None)
+    return SubmitOutcome(CarrierResult.failed, reason_code=reason_for(answer.code, reason_codes),
+                         message=f"{answer.code or 'no code'}: {answer.message}")
+
+
+def cancel_outcome(answer: Answer, reason_codes: Mapping[str, str]) -> CancelOutcome:
+    if answer.ok:
+        return CancelOutcome(True, message=answer.message or None)
+    return CancelOutcome(False, reason_code=reason_for(answer.code, reason_codes),
+                         message=f"{answer.code or 'no code'}: {answer.message}")
+
+
+def query_outcome(answer: Answer, status_field: str, reason_field: str, results: Mapping[str, CarrierResult],
+                  reason_codes: Mapping[str, str]) -> SubmitOutcome:
+    """An interception-status query: `accepted` while the carrier has no final word."""
+    if not answer.ok:
+        raise CarrierUnavailable(f"status query refused: {answer.code}: {answer.message}")
+    status = text(answer.data.get(status_field)) or ""
+    result = results.get(status)
+    if result is None:
+        raise CarrierUnavailable(f"status query answered an unknown status {status!r}")
+    carrier_reason = text(answer.data.get(reason_field))
+    return SubmitOutcome(result, reason_code=reason_for(carrier_reason, reason_codes) if carrier_reason else None,
+                         message=text(answer.data.get("message")) or answer.message or None)
+
+
+def latest_stage(answer: Answer, list_field: str, code_field: str, stages: Mapping[str, ParcelStage]) -> ParcelStage:
+    """The stage of the newest scan (carriers list scans oldest first)."""
+    if not answer.ok:
+        raise CarrierUnavailable(f"tracking query refused: {answer.code}: {answer.message}")
+    scans = answer.data.get(list_field)
+    if not isinstance(scans, list):
+        raise CarrierUnavailable("tracking query answered without a scan list")
+    if not scans:
+        return ParcelStage.unknown
+    last = scans[-1]
+    code = text(last.get(code_field)) if isinstance(last, dict) else None
+    return stages.get(code or "", ParcelStage.unknown)
+
+
+def callback_event(push: Mapping[str, Any], fields: PushFields, results: Mapping[str, CarrierResult],
+                   reason_codes: Mapping[str, str], now: datetime) -> CallbackEvent:
+    """A verified push turned into an event; stale or incomplete pushes raise InvalidCallback."""
+    required = (fields.event_id, fields.intercept_id, fields.tracking_no, fields.status)
+    missing = [name for name in required if not text(push.get(name))]
+    if missing:
+        raise InvalidCallback(f"missing fields: {', '.join(missing)}")
+    occurred_at = now
+    if fields.timestamp is not None:
+        occurred_at = epoch_millis(push.get(fields.timestamp))
+        if abs(occurred_at - now) > CALLBACK_MAX_SKEW:
+            raise InvalidCallback(f"timestamp {occurred_at.isoformat()} is outside the accepted window")
+    result = results.get(push[fields.status])
+    if result is None:
+        raise InvalidCallback(f"unknown status {push[fields.status]!r}")
+    carrier_reason = text(push.get(fields.reason))
+    return CallbackEvent(
+        intercept_id=push[fields.intercept_id], tracking_no=push[fields.tracking_no], result=result,
+        event_id=push[fields.event_id], occurred_at=occurred_at,
+        reason_code=reason_for(carrier_reason, reason_codes) if carrier_reason else None,
+        message=text(push.get(fields.message)),
+    )

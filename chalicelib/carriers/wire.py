@@ -1,0 +1,57 @@
+"""Small pure helpers the carrier modules share: digests, compact JSON, reading untrusted replies."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.carriers.base import InvalidCallback
+
+
+def md5_base64(data: bytes) -> str:
+    """base64 of the raw (16-byte) MD5 digest: the shape most Chinese carrier signatures take."""
+    return base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
+
+
+def md5_hex_upper(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest().upper()
+
+
+def same(given: str | None, expected: str) -> bool:
+    """Constant-time comparison of a received signature with the one we computed."""
+    return bool(given) and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def compact_json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_object(body: bytes | str) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def epoch_millis(value: object) -> datetime:
+    """A callback's epoch-milliseconds timestamp (int or digit string). Raises InvalidCallback."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidCallback("timestamp must be epoch milliseconds")
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError) as error:
+        raise InvalidCallback(f"timestamp {value} is out of range") from error
+
+
+def lower_keys(headers: dict | Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in dict(headers).items()}

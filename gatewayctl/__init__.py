@@ -1,0 +1,1 @@
+"""gatewayctl: operator commands for the Parcel Intercept Gateway."""

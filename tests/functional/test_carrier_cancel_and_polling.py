@@ -1,0 +1,127 @@
+"""A merchant's cancel reaches the carrier; overdue results are found by polling."""
+import json
+
+import boto3
+import pytest
+
+import app as app_module
+from chalicelib.carriers.base import CancelOutcome, CarrierResult, CarrierUnavailable, SubmitOutcome
+from chalicelib.models import EventSource, InterceptStatus
+from chalicelib.sweeps import poll_overdue_results
+from local.pump import QueuePump
+from tests.conftest import auth
+from tests.functional.test_dispatch_worker import create, make_visible, queue_counts
+
+
+@pytest.fixture
+def pump(gw):
+    return QueuePump(boto3.client("sqs"), gw.settings.dispatch_queue, app_module.dispatch, wait_seconds=0)
+
+
+def cancel(client, intercept_id):
+    response = client.http.post(f"/v1/intercepts/{intercept_id}/cancel", headers=auth(), body='{"reason":"buyer changed mind"}')
+    assert response.status_code == 200
+    return json.loads(response.body)
+
+
+def submitted(client, pump) -> str:
+    intercept_id = create(client)
+    pump.run_once()
+    return intercept_id
+
+
+def test_cancelling_a_submitted_intercept_withdraws_it_at_the_carrier(client, gw, pump, carrier):
+    intercept_id = submitted(client, pump)
+    assert cancel(client, intercept_id)["status"] == "cancelled"
+    assert pump.run_once() == 1
+    [order] = carrier.cancelled
+    assert (order.intercept_id, order.carrier_ref) == (intercept_id, "ref-ZT1000000003")
+    assert gw.store.get_intercept(intercept_id).carrier_cancel == "withdrawn"
+    assert queue_counts(gw, gw.settings.dispatch_queue) == (0, 0)
+
+
+def test_a_carrier_that_already_acted_refuses_the_cancel_and_that_is_recorded(client, gw, pump, carrier):
+    carrier.cancel_script = [CancelOutcome(False, reason_code="intercept_not_found", message="nothing to cancel")]
+    intercept_id = submitted(client, pump)
+    cancel(client, intercept_id)
+    pump.run_once()
+    assert gw.store.get_intercept(intercept_id).carrier_cancel == "refused: intercept_not_found"
+
+
+def test_a_cancel_before_any_carrier_call_sends_nothing_to_the_carrier(client, gw, pump, carrier):
+    intercept_id = create(client)
+    cancel(client, intercept_id)
+    while pump.run_once():
+        pass
+    assert (carrier.submitted, carrier.cancelled) == ([], [])
+
+
+def test_a_cancel_the_carrier_cannot_take_is_retried_then_left_unconfirmed(client, gw, pump, carrier):
+    carrier.cancel_script = [CarrierUnavailable("HTTP 503")] * 3
+    intercept_id = submitted(client, pump)
+    cancel(client, intercept_id)
+    for _ in range(3):
+        pump.run_once()
+        make_visible(gw)
+    assert len(carrier.cancelled) == 3  # max_attempts in the test settings
+    assert gw.store.get_intercept(intercept_id).carrier_cancel == "unconfirmed: HTTP 503"
+    dead = boto3.client("sqs").receive_message(QueueUrl=gw.queues.url("intercept-dispatch-dlq"))["Messages"]
+    assert json.loads(dead[0]["Body"])["action"] == "cancel"
+
+
+def test_a_duplicate_cancel_message_calls_the_carrier_once(client, gw, pump, carrier):
+    intercept_id = submitted(client, pump)
+    cancel(client, intercept_id)
+    gw.queues.send(gw.settings.dispatch_queue, {"intercept_id": intercept_id, "action": "cancel"})
+    one_at_a_time = QueuePump(boto3.client("sqs"), gw.settings.dispatch_queue, app_module.dispatch, batch_size=1,
+                              wait_seconds=0)  # moto in-process: no concurrent conditional writes
+    while one_at_a_time.run_once():
+        pass
+    assert len(carrier.cancelled) == 1
+
+
+# --- polling -----------------------------------------------------------------------------------
+
+def poll(gw, clock):
+    return poll_overdue_results(gw.store, gw.adapters, gw.intercepts, clock, gw.settings.callback_url,
+                                older_than_seconds=600)
+
+
+def test_only_intercepts_overdue_for_a_callback_are_polled(client, gw, pump, carrier, clock):
+    submitted(client, pump)
+    assert poll(gw, clock)["polled"] == 0
+    clock.advance(minutes=11)
+    assert poll(gw, clock) == {"polled": 1, "applied": 0, "unchanged": 1, "skipped": 0}
+    assert carrier.queried[0].carrier_ref == "ref-ZT1000000003"
+
+
+def test_a_result_learned_by_polling_is_applied_like_a_callback(client, gw, pump, carrier, clock):
+    intercept_id = submitted(client, pump)
+    clock.advance(minutes=11)
+    carrier.query_script = [SubmitOutcome(CarrierResult.failed, reason_code="parcel_out_for_delivery", message="已派件")]
+    assert poll(gw, clock)["applied"] == 1
+    record = gw.store.get_intercept(intercept_id, with_events=True)
+    assert (record.status, record.result_reason) == (InterceptStatus.failed, "parcel_out_for_delivery")
+    assert record.events[-1].source == EventSource.schedule
+    assert poll(gw, clock)["polled"] == 0  # no longer submitted: out of the sparse index
+
+
+def test_a_carrier_that_cannot_answer_is_skipped_until_the_next_run(client, gw, pump, carrier, clock):
+    intercept_id = submitted(client, pump)
+    clock.advance(minutes=11)
+    carrier.query_script = [CarrierUnavailable("timeout")]
+    assert poll(gw, clock)["skipped"] == 1
+    assert gw.store.get_intercept(intercept_id).status == InterceptStatus.submitted
+    carrier.query_script = [SubmitOutcome(CarrierResult.intercepted)]
+    assert poll(gw, clock)["applied"] == 1
+
+
+def test_the_schedule_is_wired(gw, client, pump, carrier, clock):
+    intercept_id = submitted(client, pump)
+    clock.advance(minutes=11)
+    carrier.query_script = [SubmitOutcome(CarrierResult.intercepted)]
+    from local.lambda_events import LocalContext, scheduled_event
+
+    app_module.poll_overdue_carrier_results(scheduled_event("arn:aws:events:us-east-1:1:rule/poll", "us-east-1"),
+                                            LocalContext("poll"))
+    assert gw.store.get_intercept(intercept_id).status == InterceptStatus.intercepted

@@ -1,0 +1,176 @@
+"""Every carrier adapter against the simulator playing that carrier, over loopback HTTP.
+
+The simulator checks each request's signature as the carrier would, answers by the tracking
+number's last digit, and pushes signed callbacks that the adapter's own verifier must accept.
+"""
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from chalicelib.carriers import REGISTRY
+from chalicelib.carriers.base import CallbackEvent, CarrierResult, CarrierUnavailable, InterceptOrder
+from chalicelib.carriers.http import CarrierHttp
+from chalicelib.carriers.stages import ParcelStage
+from simulator import CarrierSimulator
+from simulator.protocol import Operation
+
+CREDENTIALS = {
+    "zto": {"app_key": "k-zto", "app_secret": "s-zto", "company_id": "c-zto"},
+    "yto": {"app_key": "k-yto", "secret": "s-yto"},
+    "sto": {"app_key": "k-sto", "secret": "s-sto", "customer_code": "c-sto"},
+    "jt": {"api_account": "k-jt", "private_key": "s-jt", "customer_code": "c-jt"},
+    "sf": {"partner_id": "k-sf", "check_word": "s-sf"},
+    "kuaidi100": {"key": "k-100", "secret": "s-100", "customer": "c-100", "salt": "salt-100"},
+}
+#: (carrier code the gateway sees, module that speaks to it, simulator path)
+ROUTES = [("zto", "zto"), ("yto", "yto"), ("sto", "sto"), ("jt", "jt"), ("sf", "sf"), ("yto", "kuaidi100")]
+SECRET_FIELD = {"zto": "app_secret", "yto": "secret", "sto": "secret", "jt": "private_key", "sf": "check_word",
+                "kuaidi100": "secret"}
+
+
+class FakeGateway:
+    """The gateway's /callbacks/{carrier} route: verifies with the adapter, records events."""
+
+    def __init__(self):
+        self.adapters = {}
+        self.events: list[CallbackEvent] = []
+        self.rejections: list[str] = []
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                adapter = gateway.adapters[self.path.rsplit("/", 1)[-1]]
+                try:
+                    gateway.events.append(adapter.parse_callback(dict(self.headers.items()), body, datetime.now(UTC)))
+                    reply = adapter.callback_ack(True)
+                except Exception as error:  # noqa: BLE001 - recorded for the assertion
+                    gateway.rejections.append(str(error))
+                    reply = adapter.callback_ack(False, str(error))
+                self.send_response(reply.status)
+                self.send_header("Content-Length", str(len(reply.body.encode())))
+                self.end_headers()
+                self.wfile.write(reply.body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def gateway():
+    gateway = FakeGateway()
+    yield gateway
+    gateway.close()
+
+
+@pytest.fixture
+def simulator(gateway):
+    simulator = CarrierSimulator(gateway_url=gateway.url, credentials=CREDENTIALS, callback_delay=0.05,
+                                 callback_backoff=0.01, seed=3)
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+def adapter(simulator, code, module, **override):
+    config = {"base_url": f"{simulator.url}/{module}", **CREDENTIALS[module], **override}
+    return REGISTRY[module](code, config, CarrierHttp(connect_timeout=1.0, read_timeout=3.0))
+
+
+def order(gateway, code, intercept_id, tracking_no):
+    return InterceptOrder(intercept_id, tracking_no, "buyer refund", f"{gateway.url}/callbacks/{code}")
+
+
+def wait_for(condition, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not met before the deadline")
+
+
+@pytest.mark.parametrize("code,module", ROUTES)
+def test_accepted_then_a_signed_callback_the_adapter_verifies(gateway, simulator, code, module):
+    carrier = gateway.adapters[code] = adapter(simulator, code, module)
+    outcome = carrier.submit_intercept(order(gateway, code, "int-3", "SIM1000000003"))
+    assert outcome.result is CarrierResult.accepted and outcome.carrier_ref
+    wait_for(lambda: gateway.events)
+    [event] = gateway.events
+    assert (event.intercept_id, event.tracking_no, event.result) == ("int-3", "SIM1000000003", CarrierResult.intercepted)
+    assert gateway.rejections == []
+    assert simulator.submissions(module, "int-3") == 1
+
+
+@pytest.mark.parametrize("code,module", ROUTES)
+def test_a_seven_fails_by_callback_with_the_mapped_reason(gateway, simulator, code, module):
+    carrier = gateway.adapters[code] = adapter(simulator, code, module)
+    assert carrier.submit_intercept(order(gateway, code, "int-7", "SIM1000000007")).result is CarrierResult.accepted
+    wait_for(lambda: gateway.events)
+    assert (gateway.events[0].result, gateway.events[0].reason_code) == (CarrierResult.failed, "parcel_out_for_delivery")
+
+
+@pytest.mark.parametrize("code,module", ROUTES)
+def test_a_signed_parcel_is_refused_at_once(gateway, simulator, code, module):
+    outcome = adapter(simulator, code, module).submit_intercept(order(gateway, code, "int-8", "SIM1000000008"))
+    assert (outcome.result, outcome.reason_code) == (CarrierResult.failed, "parcel_signed")
+
+
+@pytest.mark.parametrize("code,module", ROUTES)
+def test_a_bad_secret_is_refused_by_the_carrier_as_a_signature_fault(gateway, simulator, code, module):
+    carrier = adapter(simulator, code, module, **{SECRET_FIELD[module]: "wrong"})
+    with pytest.raises(CarrierUnavailable):
+        carrier.submit_intercept(order(gateway, code, "int-1", "SIM1000000001"))
+    assert simulator.submissions(module, "int-1") == 0
+
+
+@pytest.mark.parametrize("code,module", ROUTES)
+@pytest.mark.parametrize("tracking_no,stage", [
+    ("SIM1000000003", ParcelStage.in_transit), ("SIM1000000009", ParcelStage.in_transit),
+    ("SIM1000000007", ParcelStage.at_destination_outlet), ("SIM1000000008", ParcelStage.signed)])
+def test_query_stage_answers_by_last_digit(gateway, simulator, code, module, tracking_no, stage):
+    answered = adapter(simulator, code, module).query_stage(tracking_no)
+    if stage is ParcelStage.at_destination_outlet and module in ("sf", "kuaidi100"):
+        # neither has a destination-outlet code; the simulator answers their closest one
+        assert answered in (ParcelStage.in_transit, ParcelStage.at_destination_city)
+    else:
+        assert answered is stage
+    assert simulator.requests(module, Operation.track) == 1
+
+
+@pytest.mark.parametrize("code,module", ROUTES)
+def test_query_intercept_is_accepted_until_the_carrier_decides(gateway, simulator, code, module):
+    carrier = gateway.adapters[code] = adapter(simulator, code, module)
+    the_order = order(gateway, code, "int-5", "SIM1000000005")
+    carrier.submit_intercept(the_order)
+    assert carrier.query_intercept(the_order).result is CarrierResult.accepted
+    wait_for(lambda: gateway.events)
+    assert carrier.query_intercept(the_order).result is CarrierResult.intercepted
+
+
+@pytest.mark.parametrize("code,module", ROUTES)
+def test_cancel_before_the_result_stops_the_callback_and_after_it_is_refused(gateway, simulator, code, module):
+    slow = CarrierSimulator(gateway_url=gateway.url, credentials=CREDENTIALS, callback_delay=0.5, seed=1)
+    slow.start()
+    try:
+        carrier = gateway.adapters[code] = adapter(slow, code, module)
+        the_order = order(gateway, code, "int-4", "SIM1000000004")
+        carrier.submit_intercept(the_order)
+        assert carrier.cancel_intercept(the_order).cancelled is True
+        refused = carrier.cancel_intercept(the_order)
+        assert (refused.cancelled, refused.reason_code) == (False, "intercept_not_found")
+        time.sleep(0.7)
+        assert gateway.events == []
+    finally:
+        slow.stop()
