@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
+from chalicelib import refunds
 from chalicelib.carriers.base import CarrierResult
 from chalicelib.carriers.stages import ParcelStage
 from chalicelib.clock import Clock, from_iso, new_id, to_iso
@@ -119,7 +120,7 @@ class InterceptService:
         record = Intercept(
             id=new_id("icp", self._clock), platform_id=platform.id, policy=platform.policy,
             **request.model_dump(exclude={"parcel_stage"}),
-            status=InterceptStatus.pending, refund_status=RefundStatus.awaiting_result,
+            status=InterceptStatus.pending, refund_status=refunds.initial_status(request.refund_mode),
             created_at=at, updated_at=at,
             processing_deadline=to_iso(now + timedelta(days=policy.processing_window_days)),
             events=[Event(at=at, source=EventSource.api, from_status=None, to_status=InterceptStatus.pending,
@@ -215,9 +216,10 @@ class InterceptService:
                 return Applied.unknown
             if record.status == target or not can_move(record.status, target):
                 return Applied.unchanged
+            now = self._clock.now()
             try:
-                self._store.transition(record, target, source=source, reason=reason, now=self._clock.now(),
-                                       changes={**_result_changes(record, target), **(changes or {})},
+                self._store.transition(record, target, source=source, reason=reason, now=now,
+                                       changes={**_result_changes(record, target, now), **(changes or {})},
                                        receipt=receipt)
                 return Applied.applied
             except StaleState:
@@ -225,7 +227,9 @@ class InterceptService:
         return Applied.unchanged
 
 
-def _result_changes(record: Intercept, target: InterceptStatus) -> dict:
+def _result_changes(record: Intercept, target: InterceptStatus, now: datetime) -> dict:
+    if target == InterceptStatus.returned:
+        return {"returned_at": to_iso(now)}
     if target == InterceptStatus.intercepted and record.refund_status == RefundStatus.awaiting_result \
             and policy_for(record.policy).auto_refund_on_success:
         return {"refund_status": RefundStatus.refund_auto.value}

@@ -9,6 +9,7 @@ from functools import cached_property
 
 import boto3
 
+from chalicelib.aftersale import AfterSaleService
 from chalicelib.carriers import build_adapters
 from chalicelib.carriers.base import CarrierAdapter
 from chalicelib.carriers.http import CarrierHttp
@@ -16,8 +17,11 @@ from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, dead_letter_queue, settings
 from chalicelib.dispatch import Dispatcher, RetryPolicy
 from chalicelib.intercepts import InterceptService
+from chalicelib.localclock import OffsetClock
 from chalicelib.queues import Queues
 from chalicelib.store import Store
+from chalicelib.webhooks.delivery import WebhookDelivery
+from chalicelib.webhooks.endpoints import WebhookEndpoints
 
 
 @dataclass
@@ -27,7 +31,9 @@ class Gateway:
 
     @cached_property
     def store(self) -> Store:
-        return Store(boto3.client("dynamodb"), self.settings.table_name)
+        store = Store(boto3.client("dynamodb"), self.settings.table_name)
+        store.outbox_listener = lambda deliveries: self.webhook_delivery.enqueue(deliveries)
+        return store
 
     @cached_property
     def queues(self) -> Queues:
@@ -55,13 +61,31 @@ class Gateway:
         )
 
 
+    @cached_property
+    def aftersale(self) -> AfterSaleService:
+        return AfterSaleService(self.store, self.intercepts, self.clock)
+
+    @cached_property
+    def webhook_endpoints(self) -> WebhookEndpoints:
+        return WebhookEndpoints(self.store, self.clock, allow_loopback_http=self.settings.stage in ("local", "test"))
+
+    @cached_property
+    def webhook_delivery(self) -> WebhookDelivery:
+        return WebhookDelivery(self.store, self.queues, self.clock, SystemClock(),
+                               queue_name=self.settings.notify_queue,
+                               dead_letter_queue=dead_letter_queue(self.settings.notify_queue))
+
+
 _current: Gateway | None = None
 
 
 def gateway() -> Gateway:
     global _current
     if _current is None:
-        _current = Gateway(settings=settings(), clock=SystemClock())
+        built = Gateway(settings=settings(), clock=SystemClock())
+        if built.settings.is_local:
+            built.clock = OffsetClock(SystemClock(), lambda: built.store.clock_offset_seconds())
+        _current = built
     return _current
 
 
