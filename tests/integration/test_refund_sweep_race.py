@@ -22,8 +22,8 @@ def local_store():
     aws = LocalAws()
     aws.start()
     client = boto3.client("dynamodb", endpoint_url=aws.endpoint, region_name="us-east-1")
-    client.create_table(**create_table_params("race"))
-    yield Store(client, "race")
+    client.create_table(**create_table_params("refund-race"))
+    yield Store(client, "refund-race")
     aws.stop()
 
 
@@ -34,7 +34,7 @@ def test_two_concurrent_sweeps_at_five_days_time_out_each_intercept_exactly_once
     for intercept_id in ids:
         record = pending_intercept(intercept_id).model_copy(
             update={"processing_deadline": to_iso(START + timedelta(days=5))})
-        local_store._db.put_item(TableName="race", Item=local_store._intercept_item(record))
+        local_store._db.put_item(TableName="refund-race", Item=local_store._intercept_item(record))
     clock = FixedClock(START + timedelta(days=5))
     both_read = threading.Barrier(2)
     read_due = local_store.due_refunds
