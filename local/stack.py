@@ -109,7 +109,8 @@ class LocalStack:
             elif isinstance(source, ScheduledEventConfig):
                 expression = source.schedule_expression
                 text = expression if isinstance(expression, str) else expression.to_string()
-                self._spawn(f"schedule-{source.name}", Schedule(source.name, text, handler, REGION).run)
+                every = float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "0")) or None
+                self._spawn(f"schedule-{source.name}", Schedule(source.name, text, handler, REGION, every).run)
 
     def _start_http(self, app_module: Any) -> None:
         from chalice.config import Config

@@ -191,3 +191,9 @@ def test_a_success_racing_a_decision_moves_the_track_once(client, gw, clock):
     gw.intercepts.apply_carrier_result(record["id"], "intercepted", source="carrier")
     stored = gw.store.get_intercept(record["id"])
     assert (stored.status, stored.refund_status) == (InterceptStatus.intercepted, RefundStatus.refund_agreed)
+
+
+def test_the_clock_cannot_be_moved_outside_the_local_stage(client):
+    response = client.http.post("/local/clock", headers={"Content-Type": "application/json"},
+                                body=json.dumps({"advance_seconds": 60}))
+    assert response.status_code == 404
