@@ -9,6 +9,7 @@ outbox sweep sends deliveries that are still pending after a grace period.
 from __future__ import annotations
 
 import logging
+import threading
 from decimal import Decimal
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -24,6 +25,33 @@ log = logging.getLogger(__name__)
 
 #: A delivery not finished this long after it was due is sent again by the outbox sweep.
 OUTBOX_GRACE = timedelta(seconds=60)
+
+_last_message_id = [""]
+_message_id_lock = threading.Lock()
+
+
+def _message_id() -> str:
+    """A time-sortable message id, strictly increasing within this process, so an intercept's
+    delivery log (sorted by id) keeps the order of its changes even within one millisecond."""
+    with _message_id_lock:
+        candidate = new_id("msg")
+        if candidate <= _last_message_id[0]:
+            prefix, _, body = _last_message_id[0].partition("_")
+            candidate = f"{prefix}_{_increment(body)}"
+        _last_message_id[0] = candidate
+        return candidate
+
+
+def _increment(crockford: str) -> str:
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    digits = list(crockford)
+    for position in range(len(digits) - 1, -1, -1):
+        value = alphabet.index(digits[position]) + 1
+        if value < len(alphabet):
+            digits[position] = alphabet[value]
+            return "".join(digits)
+        digits[position] = alphabet[0]
+    raise OverflowError("message id space exhausted")
 
 
 class DeliveryStatus:
@@ -48,7 +76,7 @@ class AfterSaleStore:
         at = to_iso(now)
         deliveries = []
         for event_type, body in events:
-            message_id = new_id("msg")
+            message_id = _message_id()
             deliveries.append({
                 **keys.delivery(intercept_id, message_id), "id": message_id, "intercept_id": intercept_id,
                 "platform_id": platform_id, "type": event_type, "body": body, "status": DeliveryStatus.pending,

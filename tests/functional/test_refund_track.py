@@ -197,3 +197,19 @@ def test_the_clock_cannot_be_moved_outside_the_local_stage(client):
     response = client.http.post("/local/clock", headers={"Content-Type": "application/json"},
                                 body=json.dumps({"advance_seconds": 60}))
     assert response.status_code == 404
+
+
+def test_a_sweep_reads_only_the_due_items_among_many_live_ones(gw, clock):
+    """The bench (`python -m bench.refund_sweep_reads`) runs this with 10,000 live and 100 due."""
+    from bench.refund_sweep_reads import CountingClient, intercept
+
+    table = gw.settings.table_name
+    items = [{"PutRequest": {"Item": gw.store._intercept_item(intercept(n, -1 / 24 if n < 7 else 2))}}
+             for n in range(300)]
+    for start in range(0, len(items), 25):
+        gw.store._db.batch_write_item(RequestItems={table: items[start:start + 25]})
+    counting = CountingClient(gw.store._db)
+    gw.store._db = counting
+    report = gw.aftersale.sweep_refund_deadlines(batch=100)
+    assert (report.due, report.timed_out) == (7, 7)
+    assert counting.scanned == report.scanned == 7
