@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime, timedelta
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
-from typing import Annotated
 
 from chalicelib.clock import Clock, from_iso, to_iso
 from chalicelib.errors import BadRequest, Conflict

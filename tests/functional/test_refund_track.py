@@ -2,8 +2,12 @@
 import json
 from datetime import timedelta
 
+import pytest
+
+from bench.refund_sweep_reads import CountingClient, intercept
 from chalicelib.clock import to_iso
 from chalicelib.models import InterceptStatus, RefundStatus
+from chalicelib.store import StaleState
 from tests.conftest import START, auth, intercept_body, post_intercept
 
 THREE_DAYS = timedelta(days=3)
@@ -181,10 +185,6 @@ def test_a_success_racing_a_decision_moves_the_track_once(client, gw, clock):
     record = create(client)
     stale = gw.store.get_intercept(record["id"])
     assert decide(client, record["id"], "agree").status_code == 200
-    import pytest
-
-    from chalicelib.store import StaleState
-
     with pytest.raises(StaleState):
         gw.store.transition(stale, InterceptStatus.intercepted, source="carrier", reason="", now=clock.now(),
                             changes={"refund_status": "refund_auto"})
@@ -201,8 +201,6 @@ def test_the_clock_cannot_be_moved_outside_the_local_stage(client):
 
 def test_a_sweep_reads_only_the_due_items_among_many_live_ones(gw, clock):
     """The bench (`python -m bench.refund_sweep_reads`) runs this with 10,000 live and 100 due."""
-    from bench.refund_sweep_reads import CountingClient, intercept
-
     table = gw.settings.table_name
     items = [{"PutRequest": {"Item": gw.store._intercept_item(intercept(n, -1 / 24 if n < 7 else 2))}}
              for n in range(300)]

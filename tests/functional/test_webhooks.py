@@ -1,6 +1,5 @@
 """Webhooks to platforms: registration, Standard Webhooks signatures, retries, 410, the outbox."""
 import json
-from datetime import timedelta
 
 import boto3
 import pytest

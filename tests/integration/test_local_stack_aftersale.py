@@ -2,7 +2,6 @@
 can be moved forward to watch the 5-day refund deadline fire."""
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -70,3 +69,10 @@ def test_moving_the_local_clock_five_days_fires_the_refund_timeout(stack, platfo
                          headers={"Authorization": f"Bearer {KEY}"}).json()
     assert shown["refund_status"] == "refund_timeout"
     assert shown["events"][-1]["source"] == "schedule"
+
+
+def test_after_the_clock_moved_carrier_callbacks_still_verify(stack, platform_endpoint):
+    """The simulated carriers stamp callbacks with the same moved clock the gateway checks them by."""
+    requests.post(f"{stack}/local/clock", json={"advance_seconds": 3600}, timeout=10)
+    record = _wait_for(stack, _create(stack, "ZT4100000004")["id"], {"intercepted", "failed", "needs_attention"})
+    assert [event["to_status"] for event in record["events"]] == ["pending", "submitted", "intercepted"]
