@@ -199,7 +199,7 @@ class AfterSaleStore:
 
         items = self._query_all(KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
                                 ExpressionAttributeValues=db._item({":pk": keys.intercept(intercept_id)["PK"],
-                                                                 ":prefix": "DELIVERY#"}),
+                                                                 ":prefix": "WEBHOOK#"}),
                                 ConsistentRead=True)
         return [db._data(item) for item in items]
 

@@ -183,8 +183,10 @@ class Store(AfterSaleStore):
                                       ConsistentRead=True).get("Item")
             return Intercept.model_validate(_data(found)) if found else None
         pk = keys.intercept(intercept_id)["PK"]
-        items = list(self._query_all(KeyConditionExpression="PK = :pk",
-                                     ExpressionAttributeValues=_item({":pk": pk}), ConsistentRead=True))
+        # META, its EVENT# history and CLAIM#s; webhook deliveries (WEBHOOK#) sort after META
+        items = list(self._query_all(KeyConditionExpression="PK = :pk AND SK <= :meta",
+                                     ExpressionAttributeValues=_item({":pk": pk, ":meta": "META"}),
+                                     ConsistentRead=True))
         meta = next((item for item in items if item["SK"]["S"] == "META"), None)
         if meta is None:
             return None

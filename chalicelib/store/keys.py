@@ -66,7 +66,7 @@ def outbox(shard: int) -> str:
 
 
 def delivery(intercept_id: str, message_id: str) -> dict:
-    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"DELIVERY#{message_id}"}
+    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"WEBHOOK#{message_id}"}
 
 
 def claim(intercept_id: str, claim_id: str) -> dict:
