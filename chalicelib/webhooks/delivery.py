@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
@@ -66,7 +67,7 @@ class WebhookDelivery:
     def __init__(self, store: Store, queues: Queues, clock: Clock, wall_clock: Clock, queue_name: str,
                  dead_letter_queue: str, schedule: RetrySchedule = RetrySchedule(),
                  send: Callable[[str, str, dict[str, str], Timeouts], int] = post_webhook,
-                 timeouts: Timeouts = Timeouts(), lease_seconds: int = 60) -> None:
+                 timeouts: Timeouts = Timeouts(), lease_seconds: int = 60, max_parallel: int = 10) -> None:
         self._store = store
         self._queues = queues
         self._clock = clock
@@ -77,6 +78,7 @@ class WebhookDelivery:
         self._send = send
         self._timeouts = timeouts
         self._lease_seconds = lease_seconds
+        self._max_parallel = max_parallel
 
     # -- queueing -----------------------------------------------------------------------------
 
@@ -96,16 +98,22 @@ class WebhookDelivery:
     # -- the worker ---------------------------------------------------------------------------
 
     def handle_batch(self, messages: Iterable[QueueMessage]) -> dict:
-        failures = []
-        for message in messages:
-            try:
-                done = self.process(message)
-            except Exception:  # noqa: BLE001 - one bad message must not fail the batch
-                log.exception("webhook delivery failed", extra={"message_id": message.message_id})
-                done = False
-            if not done:
-                failures.append({"itemIdentifier": message.message_id})
-        return {"batchItemFailures": failures}
+        """Deliver a batch in parallel, so one slow endpoint does not hold the others past their
+        visibility timeout; answer with the ids of the messages to deliver again."""
+        batch = list(messages)
+        if not batch:
+            return {"batchItemFailures": []}
+        with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
+            outcomes = list(pool.map(self._process_safely, batch))
+        return {"batchItemFailures": [{"itemIdentifier": message.message_id}
+                                      for message, done in zip(batch, outcomes) if not done]}
+
+    def _process_safely(self, message: QueueMessage) -> bool:
+        try:
+            return self.process(message)
+        except Exception:  # noqa: BLE001 - one bad message must not fail the batch
+            log.exception("webhook delivery failed", extra={"message_id": message.message_id})
+            return False
 
     def process(self, message: QueueMessage) -> bool:
         """True when the message is finished with; False to have SQS deliver it again."""
