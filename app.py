@@ -135,3 +135,77 @@ def get_merchant_metrics(merchant_id: str) -> Response:
 def export_fees_daily(event):
     """00:30 Asia/Shanghai: yesterday's fee export for every platform."""
     gateway().exports.export_previous_day()
+
+
+# -- after-sale: refund decisions and deadlines, claims, webhooks to platforms, the local clock ----
+
+from chalicelib.config import NOTIFY_QUEUE  # noqa: E402
+from chalicelib.localclock import advance as advance_local_clock  # noqa: E402
+from chalicelib.webhooks.delivery import public_delivery  # noqa: E402
+
+
+@app.route("/v1/intercepts/{intercept_id}/refund-decision", methods=["POST"], content_types=["application/json"])
+@api
+def refund_decision(intercept_id: str) -> Response:
+    platform = _platform()
+    return json_response(gateway().aftersale.decide(platform, intercept_id, app.current_request.raw_body).public())
+
+
+@app.route("/v1/intercepts/{intercept_id}/claims", methods=["POST"], content_types=["application/json"])
+@api
+def open_claim(intercept_id: str) -> Response:
+    platform = _platform()
+    claim = gateway().aftersale.open_claim(platform, intercept_id, app.current_request.raw_body)
+    return json_response(claim.model_dump(mode="json"), 201)
+
+
+@app.route("/v1/intercepts/{intercept_id}/claims/{claim_id}/resolution", methods=["POST"],
+           content_types=["application/json"])
+@api
+def resolve_claim(intercept_id: str, claim_id: str) -> Response:
+    platform = _platform()
+    claim = gateway().aftersale.resolve_claim(platform, intercept_id, claim_id, app.current_request.raw_body)
+    return json_response(claim.model_dump(mode="json"))
+
+
+@app.route("/v1/intercepts/{intercept_id}/webhook-deliveries", methods=["GET"])
+@api
+def webhook_deliveries(intercept_id: str) -> Response:
+    gw = gateway()
+    record = gw.intercepts.get(_platform(), intercept_id)
+    return json_response({"items": [public_delivery(item) for item in gw.store.list_deliveries(record.id)]})
+
+
+@app.route("/v1/webhook-endpoint", methods=["PUT"], content_types=["application/json"])
+@api
+def register_webhook_endpoint() -> Response:
+    platform = _platform()
+    return json_response(gateway().webhook_endpoints.register(platform, app.current_request.raw_body))
+
+
+@app.route("/v1/webhook-endpoint", methods=["GET"])
+@api
+def show_webhook_endpoint() -> Response:
+    return json_response(gateway().webhook_endpoints.show(_platform()))
+
+
+@app.route("/local/clock", methods=["POST"], content_types=["application/json"])
+@api
+def local_clock() -> Response:
+    gw = gateway()
+    return json_response(advance_local_clock(gw.settings.is_local, gw.store, gw.clock, app.current_request.raw_body))
+
+
+@app.on_sqs_message(queue=NOTIFY_QUEUE, batch_size=10)
+def notify(event):
+    return gateway().webhook_delivery.handle_batch(messages_from_event(event))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def sweep_refund_deadlines(event):
+    gateway().aftersale.sweep_refund_deadlines()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def resend_due_webhooks(event):
+    gateway().webhook_delivery.resend_due()

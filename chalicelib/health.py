@@ -11,7 +11,8 @@ def check_health(gw) -> tuple[bool, dict[str, str]]:
         checks["table"] = "ok"
     except Exception as error:  # noqa: BLE001 - report, don't raise
         checks["table"] = f"error: {type(error).__name__}"
-    for queue in (gw.settings.dispatch_queue, dead_letter_queue(gw.settings.dispatch_queue)):
+    for queue in (gw.settings.dispatch_queue, dead_letter_queue(gw.settings.dispatch_queue),
+                  gw.settings.notify_queue, dead_letter_queue(gw.settings.notify_queue)):
         try:
             gw.queues.url(queue)
             checks[queue] = "ok"

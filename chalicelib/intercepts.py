@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 
 from pydantic import ValidationError
 
+from chalicelib import refunds
 from chalicelib.carriers.base import CarrierResult
 from chalicelib.carriers.stages import ParcelStage
 from chalicelib.clock import Clock, from_iso, new_id, to_iso
@@ -132,7 +133,7 @@ class InterceptService:
         record = Intercept(
             id=new_id("icp", self._clock), platform_id=platform.id, policy=platform.policy,
             **request.model_dump(exclude={"parcel_stage"}),
-            status=InterceptStatus.pending, refund_status=RefundStatus.awaiting_result,
+            status=InterceptStatus.pending, refund_status=refunds.initial_status(request.refund_mode),
             created_at=at, updated_at=at,
             processing_deadline=to_iso(now + timedelta(days=policy.processing_window_days)),
             fee_quote=quote_fee(policy, merchant, request.carrier).as_dict(),
@@ -273,6 +274,8 @@ class InterceptService:
 
 
 def _result_changes(record: Intercept, target: InterceptStatus, at: str, carrier_accepted: bool) -> dict:
+    if target == InterceptStatus.returned:
+        return {"returned_at": at}
     changes: dict[str, Any] = {}
     if target in (InterceptStatus.intercepted, InterceptStatus.failed):
         changes["result_at"] = at

@@ -5,7 +5,8 @@ Rates are fractions (0..1) rounded to 4 places, `null` when nothing could be cou
 - return_rate: returned / intercepted (incl. returned)
 - cancellation_rate: cancelled / all intercepts
 Medians are in seconds: creation to the carrier's result, creation to the refund being settled
-(automatic, agreed, or timed out).
+(automatic, agreed, or timed out). Express refunds (paid before the interception) are counted
+separately in `express_refunds` and have no refund time.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Iterable
 
 from chalicelib.clock import from_iso, to_iso
 from chalicelib.errors import BadRequest
-from chalicelib.models import Intercept, InterceptStatus
+from chalicelib.models import Intercept, InterceptStatus, RefundMode, RefundStatus
 
 SUCCEEDED = {InterceptStatus.intercepted, InterceptStatus.returned}
 RESULTS = SUCCEEDED | {InterceptStatus.failed}
@@ -39,8 +40,7 @@ def summarize(records: Iterable[Intercept]) -> dict:
     with_result = sum(statuses[status] for status in RESULTS)
     succeeded = sum(statuses[status] for status in SUCCEEDED)
     to_result = [s for record in records if (s := _seconds(record.created_at, record.result_at)) is not None]
-    to_refund = [s for record in records
-                 if (s := _seconds(record.created_at, getattr(record, "refund_settled_at", None))) is not None]
+    to_refund = [s for record in records if (s := _seconds(record.created_at, _refund_settled_at(record))) is not None]
     return {
         "intercepts": len(records),
         "by_status": {status.value: statuses[status] for status in InterceptStatus if statuses[status]},
@@ -51,7 +51,18 @@ def summarize(records: Iterable[Intercept]) -> dict:
         "return_rate": _rate(statuses[InterceptStatus.returned], succeeded),
         "median_seconds_to_result": _median(to_result),
         "median_seconds_to_refund": _median(to_refund),
+        "express_refunds": sum(1 for record in records if record.refund_mode == RefundMode.express),
     }
+
+
+def _refund_settled_at(record: Intercept) -> str | None:
+    """When the buyer's refund was settled: a merchant decision or timeout, or the carrier's
+    success for an automatic refund. Express refunds were paid before the interception: none."""
+    if record.refund_status == RefundStatus.refund_auto:
+        return record.result_at
+    if record.refund_status in (RefundStatus.refund_agreed, RefundStatus.refund_timeout):
+        return record.refund_decided_at
+    return None
 
 
 def merchant_metrics(records: Iterable[Intercept]) -> dict:

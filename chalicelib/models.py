@@ -41,6 +41,24 @@ class RefundStatus(StrEnum):
     refund_refused = "refund_refused"
     refund_timeout = "refund_timeout"
     arbitration = "arbitration"
+    refund_paid_upfront = "refund_paid_upfront"  # 极速退款: the platform refunded the buyer at once
+
+
+class RefundMode(StrEnum):
+    standard = "standard"  # the refund waits for the interception result or the deadline
+    express = "express"    # the platform has already refunded the buyer (极速退款)
+
+
+class RefundDecision(StrEnum):
+    agree = "agree"
+    refuse = "refuse"
+    arbitrate = "arbitrate"
+
+
+class ClaimStatus(StrEnum):
+    open = "open"
+    paid = "paid"
+    rejected = "rejected"
 
 
 class PolicyName(StrEnum):
@@ -81,6 +99,7 @@ class CreateInterceptRequest(_Strict):
     cross_border: bool = False
     reason: Reason = ""
     parcel_stage: Annotated[ParcelStage | None, Field(strict=False)] = None
+    refund_mode: Annotated[RefundMode, Field(strict=False)] = RefundMode.standard
 
 
 class FeeExportRequest(_Strict):
@@ -89,6 +108,40 @@ class FeeExportRequest(_Strict):
 
 class CancelRequest(_Strict):
     reason: Reason = ""
+
+
+Note = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
+
+
+class RefundDecisionRequest(_Strict):
+    decision: Annotated[RefundDecision, Field(strict=False)]
+    note: Note = ""
+
+
+class ClaimRequest(_Strict):
+    """Loss or damage after a successful interception; the carrier pays offline."""
+
+    amount: Annotated[int, Field(ge=1, le=100_000_000)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]
+    evidence: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=500)]],
+                        Field(max_length=20)] = Field(default_factory=list)
+
+
+class ClaimResolutionRequest(_Strict):
+    status: Literal["paid", "rejected"]
+    note: Note = ""
+
+
+class Claim(BaseModel):
+    id: str
+    intercept_id: str
+    amount: int
+    description: str
+    evidence: list[str] = Field(default_factory=list)
+    status: ClaimStatus = ClaimStatus.open
+    created_at: str
+    updated_at: str
+    resolution_note: str = ""
 
 
 class ReasonItem(BaseModel):
@@ -102,6 +155,9 @@ class Event(BaseModel):
     from_status: InterceptStatus | None = None
     to_status: InterceptStatus
     reason: str = ""
+    #: set on after-sale (refund) changes; the interception status stays as it was
+    from_refund_status: RefundStatus | None = None
+    to_refund_status: RefundStatus | None = None
 
 
 class Intercept(BaseModel):
@@ -138,11 +194,18 @@ class Intercept(BaseModel):
     charged_at: str | None = None
     #: after a cancel of a submitted intercept: withdrawn | refused: <reason> | unconfirmed: <error>
     carrier_cancel: str | None = None
+    refund_mode: RefundMode = RefundMode.standard
+    refund_decided_at: str | None = None
+    returned_at: str | None = None
     events: list[Event] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
 
     def public(self, with_events: bool = True) -> dict:
-        hidden = {"platform_id", "policy", "dispatch_attempts"} | (set() if with_events else {"events"})
+        hidden = {"platform_id", "policy", "dispatch_attempts"} | (set() if with_events else {"events", "claims"})
         body = self.model_dump(mode="json", exclude=hidden)
+        for event in body.get("events", []):
+            if event["to_refund_status"] is None:
+                del event["from_refund_status"], event["to_refund_status"]
         body["deadlines"] = {"processing": body.pop("processing_deadline")}
         return body
 

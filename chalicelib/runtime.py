@@ -9,6 +9,7 @@ from functools import cached_property
 
 import boto3
 
+from chalicelib.aftersale import AfterSaleService
 from chalicelib.breaker import BreakerPolicy, CircuitBreaker
 from chalicelib.carriers import build_adapters
 from chalicelib.carriers.base import CarrierAdapter, CarrierUnavailable
@@ -19,11 +20,14 @@ from chalicelib.config import Settings, dead_letter_queue, settings
 from chalicelib.dispatch import Dispatcher, RetryPolicy
 from chalicelib.exports.service import ExportService
 from chalicelib.intercepts import InterceptService, StageLookup
+from chalicelib.localclock import OffsetClock
 from chalicelib.merchants import MerchantService
 from chalicelib.queues import Queues
 from chalicelib.store import Store
-from chalicelib.store.merchants import MerchantStore
 from chalicelib.store.breaker import BreakerStore
+from chalicelib.store.merchants import MerchantStore
+from chalicelib.webhooks.delivery import WebhookDelivery
+from chalicelib.webhooks.endpoints import WebhookEndpoints
 
 
 @dataclass
@@ -38,7 +42,9 @@ class Gateway:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.dynamodb, self.settings.table_name)
+        store = Store(self.dynamodb, self.settings.table_name)
+        store.outbox_listener = lambda deliveries: self.webhook_delivery.enqueue(deliveries)
+        return store
 
     @cached_property
     def queues(self) -> Queues:
@@ -81,6 +87,21 @@ class Gateway:
         )
 
 
+    @cached_property
+    def aftersale(self) -> AfterSaleService:
+        return AfterSaleService(self.store, self.intercepts, self.clock)
+
+    @cached_property
+    def webhook_endpoints(self) -> WebhookEndpoints:
+        return WebhookEndpoints(self.store, self.clock, allow_loopback_http=self.settings.stage in ("local", "test"))
+
+    @cached_property
+    def webhook_delivery(self) -> WebhookDelivery:
+        return WebhookDelivery(self.store, self.queues, self.clock, SystemClock(),
+                               queue_name=self.settings.notify_queue,
+                               dead_letter_queue=dead_letter_queue(self.settings.notify_queue))
+
+
 def carrier_stage_lookup(adapters: dict[str, CarrierAdapter]) -> StageLookup:
     """The stage from the carrier's tracking query; `unknown` (the rules pass, the carrier decides)
     when the adapter has no query or the carrier cannot answer, so a tracking outage never blocks a create."""
@@ -103,7 +124,10 @@ _current: Gateway | None = None
 def gateway() -> Gateway:
     global _current
     if _current is None:
-        _current = Gateway(settings=settings(), clock=SystemClock())
+        built = Gateway(settings=settings(), clock=SystemClock())
+        if built.settings.is_local:
+            built.clock = OffsetClock(SystemClock(), lambda: built.store.clock_offset_seconds())
+        _current = built
     return _current
 
 

@@ -41,9 +41,12 @@ def seconds_until_next(expression: str, now: datetime) -> float:
 
 
 class Schedule:
-    def __init__(self, name: str, expression: str, handler: Callable[[dict, Any], Any], region: str) -> None:
+    def __init__(self, name: str, expression: str, handler: Callable[[dict, Any], Any], region: str,
+                 interval_override: float | None = None) -> None:
+        """`interval_override` runs the schedule every that many seconds instead (LOCAL_SCHEDULE_SECONDS)."""
         self.name = name
         self.expression = expression
+        self._interval_override = interval_override
         seconds_until_next(expression, datetime.now(timezone.utc))  # refuse an unsupported expression now
         self._handler = handler
         self._region = region
@@ -53,7 +56,8 @@ class Schedule:
         self._handler(event, LocalContext(self.name))
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.wait(seconds_until_next(self.expression, datetime.now(timezone.utc))):
+        while not stop.wait(self._interval_override
+                            or seconds_until_next(self.expression, datetime.now(timezone.utc))):
             try:
                 self.fire()
             except Exception:  # noqa: BLE001 - a failed run is logged; the next one still happens

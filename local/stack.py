@@ -60,6 +60,13 @@ def dev_credentials(path: Path) -> dict[str, dict]:
     return credentials
 
 
+def _gateway_millis() -> int:
+    """The gateway's clock, moved by `POST /local/clock`: the simulated carriers share it."""
+    from chalicelib.runtime import gateway
+
+    return int(gateway().clock.now().timestamp() * 1000)
+
+
 class LocalStack:
     def __init__(self, port: int, demo_key: str, callback_delay: float) -> None:
         self.port = port
@@ -88,7 +95,7 @@ class LocalStack:
 
         credentials = dev_credentials(LOCAL_DIR / "dev-carrier-credentials.json")
         self._simulator = CarrierSimulator(gateway_url=self.url, credentials=credentials,
-                                           callback_delay=self.callback_delay)
+                                           callback_delay=self.callback_delay, now_millis=_gateway_millis)
         self._simulator.start()
         os.environ["CARRIER_CONFIG"] = json.dumps({
             code: {"base_url": f"{self._simulator.url}/{code}", **values} for code, values in credentials.items()
@@ -124,7 +131,8 @@ class LocalStack:
             elif isinstance(source, ScheduledEventConfig):
                 expression = source.schedule_expression
                 text = expression if isinstance(expression, str) else expression.to_string()
-                self._spawn(f"schedule-{source.name}", Schedule(source.name, text, handler, REGION).run)
+                every = float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "0")) or None
+                self._spawn(f"schedule-{source.name}", Schedule(source.name, text, handler, REGION, every).run)
 
     def _start_http(self, app_module: Any) -> None:
         from chalice.config import Config

@@ -113,6 +113,7 @@ class CarrierSimulator:
         timeout_sleep: float = 15.0,
         callback_attempts: int = 4,
         callback_backoff: float = 0.5,
+        now_millis: Callable[[], int] = lambda: int(time.time() * 1000),
     ) -> None:
         unknown = set(credentials) - set(CARRIERS)
         if unknown:
@@ -122,6 +123,8 @@ class CarrierSimulator:
         self._host = host
         self._port = port
         self._callback_delay = callback_delay
+        #: the time callbacks are stamped with; the local stack passes the gateway's (movable) clock
+        self._now_millis = now_millis
         self._latency = latency
         self._error_rate = error_rate
         self._timeout_rate = timeout_rate
@@ -270,7 +273,7 @@ class CarrierSimulator:
             if instruction is not None and instruction.cancelled:
                 return
         event_id = uuid.uuid4().hex
-        callback = carrier.callback(request, outcome, event_id=event_id, now_millis=int(time.time() * 1000))
+        callback = carrier.callback(request, outcome, event_id=event_id, now_millis=self._now_millis())
         url = request.callback_url or f"{self._gateway_url}/callbacks/{carrier.code}"
         for attempt in range(1, self._callback_attempts + 1):
             status, error = _post(url, callback)

@@ -19,14 +19,17 @@ from botocore.exceptions import ClientError
 from chalicelib.clock import new_id, to_iso
 from chalicelib.lifecycle import OPEN
 from chalicelib.models import (
+    Claim,
     Event,
     EventSource,
     Intercept,
     InterceptStatus,
     MerchantSettings,
     Platform,
+    RefundStatus,
 )
 from chalicelib.store import keys
+from chalicelib.store.aftersale import AfterSaleStore
 from chalicelib.store.schema import INDEXES, TABLE_KEYS
 
 _serializer = TypeSerializer()
@@ -97,7 +100,7 @@ def _cancel_codes(error: ClientError) -> list[str]:
     return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
 
 
-class Store:
+class Store(AfterSaleStore):
     def __init__(self, client: Any, table_name: str) -> None:
         self._db = client
         self._table = table_name
@@ -179,22 +182,25 @@ class Store:
                      "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
                      "ExpressionAttributeValues": _item({":now": now_epoch})}},
         ]
+        outbox = self._intercept_outbox(None, intercept, now)
+        items += outbox
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             codes = _cancel_codes(error)
-            if len(codes) == 4 and codes[3] == "ConditionalCheckFailed":
+            if len(codes) >= 4 and codes[3] == "ConditionalCheckFailed":
                 record = self.get_idempotency(intercept.platform_id, idempotency_key)
                 if record:
                     raise IdempotencyKeyUsed(record) from error
-            if len(codes) == 4 and codes[2] == "ConditionalCheckFailed":
+            if len(codes) >= 4 and codes[2] == "ConditionalCheckFailed":
                 claim = self._db.get_item(TableName=self._table, Key=_item(
                     keys.parcel(intercept.platform_id, intercept.carrier, intercept.tracking_no))).get("Item")
                 if claim:
                     raise ParcelAlreadyIntercepted(_data(claim)["intercept_id"]) from error
             raise
+        self._publish(outbox)
 
     def get_idempotency(self, platform_id: str, key: str) -> dict | None:
         found = self._db.get_item(TableName=self._table, Key=_item(keys.idempotency(platform_id, key))).get("Item")
@@ -206,13 +212,16 @@ class Store:
                                       ConsistentRead=True).get("Item")
             return Intercept.model_validate(_data(found)) if found else None
         pk = keys.intercept(intercept_id)["PK"]
-        items = list(self._query_all(KeyConditionExpression="PK = :pk",
-                                     ExpressionAttributeValues=_item({":pk": pk}), ConsistentRead=True))
+        # META, its EVENT# history and CLAIM#s; webhook deliveries (WEBHOOK#) sort after META
+        items = list(self._query_all(KeyConditionExpression="PK = :pk AND SK <= :meta",
+                                     ExpressionAttributeValues=_item({":pk": pk, ":meta": "META"}),
+                                     ConsistentRead=True))
         meta = next((item for item in items if item["SK"]["S"] == "META"), None)
         if meta is None:
             return None
         record = Intercept.model_validate(_data(meta))
         record.events = [Event.model_validate(_data(item)) for item in items if item["SK"]["S"].startswith("EVENT#")]
+        record.claims = [Claim.model_validate(_data(item)) for item in items if item["SK"]["S"].startswith("CLAIM#")]
         return record
 
     def list_intercepts(self, query: ListQuery) -> tuple[list[Intercept], str | None]:
@@ -275,8 +284,12 @@ class Store:
         (raises DuplicateCallback).
         """
         at = to_iso(now)
-        event = Event(at=at, source=source, from_status=record.status, to_status=to_status, reason=reason)
         changes = dict(changes or {})
+        refund_to = changes.get("refund_status")
+        refund_moves = refund_to is not None and refund_to != record.refund_status.value
+        event = Event(at=at, source=source, from_status=record.status, to_status=to_status, reason=reason,
+                      **({"from_refund_status": record.refund_status, "to_refund_status": refund_to}
+                         if refund_moves else {}))
         set_values: dict[str, Any] = {"status": to_status.value, "updated_at": at,
                                       **{name: value for name, value in changes.items() if value is not None}}
         names = {f"#f{i}": name for i, name in enumerate(set_values)}
@@ -295,12 +308,24 @@ class Store:
         names["#expected"] = "status"
         names["#version"] = "version"
         values.update({":expected": record.status.value, ":one": 1})
+        condition = "#expected = :expected"
+        if refund_moves:
+            # The after-sale track moves at most once: a merchant's decision or the deadline sweep
+            # may have moved it since `record` was read.
+            names["#expected_refund"] = "refund_status"
+            values[":expected_refund"] = record.refund_status.value
+            condition += " AND #expected_refund = :expected_refund"
+            if refund_to != RefundStatus.awaiting_result.value:
+                removals += ["GSI4PK", "GSI4SK"]
         expression = "SET " + ", ".join(assignments + ["#version = #version + :one"])
         if removals:
             expression += " REMOVE " + ", ".join(removals)
+        updated = Intercept.model_validate({**record.model_dump(exclude={"events", "claims"}), "status": to_status,
+                                            "updated_at": at, "version": record.version + 1, **changes})
+        outbox = self._intercept_outbox(record, updated, now)
         items = [
             {"Update": {"TableName": self._table, "Key": _item(keys.intercept(record.id)),
-                        "UpdateExpression": expression, "ConditionExpression": "#expected = :expected",
+                        "UpdateExpression": expression, "ConditionExpression": condition,
                         "ExpressionAttributeNames": names, "ExpressionAttributeValues": _item(values)}},
             {"Put": {"TableName": self._table, "Item": self._event_item(record.id, event),
                      "ConditionExpression": "attribute_not_exists(PK)"}},
@@ -308,20 +333,21 @@ class Store:
         if receipt is not None:
             items.append({"Put": {"TableName": self._table, "Item": _item(receipt),
                                   "ConditionExpression": "attribute_not_exists(PK)"}})
+        items += outbox
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             codes = _cancel_codes(error)
-            if receipt is not None and len(codes) == 3 and codes[2] == "ConditionalCheckFailed":
+            if receipt is not None and len(codes) >= 3 and codes[2] == "ConditionalCheckFailed":
                 raise DuplicateCallback(str(receipt)) from error
             if codes and codes[0] == "ConditionalCheckFailed":
                 raise StaleState(f"{record.id} is no longer {record.status.value}") from error
             raise
-        updated = record.model_copy(update={"status": to_status, "updated_at": at, "version": record.version + 1,
-                                            **changes})
+        self._publish(outbox)
         updated.events = [*record.events, event]
+        updated.claims = record.claims
         return updated
 
     def claim_dispatch(self, intercept_id: str, now: datetime, lease_seconds: int) -> Intercept | None:
@@ -416,7 +442,7 @@ class Store:
     # -- helpers ------------------------------------------------------------------------------
 
     def _intercept_item(self, intercept: Intercept) -> dict:
-        data = intercept.model_dump(mode="json", exclude={"events"})
+        data = intercept.model_dump(mode="json", exclude={"events", "claims"})
         created = f"{intercept.created_at}#{intercept.id}"
         index_keys = {
             "GSI1PK": keys.by_platform(intercept.platform_id), "GSI1SK": created,
@@ -425,6 +451,9 @@ class Store:
         if intercept.status in OPEN:
             index_keys.update({"GSI3PK": keys.open_work(intercept.status.value),
                                "GSI3SK": f"{intercept.updated_at}#{intercept.id}"})
+        if intercept.refund_status == RefundStatus.awaiting_result:
+            index_keys.update({"GSI4PK": keys.refund_due(keys.shard_of(intercept.id)),
+                               "GSI4SK": f"{intercept.processing_deadline}#{intercept.id}"})
         return _item({**keys.intercept(intercept.id), **index_keys, **data})
 
     def _event_item(self, intercept_id: str, event: Event) -> dict:

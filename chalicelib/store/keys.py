@@ -51,3 +51,39 @@ PLATFORMS = "PLATFORMS"
 
 def open_work(status: str) -> str:
     return f"OPEN#{status}"
+
+
+# -- after-sale: refund deadlines, webhook outbox, endpoints, claims, the local clock ----------
+
+#: Partitions of the due-deadline and outbox indexes. Every create and every refund decision
+#: writes to them, so one partition would cap the table's write rate on one GSI partition; the
+#: sweeps read every shard (one Query each), which costs a few requests and no extra items.
+DUE_SHARDS = 4
+
+
+def shard_of(item_id: str) -> int:
+    return int.from_bytes(item_id.encode()[-4:], "big") % DUE_SHARDS
+
+
+def refund_due(shard: int) -> str:
+    return f"DUE#{shard}"
+
+
+def outbox(shard: int) -> str:
+    return f"OUTBOX#{shard}"
+
+
+def delivery(intercept_id: str, message_id: str) -> dict:
+    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"WEBHOOK#{message_id}"}
+
+
+def claim(intercept_id: str, claim_id: str) -> dict:
+    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"CLAIM#{claim_id}"}
+
+
+def webhook_endpoint(platform_id: str) -> dict:
+    return {"PK": f"PLATFORM#{platform_id}", "SK": "WEBHOOK"}
+
+
+def local_clock() -> dict:
+    return {"PK": "LOCALCLOCK", "SK": "LOCALCLOCK"}

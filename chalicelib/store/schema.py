@@ -8,7 +8,9 @@ TABLE_KEYS = ("PK", "SK")
 INDEXES = {
     "by_platform": ("GSI1PK", "GSI1SK"),   # a platform's intercepts by creation time
     "by_merchant": ("GSI2PK", "GSI2SK"),   # one merchant's intercepts by creation time
-    "open_work": ("GSI3PK", "GSI3SK"),     # sparse: intercepts without a carrier result, by last change
+    "open_work": ("GSI3PK", "GSI3SK"),     # sparse: intercepts without a carrier result, by last change;
+                                           # also webhook deliveries not yet finished, by when they are due
+    "refund_due": ("GSI4PK", "GSI4SK"),    # sparse: intercepts whose refund deadline is running, by deadline
     "charged": ("GSI5PK", "GSI5SK"),       # sparse: a platform's charged intercepts by charge time (fee exports)
 }
 

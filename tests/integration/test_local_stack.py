@@ -27,9 +27,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def stack():
+    yield from stack_process()
+
+
+def stack_process(extra_env: dict | None = None):
+    """Start `python -m local.stack` in a child process, yield its URL once healthy, stop it after."""
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "DEMO_API_KEY": KEY, "SIM_CALLBACK_DELAY": "0.3",
-           "DISPATCH_BASE_BACKOFF_SECONDS": "1"}
+           "DISPATCH_BASE_BACKOFF_SECONDS": "1", **(extra_env or {})}
     for name in ("AWS_ENDPOINT_URL", "STAGE", "CARRIER_CONFIG"):
         env.pop(name, None)
     process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,

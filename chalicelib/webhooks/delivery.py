@@ -1,0 +1,183 @@
+"""Webhook delivery: queue the outbox, send each message signed, retry for about three days.
+
+Every delivery record is written with the change that caused it (the outbox), then queued. The
+worker takes a lease on the record before calling the platform, so duplicate messages send once;
+it records every attempt. A failure schedules the next attempt with exponential backoff and
+jitter: short waits go back on the queue with a delay, long ones (SQS delays stop at 15 minutes)
+are picked up by the outbox sweep when due, which also sends anything whose enqueue failed. After
+the retry window the delivery is `exhausted` and its message goes to the notify DLQ; a 410 answer
+disables the platform's endpoint.
+
+`webhook-timestamp` is the wall-clock time of the attempt (the receiver checks it against its own
+clock); the event's `timestamp` and the retry schedule use the gateway clock.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable
+
+from chalicelib.clock import Clock, from_iso, to_iso
+from chalicelib.dispatch import QueueMessage
+from chalicelib.queues import Queues
+from chalicelib.store import Store
+from chalicelib.store.aftersale import DeliveryStatus
+from chalicelib.webhooks.endpoints import signing_secrets
+from chalicelib.webhooks.signing import signed_headers
+
+log = logging.getLogger(__name__)
+
+#: SQS refuses longer message delays; longer waits are left to the outbox sweep.
+MAX_QUEUE_DELAY_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class RetrySchedule:
+    first_seconds: int = 5
+    factor: int = 4
+    max_seconds: int = 12 * 3600
+    window: timedelta = timedelta(days=3)
+
+    def delay(self, attempts: int, rand: Callable[[float, float], float] = random.uniform) -> int:
+        """Wait after the `attempts`-th failure: exponential, capped, with +-20 % jitter."""
+        base = min(self.max_seconds, self.first_seconds * self.factor ** max(0, attempts - 1))
+        return max(1, int(base * rand(0.8, 1.2)))
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 3.05
+    read: float = 10.0
+
+
+def post_webhook(url: str, body: str, headers: dict[str, str], timeouts: Timeouts) -> int:
+    """POST one webhook; the status code, or raises on a network failure or timeout."""
+    import requests
+
+    response = requests.post(url, data=body.encode(), headers=headers, timeout=(timeouts.connect, timeouts.read),
+                             allow_redirects=False)
+    return response.status_code
+
+
+class WebhookDelivery:
+    def __init__(self, store: Store, queues: Queues, clock: Clock, wall_clock: Clock, queue_name: str,
+                 dead_letter_queue: str, schedule: RetrySchedule = RetrySchedule(),
+                 send: Callable[[str, str, dict[str, str], Timeouts], int] = post_webhook,
+                 timeouts: Timeouts = Timeouts(), lease_seconds: int = 60, max_parallel: int = 10) -> None:
+        self._store = store
+        self._queues = queues
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._queue = queue_name
+        self._dead_letter_queue = dead_letter_queue
+        self._schedule = schedule
+        self._send = send
+        self._timeouts = timeouts
+        self._lease_seconds = lease_seconds
+        self._max_parallel = max_parallel
+
+    # -- queueing -----------------------------------------------------------------------------
+
+    def enqueue(self, deliveries: Iterable[dict], delay_seconds: int = 0) -> None:
+        for delivery in deliveries:
+            self._queues.send(self._queue, {"intercept_id": delivery["intercept_id"], "message_id": delivery["id"]},
+                              delay_seconds=delay_seconds)
+
+    def resend_due(self, limit: int = 100) -> int:
+        """The outbox sweep: queue deliveries still pending after their due time plus a grace period."""
+        due = self._store.due_deliveries(self._clock.now(), limit)
+        self.enqueue(due)
+        if due:
+            log.info("queued due webhook deliveries", extra={"count": len(due)})
+        return len(due)
+
+    # -- the worker ---------------------------------------------------------------------------
+
+    def handle_batch(self, messages: Iterable[QueueMessage]) -> dict:
+        """Deliver a batch in parallel, so one slow endpoint does not hold the others past their
+        visibility timeout; answer with the ids of the messages to deliver again."""
+        batch = list(messages)
+        if not batch:
+            return {"batchItemFailures": []}
+        with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
+            outcomes = list(pool.map(self._process_safely, batch))
+        return {"batchItemFailures": [{"itemIdentifier": message.message_id}
+                                      for message, done in zip(batch, outcomes) if not done]}
+
+    def _process_safely(self, message: QueueMessage) -> bool:
+        try:
+            return self.process(message)
+        except Exception:  # noqa: BLE001 - one bad message must not fail the batch
+            log.exception("webhook delivery failed", extra={"message_id": message.message_id})
+            return False
+
+    def process(self, message: QueueMessage) -> bool:
+        """True when the message is finished with; False to have SQS deliver it again."""
+        try:
+            data = json.loads(message.body)
+            intercept_id, message_id = data["intercept_id"], data["message_id"]
+        except (ValueError, KeyError, TypeError):
+            log.error("notify message is not valid; leaving it for the DLQ", extra={"message_id": message.message_id})
+            return False
+        now = self._clock.now()
+        delivery = self._store.claim_delivery(intercept_id, message_id, now, self._lease_seconds)
+        if delivery is None:
+            return True  # finished, not due yet, or another copy of the message holds the lease
+        endpoint = self._store.get_webhook_endpoint(delivery["platform_id"])
+        if endpoint is None or not endpoint.get("enabled"):
+            self._store.record_attempt(delivery, status=DeliveryStatus.no_endpoint, next_attempt_at=None, now=now,
+                                       attempt={"at": to_iso(now), "error": "no enabled webhook endpoint"})
+            return True
+        wall = int(self._wall_clock.now().timestamp())
+        headers = signed_headers(signing_secrets(endpoint, now), delivery["id"], wall, delivery["body"])
+        try:
+            status_code: int | None = self._send(endpoint["url"], delivery["body"], headers, self._timeouts)
+            error = None if 200 <= status_code < 300 else f"HTTP {status_code}"
+        except Exception as failure:  # noqa: BLE001 - any network failure is retried
+            status_code, error = None, f"{type(failure).__name__}: {failure}"[:300]
+        attempt: dict[str, Any] = {"at": to_iso(now), "url": endpoint["url"]}
+        if status_code is not None:
+            attempt["status_code"] = status_code
+        if error:
+            attempt["error"] = error
+        if error is None:
+            self._store.record_attempt(delivery, status=DeliveryStatus.delivered, attempt=attempt,
+                                       next_attempt_at=None, now=now)
+        elif status_code == 410:
+            self._store.disable_webhook_endpoint(delivery["platform_id"], endpoint["url"],
+                                                 "the endpoint answered 410 Gone", now)
+            self._store.record_attempt(delivery, status=DeliveryStatus.endpoint_gone, attempt=attempt,
+                                       next_attempt_at=None, now=now)
+        else:
+            self._after_failure(delivery, attempt, now)
+        return True
+
+    def _after_failure(self, delivery: dict, attempt: dict, now: datetime) -> None:
+        attempts = int(delivery["attempts"]) + 1
+        wait = self._schedule.delay(attempts)
+        next_at = now + timedelta(seconds=wait)
+        if next_at > from_iso(delivery["created_at"]) + self._schedule.window:
+            if self._store.record_attempt(delivery, status=DeliveryStatus.exhausted, attempt=attempt,
+                                          next_attempt_at=None, now=now):
+                self._queues.send(self._dead_letter_queue, {
+                    "intercept_id": delivery["intercept_id"], "message_id": delivery["id"],
+                    "type": delivery["type"], "attempts": attempts, "last_error": attempt.get("error")})
+            return
+        if self._store.record_attempt(delivery, status=DeliveryStatus.pending, attempt=attempt,
+                                      next_attempt_at=next_at, now=now) and wait <= MAX_QUEUE_DELAY_SECONDS:
+            self.enqueue([delivery], delay_seconds=wait)
+
+
+def public_delivery(delivery: dict) -> dict:
+    """A delivery as the API shows it: no body, numbers as ints."""
+    shown = {name: delivery.get(name) for name in ("id", "type", "status", "attempts", "created_at",
+                                                    "next_attempt_at", "finished_at")}
+    shown["attempts_log"] = [{name: int(value) if name == "status_code" else value for name, value in entry.items()}
+                             for entry in delivery.get("attempt_log", [])]
+    if shown["status"] != DeliveryStatus.pending:
+        shown.pop("next_attempt_at")
+    return shown

@@ -1,0 +1,53 @@
+"""The webhook events a state change emits: `{type, timestamp, data}`, one per change.
+
+The store calls this for every write that changes an interception, its after-sale track or a
+claim, and writes the events into the same transaction (the outbox), so no caller can forget one.
+"""
+from __future__ import annotations
+
+import json
+
+from chalicelib.models import Claim, Intercept, InterceptStatus, RefundStatus
+
+STATUS_EVENTS = {
+    InterceptStatus.pending: "intercept.pending",
+    InterceptStatus.submitted: "intercept.submitted",
+    InterceptStatus.intercepted: "intercept.succeeded",
+    InterceptStatus.returned: "intercept.returned",
+    InterceptStatus.failed: "intercept.failed",
+    InterceptStatus.cancelled: "intercept.cancelled",
+    InterceptStatus.needs_attention: "intercept.needs_attention",
+}
+
+REFUND_EVENTS = {
+    RefundStatus.refund_auto: "refund.auto",
+    RefundStatus.refund_agreed: "refund.agreed",
+    RefundStatus.refund_refused: "refund.refused",
+    RefundStatus.refund_timeout: "refund.timeout",
+    RefundStatus.arbitration: "refund.arbitration",
+    RefundStatus.refund_paid_upfront: "refund.paid_upfront",
+}
+
+
+def envelope(event_type: str, timestamp: str, data: dict) -> str:
+    return json.dumps({"type": event_type, "timestamp": timestamp, "data": data}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def intercept_events(before: Intercept | None, after: Intercept, at: str) -> list[tuple[str, str]]:
+    """(type, body) for each change between `before` (None: just created) and `after`."""
+    data = {"intercept": after.public(with_events=False)}
+    if before is None:
+        return [("intercept.created", envelope("intercept.created", at, data))]
+    found = []
+    if before.status != after.status:
+        found.append(STATUS_EVENTS[InterceptStatus(after.status)])
+    if before.refund_status != after.refund_status:
+        found.append(REFUND_EVENTS[RefundStatus(after.refund_status)])
+    return [(event_type, envelope(event_type, at, data)) for event_type in found]
+
+
+def claim_event(claim: Claim, at: str) -> tuple[str, str]:
+    event_type = f"claim.{claim.status.value}" if claim.status.value != "open" else "claim.opened"
+    return event_type, envelope(event_type, at, {"intercept_id": claim.intercept_id,
+                                                 "claim": claim.model_dump(mode="json")})

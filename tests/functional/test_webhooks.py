@@ -1,0 +1,207 @@
+"""Webhooks to platforms: registration, Standard Webhooks signatures, retries, 410, the outbox."""
+import json
+
+import boto3
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from chalicelib.dispatch import QueueMessage
+from tests.conftest import auth, intercept_body, post_intercept
+from tests.webhook_receiver import WebhookReceiver
+
+
+@pytest.fixture
+def receiver():
+    server = WebhookReceiver()
+    yield server
+    server.stop()
+
+
+def register(client, url: str):
+    return client.http.put("/v1/webhook-endpoint", headers=auth(), body=json.dumps({"url": url}))
+
+
+def drain(gw, queue: str = "intercept-notify") -> int:
+    """Deliver every visible notify message through the worker, as Lambda would."""
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    handled = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return handled
+        result = gw.webhook_delivery.handle_batch(
+            [QueueMessage(message["MessageId"], message["ReceiptHandle"], message["Body"]) for message in messages])
+        failed = {item["itemIdentifier"] for item in result["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        handled += len(messages)
+
+
+def deliveries(client, intercept_id: str) -> list[dict]:
+    response = client.http.get(f"/v1/intercepts/{intercept_id}/webhook-deliveries", headers=auth())
+    assert response.status_code == 200
+    return json.loads(response.body)["items"]
+
+
+def create(client) -> str:
+    return json.loads(post_intercept(client, intercept_body()).body)["id"]
+
+
+def test_a_created_intercept_is_delivered_signed_per_standard_webhooks(client, gw, receiver):
+    response = register(client, receiver.url)
+    assert response.status_code == 200
+    secret = json.loads(response.body)["secret"]
+    assert secret.startswith("whsec_")
+    intercept_id = create(client)
+    drain(gw)
+    assert len(receiver.received) == 1
+    headers, body = receiver.received[0]
+    payload = Webhook(secret).verify(body, headers)
+    assert payload["type"] == "intercept.created"
+    assert payload["timestamp"] == "2026-11-23T08:00:00.000Z"
+    assert payload["data"]["intercept"]["id"] == intercept_id
+    log = deliveries(client, intercept_id)
+    assert [(item["type"], item["status"], item["attempts"]) for item in log] == [("intercept.created", "delivered", 1)]
+    assert log[0]["id"] == headers["webhook-id"]
+    assert log[0]["attempts_log"][0]["status_code"] == 204
+
+
+def test_every_change_emits_its_event_in_order(client, gw, receiver):
+    register(client, receiver.url)
+    intercept_id = create(client)
+    gw.intercepts.apply_carrier_result(intercept_id, "accepted", source="carrier")
+    gw.intercepts.apply_carrier_result(intercept_id, "intercepted", source="carrier")
+    assert [item["type"] for item in deliveries(client, intercept_id)] == [
+        "intercept.created", "intercept.submitted", "intercept.succeeded", "refund.auto"]
+    drain(gw)
+    assert sorted(json.loads(body)["type"] for _, body in receiver.received) == [
+        "intercept.created", "intercept.submitted", "intercept.succeeded", "refund.auto"]
+
+
+def test_a_rotated_secret_keeps_verifying_for_24_hours(client, gw, clock, receiver):
+    old = json.loads(register(client, receiver.url).body)["secret"]
+    rotated = json.loads(register(client, receiver.url).body)
+    assert rotated["previous_secrets_valid_until"] == "2026-11-24T08:00:00.000Z"
+    create(client)
+    drain(gw)
+    headers, body = receiver.received[-1]
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    Webhook(old).verify(body, headers)
+    Webhook(rotated["secret"]).verify(body, headers)
+    clock.advance(hours=24)
+    gw.intercepts.apply_carrier_result(json.loads(body)["data"]["intercept"]["id"], "accepted", source="carrier")
+    drain(gw)
+    headers, body = receiver.received[-1]
+    assert len(headers["webhook-signature"].split(" ")) == 1
+    Webhook(rotated["secret"]).verify(body, headers)
+
+
+def test_a_failing_endpoint_is_retried_with_backoff_until_it_answers(client, gw, clock, receiver):
+    register(client, receiver.url)
+    receiver.statuses = [500, 503]
+    intercept_id = create(client)
+    drain(gw)
+    [item] = deliveries(client, intercept_id)
+    assert (item["status"], item["attempts"]) == ("pending", 1)
+    assert item["next_attempt_at"] > "2026-11-23T08:00:00.000Z"
+    clock.advance(minutes=2)   # past the first wait (5 s +-20 %) and the outbox grace
+    assert gw.webhook_delivery.resend_due() == 1
+    drain(gw)
+    clock.advance(hours=1)     # past the second wait (20 s +-20 %) and the grace
+    assert gw.webhook_delivery.resend_due() == 1
+    drain(gw)
+    [item] = deliveries(client, intercept_id)
+    assert (item["status"], item["attempts"]) == ("delivered", 3)
+    assert [entry.get("status_code") for entry in item["attempts_log"]] == [500, 503, 204]
+    assert len(receiver.received) == 3
+    assert len({headers["webhook-id"] for headers, _ in receiver.received}) == 1
+
+
+def test_a_duplicate_message_sends_once(client, gw, receiver):
+    register(client, receiver.url)
+    create(client)
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="intercept-notify")["QueueUrl"]
+    [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    copy = QueueMessage(message["MessageId"], message["ReceiptHandle"], message["Body"])
+    gw.webhook_delivery.handle_batch([copy])
+    gw.webhook_delivery.handle_batch([copy])
+    assert len(receiver.received) == 1
+
+
+def test_410_disables_the_endpoint(client, gw, receiver):
+    register(client, receiver.url)
+    receiver.statuses = [410]
+    intercept_id = create(client)
+    drain(gw)
+    endpoint = json.loads(client.http.get("/v1/webhook-endpoint", headers=auth()).body)
+    assert endpoint["enabled"] is False and "410" in endpoint["disabled_reason"]
+    gw.intercepts.apply_carrier_result(intercept_id, "accepted", source="carrier")
+    drain(gw)
+    assert [item["status"] for item in deliveries(client, intercept_id)] == ["endpoint_gone", "no_endpoint"]
+    assert len(receiver.received) == 1
+    register(client, receiver.url)
+    assert json.loads(client.http.get("/v1/webhook-endpoint", headers=auth()).body)["enabled"] is True
+
+
+def test_after_three_days_of_failures_the_delivery_goes_to_the_dlq(client, gw, clock, receiver):
+    register(client, receiver.url)
+    receiver.statuses = [500] * 50
+    intercept_id = create(client)
+    drain(gw)
+    for _ in range(30):
+        clock.advance(hours=13)
+        gw.webhook_delivery.resend_due()
+        drain(gw)
+    [item] = deliveries(client, intercept_id)
+    assert item["status"] == "exhausted"
+    last_attempt = item["attempts_log"][-1]["at"]
+    assert "2026-11-25T20:00" < last_attempt < "2026-11-27T08:00"   # about three days after creation
+    sqs = boto3.client("sqs")
+    dlq = sqs.get_queue_url(QueueName="intercept-notify-dlq")["QueueUrl"]
+    [dead] = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(dead["Body"])["message_id"] == item["id"]
+
+
+def test_an_event_whose_enqueue_failed_is_sent_by_the_outbox_sweep(client, gw, clock, receiver):
+    register(client, receiver.url)
+
+    def broken_queue(deliveries):
+        raise ConnectionError("SQS unreachable")
+
+    gw.store.outbox_listener = broken_queue
+    intercept_id = create(client)
+    assert drain(gw) == 0
+    assert gw.webhook_delivery.resend_due() == 0          # not before the grace period
+    clock.advance(seconds=61)
+    assert gw.webhook_delivery.resend_due() == 1
+    drain(gw)
+    assert [item["status"] for item in deliveries(client, intercept_id)] == ["delivered"]
+    assert gw.webhook_delivery.resend_due() == 0
+
+
+def test_without_an_endpoint_the_delivery_is_logged_as_not_sent(client, gw, receiver):
+    intercept_id = create(client)
+    drain(gw)
+    assert [item["status"] for item in deliveries(client, intercept_id)] == ["no_endpoint"]
+
+
+@pytest.mark.parametrize("url, problem", [
+    ("http://example.com/hooks", "must use https"),
+    ("https://10.0.0.8/hooks", "must not be a private, loopback or link-local address"),
+    ("https://169.254.169.254/latest", "must not be a private, loopback or link-local address"),
+    ("ftp://example.com", "must use https"),
+    ("https://user:pw@example.com/", "must be an absolute URL with a host and no credentials"),
+])
+def test_an_unacceptable_url_is_400(client, url, problem):
+    response = register(client, url)
+    assert response.status_code == 400
+    assert json.loads(response.body)["error"]["fields"] == [{"field": "url", "problem": problem}]
+
+
+def test_an_https_url_is_accepted(client):
+    response = register(client, "https://platform.example.com/hooks")
+    assert response.status_code == 200
+    assert json.loads(response.body)["previous_secrets_valid_until"] is None
