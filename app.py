@@ -1,6 +1,7 @@
 """Parcel Intercept Gateway: routes, queue workers and schedules, wired to chalicelib."""
 from chalice import Chalice, Rate, Response
 
+from chalicelib import openapi
 from chalicelib.auth import authenticate
 from chalicelib.callbacks import handle_callback
 from chalicelib.config import DISPATCH_QUEUE
@@ -8,7 +9,7 @@ from chalicelib.dispatch import messages_from_event
 from chalicelib.health import check_health
 from chalicelib.runtime import gateway
 from chalicelib.sweeps import requeue_unsent
-from chalicelib.web import api, header, json_response
+from chalicelib.web import JSON, api, header, json_response
 
 app = Chalice(app_name="parcel-intercept-gateway")
 
@@ -72,3 +73,16 @@ def requeue_unsent_dispatches(event):
     gw = gateway()
     requeue_unsent(gw.store, gw.queues, gw.clock, gw.settings.dispatch_queue,
                    gw.settings.pending_requeue_after_seconds)
+
+
+# -- API description ----------------------------------------------------------------------------
+
+@app.route("/openapi.json", methods=["GET"])
+@api
+def openapi_document() -> Response:
+    return Response(body=openapi.document_json(), status_code=200, headers=JSON)
+
+
+@app.route("/docs", methods=["GET"])
+def api_docs() -> Response:
+    return Response(body=openapi.DOCS_HTML, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
