@@ -1,0 +1,1 @@
+"""gatewayctl: operate the Parcel Intercept Gateway, locally or on AWS."""
