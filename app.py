@@ -1,7 +1,7 @@
 """Parcel Intercept Gateway: routes, queue workers and schedules, wired to chalicelib."""
 from chalice import Chalice, Rate, Response
 
-from chalicelib import openapi
+from chalicelib import observability, openapi
 from chalicelib.auth import authenticate
 from chalicelib.callbacks import handle_callback
 from chalicelib.config import DISPATCH_QUEUE
@@ -12,6 +12,7 @@ from chalicelib.sweeps import requeue_unsent
 from chalicelib.web import JSON, api, header, json_response
 
 app = Chalice(app_name="parcel-intercept-gateway")
+observability.configure_lambda_logging()
 
 CALLBACK_CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
@@ -86,3 +87,8 @@ def openapi_document() -> Response:
 @app.route("/docs", methods=["GET"])
 def api_docs() -> Response:
     return Response(body=openapi.DOCS_HTML, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+@app.middleware("all")
+def correlate_logs(event, get_response):
+    return observability.with_correlation(event, get_response)

@@ -8,9 +8,11 @@ queue's own redrive policy still catches messages that fail for any other reason
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
@@ -19,6 +21,7 @@ from chalicelib.carriers.base import CarrierAdapter, CarrierResult, CarrierUnava
 from chalicelib.clock import Clock
 from chalicelib.intercepts import InterceptService
 from chalicelib.models import EventSource, InterceptStatus
+from chalicelib.observability import bind, correlation, metrics
 from chalicelib.queues import Queues
 from chalicelib.store import StaleState, Store
 
@@ -67,14 +70,17 @@ class Dispatcher:
         batch = list(messages)
         if not batch:
             return {"batchItemFailures": []}
+        contexts = [contextvars.copy_context() for _ in batch]  # the invocation's log correlation ids
         with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
-            outcomes = list(pool.map(self._process_safely, batch))
+            outcomes = list(pool.map(lambda context, message: context.run(self._process_safely, message),
+                                     contexts, batch))
         return {"batchItemFailures": [{"itemIdentifier": message.message_id}
                                       for message, done in zip(batch, outcomes) if not done]}
 
     def _process_safely(self, message: QueueMessage) -> bool:
         try:
-            return self.process(message)
+            with correlation(message_id=message.message_id):
+                return self.process(message)
         except Exception:  # noqa: BLE001 - one bad message must not fail the batch
             log.exception("dispatch message failed", extra={"message_id": message.message_id})
             return False
@@ -85,6 +91,7 @@ class Dispatcher:
         if intercept_id is None:
             log.error("dispatch message is not valid; leaving it for the DLQ", extra={"message_id": message.message_id})
             return False
+        bind(intercept_id=intercept_id)
         record = self._store.claim_dispatch(intercept_id, self._clock.now(), self._retry.lease_seconds)
         if record is None:
             # Not pending any more (a result or cancel came first), unknown, or another delivery of
@@ -97,7 +104,12 @@ class Dispatcher:
         try:
             if adapter is None:
                 raise CarrierUnavailable(f"no adapter configured for carrier {record.carrier.value}")
-            outcome = adapter.submit_intercept(order)
+            bind(carrier=record.carrier.value, platform_id=record.platform_id)
+            started = time.monotonic()
+            try:
+                outcome = adapter.submit_intercept(order)
+            finally:
+                metrics.carrier_latency(record.carrier.value, (time.monotonic() - started) * 1000)
         except CarrierUnavailable as error:
             return self._after_transient_failure(message, record.id, record.dispatch_attempts, str(error))
         reason = outcome.message or outcome.reason_code or ""

@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 SERVICE = "parcel-intercept-gateway"
 METRICS_NAMESPACE = "ParcelInterceptGateway"
@@ -131,15 +132,22 @@ def current_correlation() -> dict:
 # -- metrics -------------------------------------------------------------------------------------
 
 class Metrics:
-    """CloudWatch embedded metric format: each call prints one EMF document to stdout."""
+    """CloudWatch embedded metric format: each call prints one EMF document to stdout.
+
+    Off outside Lambda (nothing reads them there) unless a stream is given or EMF_METRICS=1.
+    """
 
     def __init__(self, namespace: str = METRICS_NAMESPACE, stream: Any = None,
-                 clock_ms: Any = lambda: int(time.time() * 1000)) -> None:
+                 clock_ms: Any = lambda: int(time.time() * 1000), enabled: bool | None = None) -> None:
         self._namespace = namespace
         self._stream = stream
         self._clock_ms = clock_ms
+        self._enabled = enabled if enabled is not None else (
+            stream is not None or bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) or os.environ.get("EMF_METRICS") == "1")
 
-    def put(self, name: str, value: float, unit: str = "Count", **dimensions: str) -> dict:
+    def put(self, name: str, value: float, unit: str = "Count", **dimensions: str) -> dict | None:
+        if not self._enabled:
+            return None
         document = {
             "_aws": {"Timestamp": self._clock_ms(), "CloudWatchMetrics": [{
                 "Namespace": self._namespace, "Dimensions": [sorted(dimensions)],
@@ -169,3 +177,28 @@ class Metrics:
 
 
 metrics = Metrics()
+
+
+# -- wiring --------------------------------------------------------------------------------------
+
+def configure_lambda_logging() -> None:
+    """JSON logs in Lambda (where the runtime installs its own handler); the local stack keeps text."""
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+
+
+def correlation_ids(event: Any) -> dict:
+    """Ids for a Chalice event: the API Gateway request id (or the Lambda request id for queue and
+    schedule events) and the route's `intercept_id`/`carrier` path parameters."""
+    context = getattr(event, "context", None)
+    request_id = context.get("requestId") if isinstance(context, dict) else None
+    lambda_context = getattr(event, "lambda_context", None) or (None if isinstance(context, dict) else context)
+    request_id = request_id or getattr(lambda_context, "aws_request_id", None)
+    params = getattr(event, "uri_params", None) or {}
+    return {"request_id": request_id, "intercept_id": params.get("intercept_id"), "carrier": params.get("carrier")}
+
+
+def with_correlation(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice middleware body: every log line of this invocation carries its correlation ids."""
+    with correlation(**correlation_ids(event)):
+        return get_response(event)
