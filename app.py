@@ -1,7 +1,7 @@
 """Parcel Intercept Gateway: routes, queue workers and schedules, wired to chalicelib."""
 from chalice import Chalice, Rate, Response
 
-from chalicelib import observability, openapi
+from chalicelib import observability
 from chalicelib.auth import authenticate
 from chalicelib.callbacks import handle_callback
 from chalicelib.config import DISPATCH_QUEUE
@@ -81,11 +81,15 @@ def requeue_unsent_dispatches(event):
 @app.route("/openapi.json", methods=["GET"])
 @api
 def openapi_document() -> Response:
+    from chalicelib import openapi  # built on demand: its models would add to every cold start
+
     return Response(body=openapi.document_json(), status_code=200, headers=JSON)
 
 
 @app.route("/docs", methods=["GET"])
 def api_docs() -> Response:
+    from chalicelib import openapi
+
     return Response(body=openapi.DOCS_HTML, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
