@@ -5,11 +5,14 @@ import io
 import json
 import logging
 
+import boto3
 import pytest
 
+import app as app_module
 from chalicelib.carriers.base import CarrierResult
 from chalicelib.models import EventSource
 from chalicelib.observability import JsonFormatter, Metrics
+from local.pump import QueuePump
 from tests.conftest import PLATFORM_A, intercept_body, post_intercept
 
 
@@ -58,3 +61,9 @@ def test_log_lines_of_a_request_carry_platform_and_intercept_ids(client, gw, log
     assert line["platform_id"] == PLATFORM_A.id
     assert line["intercept_id"] == created["id"] and line["carrier"] == "zto"
     assert "request_id" in line
+
+
+def test_each_carrier_call_reports_its_latency(client, gw, emitted):
+    post_intercept(client, intercept_body())
+    QueuePump(boto3.client("sqs"), gw.settings.dispatch_queue, app_module.dispatch, wait_seconds=0).run_once()
+    assert ("CarrierLatency", "zto") in emitted()
