@@ -32,6 +32,8 @@ FOURTEEN_DAYS = 14 * 24 * 3600
 EXPORT_ARCHIVE_AFTER_DAYS = 90
 EXPORT_EXPIRE_AFTER_DAYS = 7 * 365
 ALARM_TOPIC = "AlarmTopic"
+#: Logs are masked but still operational data about buyers' parcels: keep them a quarter, not forever.
+LOG_RETENTION_DAYS = 90
 CIRCUIT_OPEN_METRIC = "CarrierCircuitOpen"
 
 
@@ -185,6 +187,14 @@ def function_overrides(app: Any) -> tuple[list[str], dict]:
     return list(functions), overrides
 
 
+def log_group_resources(functions: list[str]) -> dict:
+    return {f"{function}LogGroup": {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{function}}}"},
+                       "RetentionInDays": LOG_RETENTION_DAYS},
+    } for function in functions}
+
+
 def build(app: Any) -> dict:
     functions, overrides = function_overrides(app)
     resources: dict[str, Any] = {"InterceptTable": table_resource()}
@@ -192,6 +202,7 @@ def build(app: Any) -> dict:
         resources.update(queue_resources(queue))
     resources.update(bucket_resources())
     resources.update(alarm_resources(functions))
+    resources.update(log_group_resources(functions))
     resources.update(overrides)
     resources["RestAPI"] = {"Type": "AWS::Serverless::Api", "Properties": {"TracingEnabled": True}}
     return {

@@ -93,3 +93,11 @@ def test_stage_policies_are_identical_and_name_only_template_resources_with_no_w
     actions = [action for statement in dev["Statement"] for action in statement["Action"]]
     assert not [action for action in actions if "*" in action]
     assert all(statement["Resource"] != "*" for statement in dev["Statement"])
+
+
+def test_every_function_logs_to_a_group_with_bounded_retention():
+    functions = {"APIHandler"} | {to_cfn_resource_name(source.name) for source in app.event_sources}
+    for function in functions:
+        group = RESOURCES[f"{function}LogGroup"]["Properties"]
+        assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
+        assert 0 < group["RetentionInDays"] <= 400
