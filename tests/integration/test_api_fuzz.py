@@ -1,11 +1,14 @@
 """Property-based fuzzing of the HTTP API from its own OpenAPI document, against the local stack:
-no answer is a 5xx, and every answer has a documented status, content type and schema."""
+valid and invalid requests alike, no answer is a 5xx, and every answer has a documented status,
+content type and schema."""
 from __future__ import annotations
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -22,7 +25,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 def _fuzz(operation, base_url: str) -> None:
-    @given(case=operation.as_strategy())
+    @given(case=st.one_of(operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+                          operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)))
     @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def run(case):
