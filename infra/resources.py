@@ -24,6 +24,8 @@ from local.resources import MAX_RECEIVE_COUNT
 TABLE_NAME = "intercept-gateway"
 QUEUES = (DISPATCH_QUEUE, NOTIFY_QUEUE)
 API_FUNCTION = "APIHandler"
+#: `api_gateway_stage` of the dev and prod stages in .chalice/config.json: the API's base path.
+API_STAGE = "api"
 #: Chalice's default Lambda timeout; SQS needs a visibility timeout of at least that, AWS advises 6x.
 FUNCTION_TIMEOUT_SECONDS = 60
 QUEUE_VISIBILITY_SECONDS = 6 * FUNCTION_TIMEOUT_SECONDS
@@ -181,7 +183,7 @@ def function_overrides(app: Any) -> tuple[list[str], dict]:
         variables = {"EXPORT_BUCKET": {"Ref": "ExportBucket"}, "CARRIER_CONFIG": {"Ref": "CarrierConfig"}}
         if name != API_FUNCTION:
             variables["PUBLIC_BASE_URL"] = {
-                "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"}
+                "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + API_STAGE}
         overrides[name] = {"Type": "AWS::Serverless::Function",
                            "Properties": {"Environment": {"Variables": variables}, **extra}}
     return list(functions), overrides

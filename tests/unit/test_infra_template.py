@@ -10,7 +10,7 @@ from chalice.utils import to_cfn_resource_name
 from app import app
 from chalicelib.config import dead_letter_queue
 from chalicelib.store.schema import INDEXES, TTL_ATTRIBUTE
-from infra.resources import queue_logical_id, render
+from infra.resources import API_STAGE, queue_logical_id, render
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = json.loads((ROOT / "infra" / "resources.json").read_text())
@@ -101,3 +101,10 @@ def test_every_function_logs_to_a_group_with_bounded_retention():
         group = RESOURCES[f"{function}LogGroup"]["Properties"]
         assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
         assert 0 < group["RetentionInDays"] <= 400
+
+
+def test_callback_base_url_uses_the_stages_api_gateway_stage():
+    for stage in ("dev", "prod"):
+        assert CONFIG["stages"][stage]["api_gateway_stage"] == API_STAGE
+    url = RESOURCES["Dispatch"]["Properties"]["Environment"]["Variables"]["PUBLIC_BASE_URL"]["Fn::Sub"]
+    assert url.endswith("/" + API_STAGE)
