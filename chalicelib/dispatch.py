@@ -78,12 +78,12 @@ class Dispatcher:
                                       for message, done in zip(batch, outcomes) if not done]}
 
     def _process_safely(self, message: QueueMessage) -> bool:
-        try:
-            with correlation(message_id=message.message_id):
+        with correlation(message_id=message.message_id):
+            try:
                 return self.process(message)
-        except Exception:  # noqa: BLE001 - one bad message must not fail the batch
-            log.exception("dispatch message failed", extra={"message_id": message.message_id})
-            return False
+            except Exception:  # noqa: BLE001 - one bad message must not fail the batch
+                log.exception("dispatch message failed", extra={"message_id": message.message_id})
+                return False
 
     def process(self, message: QueueMessage) -> bool:
         """True when the message is finished with (delete it), False to have it delivered again."""
