@@ -3,20 +3,48 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# checkov pins boto3 and pytest versions of its own, so it lives in a venv of its own.
+TOOLS := .venv-tools
+TOOLS_INSTALLED := $(TOOLS)/.installed
+STAGE ?= dev
+export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test clean
+.PHONY: run test resources package check-template clean
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(INSTALLED)
+
+$(TOOLS_INSTALLED): requirements-tools.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
+	touch $(TOOLS_INSTALLED)
 
 run: $(INSTALLED)
 	$(BIN)/python -m local.stack
 
-test: $(INSTALLED)
+test: $(INSTALLED) check-template
 	$(BIN)/python -m pytest
 
+# Regenerate the merge template from schema.py, config.py and app.py (a test fails while it is stale).
+resources: $(INSTALLED)
+	$(BIN)/python -m infra.resources > infra/resources.json
+
+# The deployable template for STAGE (dev or prod): dist/$(STAGE)/sam.json and deployment.zip.
+package: $(INSTALLED)
+	rm -rf dist/$(STAGE)
+	$(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json dist/$(STAGE)
+
+# CI gate on what would be deployed: zero cfn-lint findings, checkov clean (skips and reasons in .checkov.yaml).
+check-template: $(INSTALLED) $(TOOLS_INSTALLED)
+	for stage in dev prod; do \
+	  $(MAKE) --no-print-directory package STAGE=$$stage && \
+	  $(BIN)/cfn-lint dist/$$stage/sam.json && \
+	  $(TOOLS)/bin/checkov --config-file .checkov.yaml -f dist/$$stage/sam.json || exit 1; \
+	done
+
 clean:
-	rm -rf $(VENV) .local .pytest_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .local .pytest_cache .hypothesis dist

@@ -1,6 +1,7 @@
 """Parcel Intercept Gateway: routes, queue workers and schedules, wired to chalicelib."""
 from chalice import Chalice, Cron, Rate, Response
 
+from chalicelib import observability
 from chalicelib.auth import authenticate
 from chalicelib.callbacks import handle_callback
 from chalicelib.config import DISPATCH_QUEUE
@@ -11,9 +12,10 @@ from chalicelib.merchant_metrics import metrics_report
 from chalicelib.models import FeeExportRequest
 from chalicelib.runtime import gateway
 from chalicelib.sweeps import poll_overdue_results, requeue_unsent
-from chalicelib.web import api, header, json_response
+from chalicelib.web import JSON, api, header, json_response
 
 app = Chalice(app_name="parcel-intercept-gateway")
+observability.configure_lambda_logging()
 
 CALLBACK_CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
@@ -209,3 +211,25 @@ def sweep_refund_deadlines(event):
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def resend_due_webhooks(event):
     gateway().webhook_delivery.resend_due()
+
+
+# -- API description ----------------------------------------------------------------------------
+
+@app.route("/openapi.json", methods=["GET"])
+@api
+def openapi_document() -> Response:
+    from chalicelib import openapi  # built on demand: its models would add to every cold start
+
+    return Response(body=openapi.document_json(), status_code=200, headers=JSON)
+
+
+@app.route("/docs", methods=["GET"])
+def api_docs() -> Response:
+    from chalicelib import openapi
+
+    return Response(body=openapi.DOCS_HTML, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+@app.middleware("all")
+def correlate_logs(event, get_response):
+    return observability.with_correlation(event, get_response)

@@ -10,6 +10,7 @@ import secrets
 
 from chalicelib.errors import Unauthorized
 from chalicelib.models import Platform
+from chalicelib.observability import bind
 from chalicelib.store import Store
 
 KEY_PREFIX = "pig_"
@@ -30,4 +31,5 @@ def authenticate(store: Store, authorization: str | None) -> Platform:
     platform = store.platform_for_key(hash_key(token.strip()))
     if platform is None:
         raise Unauthorized("the API key is not valid")
+    bind(platform_id=platform.id)
     return platform

@@ -16,9 +16,11 @@ instead, so an outage longer than the redrive window does not dead-letter work t
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
@@ -28,6 +30,7 @@ from chalicelib.carriers.base import CarrierAdapter, CarrierResult, CarrierUnava
 from chalicelib.clock import Clock
 from chalicelib.intercepts import InterceptService
 from chalicelib.models import EventSource, Intercept, InterceptStatus
+from chalicelib.observability import bind, correlation, metrics
 from chalicelib.queues import Queues
 from chalicelib.store import StaleState, Store
 
@@ -80,17 +83,20 @@ class Dispatcher:
         batch = list(messages)
         if not batch:
             return {"batchItemFailures": []}
+        contexts = [contextvars.copy_context() for _ in batch]  # the invocation's log correlation ids
         with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
-            outcomes = list(pool.map(self._process_safely, batch))
+            outcomes = list(pool.map(lambda context, message: context.run(self._process_safely, message),
+                                     contexts, batch))
         return {"batchItemFailures": [{"itemIdentifier": message.message_id}
                                       for message, done in zip(batch, outcomes) if not done]}
 
     def _process_safely(self, message: QueueMessage) -> bool:
-        try:
-            return self.process(message)
-        except Exception:  # noqa: BLE001 - one bad message must not fail the batch
-            log.exception("dispatch message failed", extra={"message_id": message.message_id})
-            return False
+        with correlation(message_id=message.message_id):
+            try:
+                return self.process(message)
+            except Exception:  # noqa: BLE001 - one bad message must not fail the batch
+                log.exception("dispatch message failed", extra={"message_id": message.message_id})
+                return False
 
     def process(self, message: QueueMessage) -> bool:
         """True when the message is finished with (delete it), False to have it delivered again."""
@@ -99,6 +105,7 @@ class Dispatcher:
             log.error("dispatch message is not valid; leaving it for the DLQ", extra={"message_id": message.message_id})
             return False
         intercept_id, action = work
+        bind(intercept_id=intercept_id)
         if action == "cancel":
             cancelled = self._store.get_intercept(intercept_id)
             return True if cancelled is None else self._cancel(message, cancelled)
@@ -115,7 +122,12 @@ class Dispatcher:
         try:
             if adapter is None:
                 raise CarrierUnavailable(f"no adapter configured for carrier {record.carrier.value}")
-            outcome = adapter.submit_intercept(self._order(record))
+            bind(carrier=record.carrier.value, platform_id=record.platform_id)
+            started = time.monotonic()
+            try:
+                outcome = adapter.submit_intercept(self._order(record))
+            finally:
+                metrics.carrier_latency(record.carrier.value, (time.monotonic() - started) * 1000)
         except CarrierUnavailable as error:
             self._failed(record.carrier.value)
             return self._after_transient_failure(message, record.id, record.dispatch_attempts, str(error))

@@ -30,6 +30,7 @@ from chalicelib.models import (
     ReasonItem,
     RefundStatus,
 )
+from chalicelib.observability import bind, metrics
 from chalicelib.queues import Queues
 from chalicelib.rules import Assessment, assess, policy_for
 from chalicelib.rules.fees import fee_on_result, quote_fee
@@ -148,6 +149,8 @@ class InterceptService:
         except ParcelAlreadyIntercepted as taken:
             raise Conflict("this parcel already has an interception", code="parcel_already_intercepted",
                            intercept_id=taken.intercept_id) from None
+        bind(intercept_id=record.id, carrier=record.carrier.value, merchant_id=record.merchant_id)
+        metrics.intercept_created(record.carrier.value)
         self._enqueue_dispatch(record.id)
         return Created(body=body, replayed=False)
 
@@ -267,10 +270,18 @@ class InterceptService:
                                        changes={**_result_changes(record, target, to_iso(now), carrier_accepted),
                                                 **(changes or {})},
                                        receipt=receipt)
+                _count_result(record.carrier.value, target)
                 return Applied.applied
             except StaleState:
                 continue
         return Applied.unchanged
+
+
+def _count_result(carrier: str, status: InterceptStatus) -> None:
+    if status == InterceptStatus.intercepted:
+        metrics.intercept_succeeded(carrier)
+    elif status == InterceptStatus.failed:
+        metrics.intercept_failed(carrier)
 
 
 def _result_changes(record: Intercept, target: InterceptStatus, at: str, carrier_accepted: bool) -> dict:

@@ -46,7 +46,8 @@ class OffsetClock:
 class AdvanceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    advance_seconds: float = Field(gt=0, le=366 * 86_400)
+    #: seconds, millisecond precision (the clock's own): at least 0.001
+    advance_seconds: float = Field(ge=0.001, le=366 * 86_400)
 
 
 def advance(stage_is_local: bool, store: Any, clock: Clock, raw_body: bytes | str | None) -> dict:
@@ -56,6 +57,6 @@ def advance(stage_is_local: bool, store: Any, clock: Clock, raw_body: bytes | st
     if not stage_is_local or not isinstance(clock, OffsetClock):
         raise NotFound("the clock can only be moved in the local stage")
     request = parse_model(AdvanceRequest, raw_body)
-    offset = store.advance_clock_offset(request.advance_seconds)
+    offset = store.advance_clock_offset(round(request.advance_seconds, 3))
     clock.use_offset(offset)
     return {"now": to_iso(clock.now()), "offset_seconds": offset}

@@ -93,7 +93,8 @@ class Gateway:
 
     @cached_property
     def webhook_endpoints(self) -> WebhookEndpoints:
-        return WebhookEndpoints(self.store, self.clock, allow_loopback_http=self.settings.stage in ("local", "test"))
+        return WebhookEndpoints(self.store, self.clock, allow_loopback_http=self.settings.stage in ("local", "test"),
+                                loopback_only=self.settings.is_local)
 
     @cached_property
     def webhook_delivery(self) -> WebhookDelivery:

@@ -1,1 +1,1 @@
-"""gatewayctl: operator commands for the Parcel Intercept Gateway."""
+"""gatewayctl: operate the Parcel Intercept Gateway, locally or on AWS."""

@@ -20,6 +20,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_DIR = ROOT / ".local"
+#: Where a running stack says how to reach it (read by gatewayctl).
+STACK_FILE = LOCAL_DIR / "stack.json"
 REGION = "us-east-1"
 
 log = logging.getLogger("local.stack")
@@ -65,6 +67,11 @@ def _gateway_millis() -> int:
     from chalicelib.runtime import gateway
 
     return int(gateway().clock.now().timestamp() * 1000)
+
+
+def write_stack_file(path: Path, values: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(values, indent=2))
 
 
 class LocalStack:
@@ -116,6 +123,8 @@ class LocalStack:
 
         self._start_event_sources(app_module, boto3.client("sqs"))
         self._start_http(app_module)
+        write_stack_file(STACK_FILE, {"api": self.url, "aws_endpoint": self._moto.endpoint, "region": REGION,
+                                      "pid": os.getpid()})
 
     def _start_event_sources(self, app_module: Any, sqs: Any) -> None:
         from chalice.app import ScheduledEventConfig, SQSEventConfig
@@ -150,6 +159,8 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
+        if STACK_FILE.exists() and json.loads(STACK_FILE.read_text()).get("pid") == os.getpid():
+            STACK_FILE.unlink()
         if self._http is not None:
             self._http.server.shutdown()
             self._http.server.server_close()

@@ -27,12 +27,18 @@ class EndpointRequest(BaseModel):
     url: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 
 
-def url_problem(url: str, allow_loopback_http: bool) -> str | None:
-    """Why `url` cannot receive webhooks, or None. HTTPS only; plain HTTP to loopback in the local stage."""
+def url_problem(url: str, allow_loopback_http: bool, loopback_only: bool = False) -> str | None:
+    """Why `url` cannot receive webhooks, or None. HTTPS to a public host; plain HTTP to loopback in
+    the local and test stages. The local stage sends only to this machine (`loopback_only`): a
+    laptop stack has no business posting to the internet."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if not host or parts.username or parts.password:
         return "must be an absolute URL with a host and no credentials"
+    if loopback_only:
+        if host not in _LOOPBACK_HOSTS or parts.scheme not in ("http", "https"):
+            return "the local stage delivers webhooks only to this machine (127.0.0.1 or localhost)"
+        return None
     if parts.scheme == "http" and allow_loopback_http and host in _LOOPBACK_HOSTS:
         return None
     if parts.scheme != "https":
@@ -52,15 +58,16 @@ def signing_secrets(endpoint: dict, now: datetime) -> list[str]:
 
 
 class WebhookEndpoints:
-    def __init__(self, store: Store, clock: Clock, allow_loopback_http: bool) -> None:
+    def __init__(self, store: Store, clock: Clock, allow_loopback_http: bool, loopback_only: bool = False) -> None:
         self._store = store
         self._clock = clock
         self._allow_loopback_http = allow_loopback_http
+        self._loopback_only = loopback_only
 
     def register(self, platform: Platform, raw_body: bytes | str | None) -> dict:
         """Set the URL and issue a new secret; the previous secret stays valid for 24 hours."""
         request = parse_model(EndpointRequest, raw_body)
-        problem = url_problem(request.url, self._allow_loopback_http)
+        problem = url_problem(request.url, self._allow_loopback_http, self._loopback_only)
         if problem:
             raise BadRequest("the webhook URL is not acceptable", fields=[{"field": "url", "problem": problem}])
         for _ in range(3):

@@ -205,3 +205,13 @@ def test_an_https_url_is_accepted(client):
     response = register(client, "https://platform.example.com/hooks")
     assert response.status_code == 200
     assert json.loads(response.body)["previous_secrets_valid_until"] is None
+
+
+@pytest.mark.parametrize("url, accepted", [("https://platform.example.com/hooks", False),
+                                           ("https://8.8.8.8/hooks", False),
+                                           ("http://127.0.0.1:9000/hooks", True),
+                                           ("https://localhost/hooks", True)])
+def test_the_local_stage_sends_webhooks_only_to_this_machine(url, accepted):
+    from chalicelib.webhooks.endpoints import url_problem
+
+    assert (url_problem(url, allow_loopback_http=True, loopback_only=True) is None) is accepted

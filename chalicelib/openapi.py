@@ -1,0 +1,327 @@
+"""The OpenAPI 3.1 document, generated from the pydantic models and one table of operations.
+
+Adding a route: add one `Operation` to `OPERATIONS`. tests/unit/test_openapi.py fails while a
+Chalice route is missing here or an entry names a route the app does not have.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from chalicelib.localclock import AdvanceRequest
+from chalicelib.merchants import MerchantSettingsUpdate
+from chalicelib.models import (
+    CancelRequest,
+    Carrier,
+    Claim,
+    ClaimRequest,
+    ClaimResolutionRequest,
+    CreateInterceptRequest,
+    FeeExportRequest,
+    Intercept,
+    InterceptStatus,
+    MerchantSettings,
+    ReasonItem,
+    RefundDecisionRequest,
+)
+from chalicelib.webhooks.endpoints import EndpointRequest
+
+TITLE = "Parcel Intercept Gateway"
+VERSION = "1.0.0"
+REF = "#/components/schemas/"
+
+# -- response models (what the routes answer; the request models live in chalicelib.models) -------
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer. 400 adds `fields: [{field, problem}]`, 422 `reasons: [{code, message}]`,
+    409 `parcel_already_intercepted` the existing `intercept_id`."""
+
+    error: ErrorDetail
+
+
+class Deadlines(BaseModel):
+    processing: str = Field(description="ISO-8601 UTC; the merchant's processing window ends")
+
+
+_HIDDEN = {"platform_id", "policy", "dispatch_attempts", "processing_deadline"}
+_VIEW_FIELDS = {name: (info.annotation, info) for name, info in Intercept.model_fields.items() if name not in _HIDDEN}
+
+#: An intercept as `GET /v1/intercepts/{id}` returns it (with its event history).
+InterceptView = create_model("InterceptView", __doc__="An interception record with its history.",
+                             deadlines=(Deadlines, ...), **_VIEW_FIELDS)
+#: An intercept as listed (no event history).
+InterceptSummary = create_model("InterceptSummary", __doc__="An interception record, without its history.",
+                                deadlines=(Deadlines, ...),
+                                **{name: spec for name, spec in _VIEW_FIELDS.items() if name != "events"})
+
+
+class InterceptPage(BaseModel):
+    items: list[InterceptSummary]  # type: ignore[valid-type]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
+
+
+class ListQuery(BaseModel):
+    """Query parameters of GET /v1/intercepts."""
+
+    merchant_id: str | None = Field(None, min_length=1, max_length=64)
+    status: InterceptStatus | None = None
+    carrier: Carrier | None = None
+    created_from: str | None = Field(None, json_schema_extra={"format": "date-time"})
+    created_to: str | None = Field(None, json_schema_extra={"format": "date-time"})
+    limit: int | None = Field(None, ge=1, le=200)
+    cursor: str | None = None
+
+
+class Eligibility(BaseModel):
+    """The dry run's answer: what a create with the same body would answer, cost and likely achieve."""
+
+    eligible: bool
+    reasons: list[ReasonItem]
+    warnings: list[ReasonItem]
+    parcel_stage: str
+    success_likelihood: str
+    fee_quote: dict
+
+
+MetricsQuery = create_model(
+    "MetricsQuery", __doc__="Query parameters of GET /v1/merchants/{merchant_id}/metrics (at most 93 days).",
+    **{name: (str, Field(json_schema_extra={"format": "date-time"})) for name in ("from", "to")})
+
+
+# -- the table -----------------------------------------------------------------------------------
+
+BEARER = "platformKey"
+CARRIER_SIGNATURE = "carrierSignature"
+JSON_ANY: dict = {}
+
+
+@dataclass(frozen=True)
+class Header:
+    name: str
+    description: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    status: int = 200
+    response: type[BaseModel] | dict | None = None
+    request: type[BaseModel] | dict | None = None
+    request_types: tuple[str, ...] = ("application/json",)
+    request_required: bool = True
+    query: type[BaseModel] | None = None
+    headers: tuple[Header, ...] = ()
+    errors: tuple[int, ...] = ()
+    security: str | None = BEARER
+    response_type: str = "application/json"
+    tags: tuple[str, ...] = ("intercepts",)
+    extra: dict = field(default_factory=dict)
+
+
+OPERATIONS: list[Operation] = [
+    Operation("GET", "/health", "Readiness of the table and queues", response=Health, errors=(503,),
+              security=None, tags=("operations",)),
+    Operation("GET", "/openapi.json", "This OpenAPI document", response=JSON_ANY, security=None,
+              tags=("operations",)),
+    Operation("GET", "/docs", "Human-readable API documentation", response_type="text/html", security=None,
+              tags=("operations",)),
+    Operation("POST", "/v1/intercepts", "Request an interception", status=202, response=InterceptView,
+              request=CreateInterceptRequest, errors=(400, 401, 409, 422),
+              headers=(Header("Idempotency-Key", "1-255 printable characters; a retry with the same key and "
+                                                 "body returns the first answer with `Idempotent-Replayed: true`"),)),
+    Operation("GET", "/v1/intercepts", "List interceptions, newest first", response=InterceptPage,
+              query=ListQuery, errors=(400, 401)),
+    Operation("GET", "/v1/intercepts/{intercept_id}", "An interception with its status history",
+              response=InterceptView, errors=(401, 404)),
+    Operation("POST", "/v1/intercepts/{intercept_id}/cancel", "Cancel before a carrier result (irreversible)",
+              response=InterceptView, request=CancelRequest, request_required=False, errors=(400, 401, 404, 409)),
+    Operation("POST", "/callbacks/{carrier}", "Carrier result callback, verified by the carrier's signature",
+              response=JSON_ANY, request=JSON_ANY,
+              request_types=("application/json", "application/x-www-form-urlencoded", "text/plain"),
+              errors=(400, 401, 404), security=CARRIER_SIGNATURE, tags=("carriers",)),
+    Operation("POST", "/v1/eligibility", "Dry run of a create: eligibility, reasons, stage, likelihood, fee quote",
+              response=Eligibility, request=CreateInterceptRequest, errors=(400, 401), tags=("eligibility",)),
+    Operation("GET", "/v1/merchants/{merchant_id}/settings", "A merchant's settings with this platform",
+              response=MerchantSettings, errors=(400, 401, 404), tags=("merchants",)),
+    Operation("PUT", "/v1/merchants/{merchant_id}/settings", "Create or replace a merchant's settings (versioned)",
+              response=MerchantSettings, request=MerchantSettingsUpdate, errors=(400, 401, 409), tags=("merchants",)),
+    Operation("GET", "/v1/merchants/{merchant_id}/metrics", "A merchant's interception figures for a time range",
+              response=JSON_ANY, query=MetricsQuery, errors=(400, 401, 404), tags=("merchants",)),
+    Operation("POST", "/v1/exports/fees", "Write the fee reconciliation export of a day or month now",
+              status=201, response=JSON_ANY, request=FeeExportRequest, errors=(400, 401), tags=("exports",)),
+    Operation("GET", "/v1/exports/fees/{period}", "A fee export's manifest and download links",
+              response=JSON_ANY, errors=(400, 401, 404), tags=("exports",)),
+    Operation("POST", "/v1/intercepts/{intercept_id}/refund-decision", "The merchant's refund decision",
+              response=InterceptView, request=RefundDecisionRequest, errors=(400, 401, 404, 409), tags=("after-sale",)),
+    Operation("POST", "/v1/intercepts/{intercept_id}/claims", "Claim for loss or damage after a successful interception",
+              status=201, response=Claim, request=ClaimRequest, errors=(400, 401, 404, 409), tags=("after-sale",)),
+    Operation("POST", "/v1/intercepts/{intercept_id}/claims/{claim_id}/resolution", "Record a claim's outcome",
+              response=Claim, request=ClaimResolutionRequest, errors=(400, 401, 404, 409), tags=("after-sale",)),
+    Operation("GET", "/v1/intercepts/{intercept_id}/webhook-deliveries", "Webhooks sent about an interception",
+              response=JSON_ANY, errors=(401, 404), tags=("webhooks",)),
+    Operation("PUT", "/v1/webhook-endpoint", "Register the platform's webhook endpoint; returns a new secret",
+              response=JSON_ANY, request=EndpointRequest, errors=(400, 401), tags=("webhooks",)),
+    Operation("GET", "/v1/webhook-endpoint", "The platform's webhook endpoint",
+              response=JSON_ANY, errors=(401, 404), tags=("webhooks",)),
+    Operation("POST", "/local/clock", "Local stage only: move the gateway's clock forward",
+              response=JSON_ANY, request=AdvanceRequest, errors=(400, 404), security=None, tags=("operations",)),
+]
+
+# -- building the document -----------------------------------------------------------------------
+
+
+class _Schemas:
+    """Collects component schemas from models; each model is named once under components."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, Any] = {}
+
+    def ref(self, model: type[BaseModel] | dict, mode: str) -> dict:
+        if isinstance(model, dict):
+            return model
+        schema = model.model_json_schema(ref_template=REF + "{model}", mode=mode)
+        self.components.update(schema.pop("$defs", {}))
+        self.components[model.__name__] = schema
+        return {"$ref": REF + model.__name__}
+
+
+def _parameters(operation: Operation, schemas: _Schemas) -> list[dict]:
+    parameters = [{"name": name.strip("{}"), "in": "path", "required": True, "schema": {"type": "string",
+                   "minLength": 1}} for name in operation.path.split("/") if name.startswith("{")]
+    parameters += [{"name": header.name, "in": "header", "required": header.required,
+                    "description": header.description,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}}
+                   for header in operation.headers]
+    if operation.query is not None:
+        schema = operation.query.model_json_schema(ref_template=REF + "{model}")
+        schemas.components.update(schema.pop("$defs", {}))
+        for name, prop in schema["properties"].items():
+            options = prop.get("anyOf", [prop])
+            value = next((option for option in options if option.get("type") != "null"), prop)
+            value = {key: item for key, item in {**prop, **value}.items() if key not in ("anyOf", "default", "title")}
+            parameters.append({"name": name, "in": "query", "required": False, "schema": value})
+    return parameters
+
+
+def _operation(operation: Operation, schemas: _Schemas) -> dict:
+    body: dict[str, Any] = {"summary": operation.summary, "tags": list(operation.tags),
+                            "operationId": _operation_id(operation)}
+    parameters = _parameters(operation, schemas)
+    if parameters:
+        body["parameters"] = parameters
+    if operation.request is not None:
+        schema = schemas.ref(operation.request, "validation")
+        body["requestBody"] = {"required": operation.request_required,
+                               "content": {kind: {"schema": schema} for kind in operation.request_types}}
+    success: dict[str, Any] = {"description": {200: "OK", 201: "Created", 202: "Accepted"}[operation.status]}
+    if operation.response_type == "application/json":
+        success["content"] = {"application/json": {"schema": schemas.ref(operation.response or JSON_ANY,
+                                                                         "serialization")}}
+    else:
+        success["content"] = {operation.response_type: {"schema": {"type": "string"}}}
+    responses = {str(operation.status): success}
+    error = schemas.ref(ErrorBody, "serialization")
+    if operation.security == CARRIER_SIGNATURE:
+        error = JSON_ANY  # each carrier's own acknowledgement format
+    for status in operation.errors:
+        responses[str(status)] = {"description": ERROR_DESCRIPTIONS[status],
+                                  "content": {"application/json": {"schema": error}}}
+    body["responses"] = responses
+    if operation.security:
+        body["security"] = [{operation.security: []}]
+    body.update(operation.extra)
+    return body
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed body, header or query; `fields` names each problem",
+    401: "Missing or unknown credentials",
+    404: "Not found for this tenant",
+    409: "Conflict: idempotency key reused, parcel already intercepted, or not cancellable",
+    422: "Ineligible: `reasons` lists every failing rule",
+    503: "A dependency does not answer",
+}
+
+
+def _operation_id(operation: Operation) -> str:
+    words = [part.strip("{}") for part in operation.path.split("/") if part and not part.startswith("{")]
+    return operation.method.lower() + "_" + "_".join(word.replace(".", "_") for word in words or ["root"]) + (
+        "_by_id" if operation.path.endswith("}") else "")
+
+
+def build_document(operations: list[Operation] | None = None) -> dict:
+    schemas = _Schemas()
+    paths: dict[str, dict] = {}
+    for operation in operations or OPERATIONS:
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation, schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": TITLE, "version": VERSION,
+                 "description": "Money is integer fen; times are ISO-8601 UTC. Every /v1 call needs "
+                                "`Authorization: Bearer <platform key>`."},
+        "paths": paths,
+        "components": {
+            "schemas": dict(sorted(schemas.components.items())),
+            "securitySchemes": {
+                BEARER: {"type": "http", "scheme": "bearer", "description": "the platform's API key"},
+                CARRIER_SIGNATURE: {"type": "apiKey", "in": "header", "name": "x-datadigest",
+                                    "description": "each carrier's own signature header (ZTO: x-datadigest)"},
+            },
+        },
+    }
+
+
+@lru_cache(maxsize=1)
+def document_json() -> str:
+    return json.dumps(build_document(), ensure_ascii=False)
+
+
+DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Parcel Intercept Gateway API</title>
+<style>
+body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+.op{border:1px solid #ddd;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}
+.m{font-weight:700;text-transform:uppercase;margin-right:.5rem}.get{color:#0a6}.post{color:#06c}
+pre{background:#f6f6f6;padding:.5rem;overflow:auto;font-size:13px}
+</style></head><body>
+<h1>Parcel Intercept Gateway API</h1>
+<p>The machine-readable document is <a href="openapi.json">openapi.json</a> (OpenAPI 3.1).</p>
+<div id="ops">Loading&hellip;</div>
+<script>
+fetch("openapi.json").then(r => r.json()).then(doc => {
+  const out = [], esc = s => String(s).replace(/[&<>]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;"}[c]));
+  for (const [path, methods] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(methods)) {
+    const params = (op.parameters || []).map(p => `${esc(p.name)} (${p.in}${p.required ? ", required" : ""})`);
+    const body = op.requestBody ? Object.values(op.requestBody.content)[0].schema.$ref || "" : "";
+    out.push(`<div class="op"><span class="m ${method}">${method}</span><code>${esc(path)}</code>
+      <p>${esc(op.summary)}</p>${params.length ? "<p>Parameters: " + params.join(", ") + "</p>" : ""}
+      ${body ? "<p>Body: <code>" + esc(body.split("/").pop()) + "</code></p>" : ""}
+      <p>Responses: ${Object.entries(op.responses).map(([s, r]) => esc(s + " " + r.description)).join("; ")}</p></div>`);
+  }
+  out.push("<h2>Schemas</h2>");
+  for (const [name, schema] of Object.entries(doc.components.schemas))
+    out.push(`<h3 id="${esc(name)}">${esc(name)}</h3><pre>${esc(JSON.stringify(schema, null, 2))}</pre>`);
+  document.getElementById("ops").innerHTML = out.join("");
+});
+</script></body></html>
+"""

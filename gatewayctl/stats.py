@@ -1,0 +1,39 @@
+"""Operational numbers at a glance: queue depths and open interceptions by status."""
+from __future__ import annotations
+
+import click
+
+from chalicelib.config import dead_letter_queue
+from chalicelib.lifecycle import OPEN
+from chalicelib.store import keys
+
+
+@click.command()
+@click.pass_obj
+def stats(target) -> None:
+    """Queue and DLQ depths, and how many interceptions wait in each open status."""
+    resolved = target.get()
+    sqs = resolved.client("sqs")
+    click.echo(f"target: {resolved.describe()}")
+    for queue in resolved.queues:
+        for name in (queue, dead_letter_queue(queue)):
+            attributes = sqs.get_queue_attributes(QueueUrl=resolved.sqs.url(name), AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            click.echo(f"queue {name:<28} waiting {attributes['ApproximateNumberOfMessages']:>6}  "
+                       f"in flight {attributes['ApproximateNumberOfMessagesNotVisible']:>6}")
+    for status in sorted(OPEN, key=lambda status: status.value):
+        click.echo(f"open {status.value:<16} {_count_open(resolved, status.value):>8}")
+
+
+def _count_open(target, status: str) -> int:
+    """COUNT queries over the sparse open-work index: only open intercepts are read."""
+    total, params = 0, {
+        "TableName": target.table_name, "IndexName": "open_work", "Select": "COUNT",
+        "KeyConditionExpression": "GSI3PK = :pk", "ExpressionAttributeValues": {":pk": {"S": keys.open_work(status)}},
+    }
+    while True:
+        page = target.client("dynamodb").query(**params)
+        total += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            return total
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,235 @@
+"""Build `infra/resources.json`, the template `chalice package --merge-template` adds to the app.
+
+The table comes from `chalicelib.store.schema`, the queues from `chalicelib.config`, and the Lambda
+functions and their SQS event sources from `app.py` itself, so the deployed resources and the code
+cannot drift apart (tests/unit/test_infra_template.py checks the committed file is current).
+
+    python -m infra.resources > infra/resources.json
+"""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from chalice.app import ScheduledEventConfig, SQSEventConfig
+from chalice.utils import to_cfn_resource_name
+
+from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE, dead_letter_queue
+from chalicelib.models import Carrier
+from chalicelib.observability import METRICS_NAMESPACE
+from chalicelib.store.schema import TTL_ATTRIBUTE, create_table_params
+from local.resources import MAX_RECEIVE_COUNT
+
+TABLE_NAME = "intercept-gateway"
+QUEUES = (DISPATCH_QUEUE, NOTIFY_QUEUE)
+API_FUNCTION = "APIHandler"
+#: `api_gateway_stage` of the dev and prod stages in .chalice/config.json: the API's base path.
+API_STAGE = "api"
+#: Chalice's default Lambda timeout; SQS needs a visibility timeout of at least that, AWS advises 6x.
+FUNCTION_TIMEOUT_SECONDS = 60
+QUEUE_VISIBILITY_SECONDS = 6 * FUNCTION_TIMEOUT_SECONDS
+FOURTEEN_DAYS = 14 * 24 * 3600
+#: Exports are finance records: cheaper storage after a quarter, deleted after seven years.
+EXPORT_ARCHIVE_AFTER_DAYS = 90
+EXPORT_EXPIRE_AFTER_DAYS = 7 * 365
+ALARM_TOPIC = "AlarmTopic"
+#: Logs are masked but still operational data about buyers' parcels: keep them a quarter, not forever.
+LOG_RETENTION_DAYS = 90
+CIRCUIT_OPEN_METRIC = "CarrierCircuitOpen"
+
+
+def _logical(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
+
+
+def queue_logical_id(queue: str) -> str:
+    return _logical(queue) + "Queue"
+
+
+def table_resource() -> dict:
+    params = create_table_params(TABLE_NAME)
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            **params,
+            "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+        },
+    }
+
+
+def queue_resources(queue: str) -> dict:
+    dlq = dead_letter_queue(queue)
+    return {
+        queue_logical_id(dlq): {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": dlq, "MessageRetentionPeriod": FOURTEEN_DAYS, "SqsManagedSseEnabled": True},
+        },
+        queue_logical_id(queue): {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": queue,
+                "VisibilityTimeout": QUEUE_VISIBILITY_SECONDS,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [queue_logical_id(dlq), "Arn"]},
+                                  "maxReceiveCount": MAX_RECEIVE_COUNT},
+            },
+        },
+    }
+
+
+def bucket_resources() -> dict:
+    return {
+        "ExportBucket": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]},
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                   "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "LifecycleConfiguration": {"Rules": [
+                    {"Id": "archive-then-expire-old-exports", "Status": "Enabled",
+                     "Transitions": [{"StorageClass": "GLACIER_IR", "TransitionInDays": EXPORT_ARCHIVE_AFTER_DAYS}],
+                     "ExpirationInDays": EXPORT_EXPIRE_AFTER_DAYS,
+                     "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+                ]},
+            },
+        },
+        "ExportBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "ExportBucket"},
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                    "Resource": [{"Fn::GetAtt": ["ExportBucket", "Arn"]}, {"Fn::Sub": "${ExportBucket.Arn}/*"}],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }]},
+            },
+        },
+    }
+
+
+def _alarm(description: str, metric: dict, threshold: float, statistic: str = "Sum") -> dict:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            **metric,
+            "Statistic": statistic,
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": threshold,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": ALARM_TOPIC}],
+            "OKActions": [{"Ref": ALARM_TOPIC}],
+        },
+    }
+
+
+def alarm_resources(functions: list[str]) -> dict:
+    alarms: dict[str, Any] = {
+        ALARM_TOPIC: {"Type": "AWS::SNS::Topic",
+                      "Properties": {"KmsMasterKeyId": "alias/aws/sns",
+                                     "DisplayName": "Parcel Intercept Gateway alarms"}},
+    }
+    for queue in QUEUES:
+        dlq = dead_letter_queue(queue)
+        alarms[queue_logical_id(dlq) + "DepthAlarm"] = _alarm(
+            f"Messages waiting in {dlq}: see docs/operations.md, runbook 'a growing DLQ'.",
+            {"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+             "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_logical_id(dlq), "QueueName"]}}]},
+            1, statistic="Maximum")
+    for function in functions:
+        alarms[function + "ErrorsAlarm"] = _alarm(
+            f"{function} raised errors: see docs/operations.md.",
+            {"Namespace": "AWS/Lambda", "MetricName": "Errors",
+             "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function}}]},
+            1)
+    for carrier in Carrier:
+        alarms[f"{_logical(carrier.value)}CircuitOpenAlarm"] = _alarm(
+            f"The gateway stopped calling {carrier.value} after repeated failures: see docs/operations.md, "
+            "runbook 'a carrier outage'.",
+            {"Namespace": METRICS_NAMESPACE, "MetricName": CIRCUIT_OPEN_METRIC,
+             "Dimensions": [{"Name": "carrier", "Value": carrier.value}]},
+            1, statistic="Maximum")
+    return alarms
+
+
+def function_overrides(app: Any) -> tuple[list[str], dict]:
+    """Per Lambda function: the export bucket's generated name, the carrier config parameter, the
+    callback base URL (not on the API handler: the API depends on it), and partial batch responses
+    on every SQS event source."""
+    functions: dict[str, dict] = {API_FUNCTION: {}}
+    for source in app.event_sources:
+        name = to_cfn_resource_name(source.name)
+        functions[name] = {}
+        if isinstance(source, SQSEventConfig):
+            functions[name]["Events"] = {f"{name}SqsEventSource": {"Properties": {
+                "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
+        elif not isinstance(source, ScheduledEventConfig):
+            raise ValueError(f"no template rule for event source {source!r}")
+    overrides = {}
+    for name, extra in functions.items():
+        variables = {"EXPORT_BUCKET": {"Ref": "ExportBucket"}, "CARRIER_CONFIG": {"Ref": "CarrierConfig"}}
+        if name != API_FUNCTION:
+            variables["PUBLIC_BASE_URL"] = {
+                "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + API_STAGE}
+        overrides[name] = {"Type": "AWS::Serverless::Function",
+                           "Properties": {"Environment": {"Variables": variables}, **extra}}
+    return list(functions), overrides
+
+
+def log_group_resources(functions: list[str]) -> dict:
+    return {f"{function}LogGroup": {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{function}}}"},
+                       "RetentionInDays": LOG_RETENTION_DAYS},
+    } for function in functions}
+
+
+def build(app: Any) -> dict:
+    functions, overrides = function_overrides(app)
+    resources: dict[str, Any] = {"InterceptTable": table_resource()}
+    for queue in QUEUES:
+        resources.update(queue_resources(queue))
+    resources.update(bucket_resources())
+    resources.update(alarm_resources(functions))
+    resources.update(log_group_resources(functions))
+    resources.update(overrides)
+    resources["RestAPI"] = {"Type": "AWS::Serverless::Api", "Properties": {"TracingEnabled": True}}
+    return {
+        "Parameters": {
+            "CarrierConfig": {
+                "Type": "String", "NoEcho": True, "Default": "{}",
+                "Description": "JSON: per carrier code, base_url and credentials (see docs/operations.md).",
+            },
+        },
+        "Resources": resources,
+        "Outputs": {
+            "TableName": {"Value": {"Ref": "InterceptTable"}},
+            "ExportBucketName": {"Value": {"Ref": "ExportBucket"}},
+            "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}},
+            **{queue_logical_id(q) + "Url": {"Value": {"Ref": queue_logical_id(q)}}
+               for queue in QUEUES for q in (queue, dead_letter_queue(queue))},
+        },
+    }
+
+
+def render(app: Any) -> str:
+    return json.dumps(build(app), indent=2, sort_keys=False) + "\n"
+
+
+if __name__ == "__main__":
+    from app import app as chalice_app
+
+    sys.stdout.write(render(chalice_app))

@@ -1,0 +1,113 @@
+"""gatewayctl against moto: keys shown once and usable, rotation, reads, DLQ redrive, sweeps, stats."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import boto3
+import pytest
+from click.testing import CliRunner
+
+from chalicelib.auth import hash_key
+from chalicelib.config import dead_letter_queue
+from chalicelib.models import EventSource, InterceptStatus
+from gatewayctl.cli import cli
+from gatewayctl.target import Target
+from tests.conftest import PLATFORM_A, intercept_body, post_intercept
+
+
+@pytest.fixture
+def run(gw):
+    target = Target(session=boto3.Session(region_name="us-east-1"), table_name=gw.settings.table_name)
+
+    def invoke(*args: str):
+        result = CliRunner().invoke(cli, list(args), obj=target, catch_exceptions=False)
+        return result
+    return invoke
+
+
+def _key(output: str) -> str:
+    return re.search(r"API key \(shown once, store it now\): (\S+)", output).group(1)
+
+
+def test_create_platform_prints_a_working_key_once_and_refuses_a_duplicate(run, gw):
+    result = run("platforms", "create", "plat-new", "--name", "New", "--policy", "pinduoduo")
+    assert result.exit_code == 0, result.output
+    key = _key(result.output)
+    platform = gw.store.platform_for_key(hash_key(key))
+    assert platform.id == "plat-new" and platform.policy.value == "pinduoduo"
+    again = run("platforms", "create", "plat-new", "--name", "New", "--policy", "pinduoduo")
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_rotate_keeps_the_old_key_until_revoked(run, gw):
+    old = _key(run("platforms", "create", "plat-r", "--name", "R", "--policy", "kuaishou").output)
+    new = _key(run("platforms", "rotate-key", "plat-r").output)
+    assert gw.store.platform_for_key(hash_key(old)) and gw.store.platform_for_key(hash_key(new))
+    revoked = run("platforms", "revoke-key", "plat-r", hash_key(old)[:12])
+    assert revoked.exit_code == 0, revoked.output
+    assert gw.store.platform_for_key(hash_key(old)) is None
+    assert gw.store.platform_for_key(hash_key(new)) is not None
+    assert run("platforms", "keys", "plat-r").output.split() == [hash_key(new)[:12]]
+
+
+def test_rotate_with_revoke_old_leaves_only_the_new_key(run, gw):
+    old = _key(run("platforms", "create", "plat-x", "--name", "X", "--policy", "kuaishou").output)
+    new = _key(run("platforms", "rotate-key", "plat-x", "--revoke-old").output)
+    assert gw.store.platform_for_key(hash_key(old)) is None
+    assert gw.store.platform_for_key(hash_key(new)).id == "plat-x"
+
+
+def test_list_and_show_intercepts(run, client):
+    created = json.loads(post_intercept(client, intercept_body()).body)
+    listed = run("intercepts", "list", "--platform", PLATFORM_A.id)
+    assert created["id"] in listed.output and "pending" in listed.output
+    shown = json.loads(run("intercepts", "show", created["id"]).output)
+    assert shown["id"] == created["id"] and shown["events"][0]["to_status"] == "pending"
+    assert run("intercepts", "show", "icp_missing").exit_code != 0
+
+
+def test_redrive_reopens_needs_attention_intercepts_and_drops_finished_ones(run, gw, client, clock):
+    stuck = json.loads(post_intercept(client, intercept_body()).body)["id"]
+    done = json.loads(post_intercept(client, intercept_body(tracking_no="ZT1000000004", order_id="o-2"),
+                                     idempotency_key="idem-2").body)["id"]
+    record = gw.store.get_intercept(stuck)
+    gw.store.transition(record, InterceptStatus.needs_attention, source=EventSource.worker, reason="carrier down",
+                        now=clock.now(), changes={"dispatch_attempts": 3, "last_error": "timeout"})
+    finished = gw.store.get_intercept(done)
+    gw.store.transition(finished, InterceptStatus.cancelled, source=EventSource.api, reason="x", now=clock.now())
+    dlq = dead_letter_queue(gw.settings.dispatch_queue)
+    for intercept_id in (stuck, done):
+        gw.queues.send(dlq, {"intercept_id": intercept_id, "action": "intercept", "attempts": 3})
+    gw.queues.send(dlq, {"garbage": True})
+    sqs = boto3.client("sqs")
+    sqs.purge_queue(QueueUrl=gw.queues.url(gw.settings.dispatch_queue))
+
+    result = run("queues", "redrive")
+    assert result.exit_code == 0, result.output
+    assert "redriven 1, dropped 1" in result.output and "left 1 unreadable" in result.output
+    reopened = gw.store.get_intercept(stuck)
+    assert reopened.status == InterceptStatus.pending and reopened.dispatch_attempts == 0
+    messages = sqs.receive_message(QueueUrl=gw.queues.url(gw.settings.dispatch_queue),
+                                   MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(message["Body"])["intercept_id"] for message in messages] == [stuck]
+
+
+def test_sweeps_run_now_requeues_an_unsent_dispatch(run, gw, client, clock, monkeypatch):
+    created = json.loads(post_intercept(client, intercept_body()).body)["id"]
+    sqs = boto3.client("sqs")
+    sqs.purge_queue(QueueUrl=gw.queues.url(gw.settings.dispatch_queue))
+    monkeypatch.setattr("gatewayctl.sweeps.SystemClock", lambda: type(clock)(clock.now() + timedelta(hours=1)))
+    result = run("sweeps", "run-now")
+    assert result.exit_code == 0, result.output
+    assert "requeue_unsent_dispatches: done, result 1" in result.output
+    body = sqs.receive_message(QueueUrl=gw.queues.url(gw.settings.dispatch_queue))["Messages"][0]["Body"]
+    assert json.loads(body)["intercept_id"] == created
+
+
+def test_stats_counts_open_intercepts_and_queue_depths(run, client):
+    post_intercept(client, intercept_body())
+    output = run("stats").output
+    assert re.search(r"open pending\s+1", output)
+    assert re.search(r"queue intercept-dispatch\s+waiting\s+1", output)

@@ -1,0 +1,173 @@
+"""The hand-written stage policy grants exactly the AWS calls the gateway's functions make.
+
+Every route, the dispatch and notify workers (success, retry, dead-letter), carrier results, the
+fee export and every sweep run against moto while each AWS call is recorded as (IAM action,
+resource); the recorded set must be what the policy allows, nothing missing and nothing unused.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import botocore.client
+import pytest
+
+import app as app_module
+from chalicelib.carriers.base import CarrierResult, CarrierUnavailable
+from chalicelib.config import dead_letter_queue
+from chalicelib.models import EventSource
+from chalicelib.store.keys import callback_receipt
+from chalicelib.sweeps import requeue_unsent
+from local.lambda_events import scheduled_event
+from local.pump import QueuePump
+from tests.conftest import auth, intercept_body, post_intercept
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = json.loads((ROOT / ".chalice" / "policy-dev.json").read_text())
+TEMPLATE = json.loads((ROOT / "infra" / "resources.json").read_text())["Resources"]
+
+#: Called by Lambda's SQS event source mapping on the function's behalf, not by our code.
+EVENT_SOURCE_ACTIONS = {(action, queue) for queue in ("intercept-dispatch", "intercept-notify")
+                        for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")}
+#: S3 operations and the IAM action each needs (multipart parts are PutObject).
+S3_ACTIONS = {"CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject",
+              "CompleteMultipartUpload": "s3:PutObject", "PutObject": "s3:PutObject",
+              "AbortMultipartUpload": "s3:AbortMultipartUpload", "GetObject": "s3:GetObject",
+              "ListObjectsV2": "s3:ListBucket", "DeleteObjects": "s3:DeleteObject"}
+TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                    "ConditionCheck": "ConditionCheckItem"}
+
+
+def _resource_name(statement_resource: dict) -> str:
+    """`table`, `table/index`, a queue name, `bucket`, `bucket/*` or `logs`, from a statement's Resource."""
+    if "Fn::GetAtt" in statement_resource:
+        resource = TEMPLATE[statement_resource["Fn::GetAtt"][0]]
+        kind = resource["Type"]
+        if kind == "AWS::SQS::Queue":
+            return resource["Properties"]["QueueName"]
+        return "bucket" if kind == "AWS::S3::Bucket" else "table"
+    text = statement_resource["Fn::Sub"]
+    if text.endswith("/index/*"):
+        return "table/index"
+    return "bucket/*" if text.startswith("${ExportBucket.Arn}") else "logs"
+
+
+def granted() -> set[tuple[str, str]]:
+    return {(action, _resource_name(statement["Resource"]))
+            for statement in POLICY["Statement"] for action in statement["Action"]
+            if not action.startswith("logs:")}
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    calls: set[tuple[str, str]] = set()
+    ignored: list = []  # clients that stand in for Lambda's event source mapping, or the test's own
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(client, operation, params):
+        if any(client is other for other in ignored):
+            return original(client, operation, params)
+        service = client.meta.service_model.endpoint_prefix
+        if service == "dynamodb":
+            if operation == "TransactWriteItems":
+                for item in params["TransactItems"]:
+                    (kind,) = item
+                    calls.add((f"dynamodb:{TRANSACT_ACTIONS[kind]}", "table"))
+            else:
+                calls.add((f"dynamodb:{operation}", "table/index" if params.get("IndexName") else "table"))
+        elif service == "sqs":
+            queue = params.get("QueueName") or params["QueueUrl"].rsplit("/", 1)[-1]
+            calls.add((f"sqs:{operation}", queue))
+        elif service == "s3":
+            calls.add((S3_ACTIONS[operation], "bucket" if operation == "ListObjectsV2" else "bucket/*"))
+        return original(client, operation, params)
+
+    return calls, ignored, record, monkeypatch
+
+
+def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier, clock, recorded):
+    calls, ignored, record, monkeypatch = recorded
+    sqs = boto3.client("sqs")  # the pump's and the test's own queue calls are not the gateway's
+    ignored.append(sqs)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    gw.queues._urls.clear()
+
+    assert client.http.get("/health").status_code == 200
+    first = json.loads(post_intercept(client, intercept_body()).body)["id"]
+    client.http.get("/v1/intercepts", headers=auth())
+    client.http.get("/v1/intercepts?merchant_id=demo-merchant", headers=auth())
+    client.http.get(f"/v1/intercepts/{first}", headers=auth())
+
+    pump = QueuePump(sqs, gw.settings.dispatch_queue, app_module.dispatch, wait_seconds=0)
+    carrier.script = [CarrierUnavailable("HTTP 503")] + [CarrierUnavailable("timeout")] * 3
+    for _ in range(gw.settings.dispatch_max_attempts):
+        pump.run_once()
+        clock.advance(minutes=5)
+        sqs.receive_message(QueueUrl=gw.queues.url(gw.settings.dispatch_queue), VisibilityTimeout=0,
+                            WaitTimeSeconds=3)
+
+    second = json.loads(post_intercept(client, intercept_body(tracking_no="ZT1000000004", order_id="o-2"),
+                                       idempotency_key="idem-2").body)["id"]
+    gw.intercepts.apply_carrier_result(second, CarrierResult.intercepted, source=EventSource.carrier,
+                                       receipt=callback_receipt("zto", "evt-1"))
+    third = json.loads(post_intercept(client, intercept_body(tracking_no="ZT1000000005", order_id="o-3"),
+                                      idempotency_key="idem-3").body)["id"]
+    client.http.post(f"/v1/intercepts/{third}/cancel", headers=auth(), body="{}")
+    clock.advance(hours=1)
+    requeue_unsent(gw.store, gw.queues, clock, gw.settings.dispatch_queue, 120)
+
+    # Merchant settings, dry run, metrics, refunds, claims, webhooks, fee export, every schedule.
+    settings = json.loads(client.http.get("/v1/merchants/demo-merchant/settings", headers=auth()).body)
+    settings.pop("merchant_id")
+    settings.pop("updated_at")
+    client.http.put("/v1/merchants/demo-merchant/settings", headers=auth(), body=json.dumps(settings))
+    client.http.post("/v1/eligibility", headers=auth(), body=json.dumps(intercept_body(tracking_no="ZT1000000006")))
+    client.http.get("/v1/merchants/demo-merchant/metrics?from=2026-11-01T00:00:00Z&to=2026-11-30T00:00:00Z",
+                    headers=auth())
+    client.http.post(f"/v1/intercepts/{second}/refund-decision", headers=auth(),
+                     body=json.dumps({"decision": "arbitrate"}))
+    claim = json.loads(client.http.post(f"/v1/intercepts/{second}/claims", headers=auth(),
+                                        body=json.dumps({"amount": 100, "description": "damaged"})).body)
+    client.http.post(f"/v1/intercepts/{second}/claims/{claim['id']}/resolution", headers=auth(),
+                     body=json.dumps({"status": "paid"}))
+    client.http.get(f"/v1/intercepts/{second}/webhook-deliveries", headers=auth())
+    client.http.put("/v1/webhook-endpoint", headers=auth(), body=json.dumps({"url": "http://127.0.0.1:9/hooks"}))
+    client.http.get("/v1/webhook-endpoint", headers=auth())
+    fourth = json.loads(post_intercept(client, intercept_body(tracking_no="ZT1000000007", order_id="o-4"),
+                                       idempotency_key="idem-4").body)["id"]
+    notify = QueuePump(sqs, gw.settings.notify_queue, app_module.notify, wait_seconds=0)
+    while notify.run_once():  # the endpoint refuses connections: each delivery is retried
+        pass
+    assert client.http.post("/v1/exports/fees", headers=auth(),
+                            body=json.dumps({"period": "2026-11-23"})).status_code == 201
+    client.http.get("/v1/exports/fees/2026-11-23", headers=auth())
+    client.http.post("/v1/exports/fees", headers=auth(), body=json.dumps({"period": "2026-11-23"}))  # replaces
+
+    def unreadable(*args):
+        raise RuntimeError("table read failed")
+        yield
+
+    with monkeypatch.context() as broken:  # a failed export aborts its multipart upload
+        broken.setattr(gw.store, "charged_intercepts", unreadable)
+        with pytest.raises(RuntimeError):
+            gw.exports.export("plat-a", "2026-11-23")
+    clock.advance(days=6)
+    for schedule in (app_module.sweep_refund_deadlines, app_module.poll_overdue_carrier_results,
+                     app_module.export_fees_daily, app_module.resend_due_webhooks):
+        schedule(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/test", "us-east-1"), None)
+    while notify.run_once():  # three days of retries are over: the deliveries are dead-lettered
+        pass
+    assert gw.store.get_intercept(fourth).refund_status == "refund_timeout"
+
+    monkeypatch.undo()
+    table = gw.settings.table_name
+    used = {(action, "table" if resource == table else resource) for action, resource in calls}
+    used = {(action, resource) for action, resource in used if not action.startswith("dynamodb:") or
+            resource in ("table", "table/index")}
+    assert (("sqs:SendMessage", dead_letter_queue(gw.settings.dispatch_queue))) in used, "DLQ path not exercised"
+    assert (("sqs:SendMessage", dead_letter_queue(gw.settings.notify_queue))) in used, "notify DLQ not exercised"
+    not_allowed = sorted(used - granted())
+    assert not not_allowed, f"calls the policy does not allow: {not_allowed}"
+    unused = sorted(granted() - EVENT_SOURCE_ACTIONS - used)
+    assert not unused, f"actions granted but never used: {unused}"
