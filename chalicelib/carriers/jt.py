@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Mapping
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from chalicelib.carriers import common
 from chalicelib.carriers.base import (
@@ -27,7 +27,7 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.stages import ParcelStage
-from chalicelib.carriers.wire import compact_json, json_object, lower_keys, md5_base64, same, text
+from chalicelib.carriers.wire import compact_json, form_fields, json_object, lower_keys, md5_base64, same, text
 
 if TYPE_CHECKING:
     from chalicelib.carriers.http import CarrierHttp
@@ -155,10 +155,7 @@ def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, setti
     lowered = lower_keys(headers)
     if lowered.get("apiaccount") != settings.api_account:
         raise InvalidCallback("unknown or missing apiAccount")
-    try:
-        form = {name: values[0] for name, values in parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
-    except (UnicodeDecodeError, ValueError) as error:
-        raise InvalidCallback("body is not a form") from error
+    form = form_fields(body)
     biz_content = form.get("bizContent", "")
     if not same(lowered.get("digest"), sign(biz_content, settings.private_key)):
         raise InvalidCallback("digest does not match")

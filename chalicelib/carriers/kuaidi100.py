@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Mapping
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from chalicelib.carriers import common
 from chalicelib.carriers.base import (
@@ -33,7 +33,7 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.stages import ParcelStage
-from chalicelib.carriers.wire import compact_json, json_object, md5_hex_upper, same, text
+from chalicelib.carriers.wire import compact_json, form_fields, json_object, md5_hex_upper, same, text
 
 if TYPE_CHECKING:
     from chalicelib.carriers.http import CarrierHttp
@@ -208,10 +208,7 @@ def _parent_state(state: str) -> str:
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: Kuaidi100Settings) -> CallbackEvent:
     """kuaidi100's push has no timestamp and no push id: the event id is the order and its status,
     so a repeated push of one result is a duplicate while a new status is a new event."""
-    try:
-        form = {name: values[0] for name, values in parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
-    except (UnicodeDecodeError, ValueError) as error:
-        raise InvalidCallback("body is not a form") from error
+    form = form_fields(body)
     param = form.get("param", "")
     if not same(form.get("sign"), push_sign(param, settings.salt)):
         raise InvalidCallback("sign does not match")

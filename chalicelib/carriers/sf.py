@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Mapping
-from urllib.parse import parse_qs, quote_plus, urlencode
+from urllib.parse import quote_plus, urlencode
 
 from chalicelib.carriers import common
 from chalicelib.carriers.base import (
@@ -36,7 +36,7 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.stages import ParcelStage
-from chalicelib.carriers.wire import compact_json, epoch_millis, json_object, md5_base64, same, text
+from chalicelib.carriers.wire import compact_json, epoch_millis, form_fields, json_object, md5_base64, same, text
 
 if TYPE_CHECKING:
     from chalicelib.carriers.http import CarrierHttp
@@ -212,10 +212,7 @@ def parse_routes_response(status: int, body: bytes) -> ParcelStage:
 
 
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: SfSettings) -> CallbackEvent:
-    try:
-        form = {name: values[0] for name, values in parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
-    except (UnicodeDecodeError, ValueError) as error:
-        raise InvalidCallback("body is not a form") from error
+    form = form_fields(body)
     if form.get("partnerID") != settings.partner_id:
         raise InvalidCallback("unknown or missing partnerID")
     if form.get("serviceCode") != PUSH_SERVICE:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from chalicelib.carriers import common
 from chalicelib.carriers.base import (
@@ -27,7 +27,7 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.stages import ParcelStage
-from chalicelib.carriers.wire import compact_json, json_object, md5_base64, same, text
+from chalicelib.carriers.wire import compact_json, form_fields, json_object, md5_base64, same, text
 
 if TYPE_CHECKING:
     from chalicelib.carriers.http import CarrierHttp
@@ -156,10 +156,7 @@ def parse_track_response(status: int, body: bytes) -> ParcelStage:
 
 
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: StoSettings) -> CallbackEvent:
-    try:
-        form = {name: values[0] for name, values in parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
-    except (UnicodeDecodeError, ValueError) as error:
-        raise InvalidCallback("body is not a form") from error
+    form = form_fields(body)
     if form.get("api_name") != PUSH_API:
         raise InvalidCallback(f"unexpected api_name {form.get('api_name')!r}")
     if form.get("to_appkey") != settings.app_key or form.get("from_appkey") != STO_APPKEY:

@@ -7,6 +7,7 @@ import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from chalicelib.carriers.base import InvalidCallback
 
@@ -27,6 +28,14 @@ def same(given: str | None, expected: str) -> bool:
 
 def compact_json(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def form_fields(body: bytes) -> dict[str, str]:
+    """A form-encoded callback body as one value per field. Raises InvalidCallback."""
+    try:
+        return {name: values[0] for name, values in parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
+    except (UnicodeDecodeError, ValueError) as error:
+        raise InvalidCallback("body is not a form") from error
 
 
 def json_object(body: bytes | str) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Mapping
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from chalicelib.carriers import common
 from chalicelib.carriers.base import (
@@ -28,7 +28,7 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.stages import ParcelStage
-from chalicelib.carriers.wire import compact_json, json_object, md5_base64, same, text
+from chalicelib.carriers.wire import compact_json, form_fields, json_object, md5_base64, same, text
 
 if TYPE_CHECKING:
     from chalicelib.carriers.http import CarrierHttp
@@ -163,10 +163,7 @@ def parse_track_response(status: int, body: bytes) -> ParcelStage:
 
 
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: YtoSettings) -> CallbackEvent:
-    try:
-        form = {name: values[0] for name, values in parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
-    except (UnicodeDecodeError, ValueError) as error:
-        raise InvalidCallback("body is not a form") from error
+    form = form_fields(body)
     if form.get("app_key") != settings.app_key:
         raise InvalidCallback("unknown or missing app_key")
     param, method, version = form.get("param", ""), form.get("method", ""), form.get("v", "")
