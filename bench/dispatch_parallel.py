@@ -37,6 +37,9 @@ class TimedAdapter:
         self.calls: list[tuple[float, float]] = []
         self._lock = threading.Lock()
 
+    def __getattr__(self, name):
+        return getattr(self._adapter, name)
+
     def submit_intercept(self, order):
         started = time.perf_counter()
         try:
