@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -20,12 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER = """
-import sys, time
-from local.moto_server import LocalAws
-aws = LocalAws(); aws.start(); print(aws.endpoint, flush=True)
-sys.stdin.read()
-"""
+from local.moto_server import LocalAwsProcess  # noqa: E402
 
 
 def rows(count: int):
@@ -45,9 +39,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    endpoint = server.stdout.readline().strip()
+    server = LocalAwsProcess()
+    server.start()
+    endpoint = server.endpoint
     try:
         os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                            "AWS_DEFAULT_REGION": "us-east-1"})
@@ -72,8 +66,7 @@ def main() -> None:
         print(f"peak RSS:               {peak_kb / 1024:.1f} MiB (before the export: {baseline_kb / 1024:.1f} MiB)")
         print(f"peak RSS under 150 MB:  {'yes' if peak_kb * 1024 < 150_000_000 else 'NO'}")
     finally:
-        server.stdin.close()
-        server.wait(timeout=10)
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -7,13 +7,15 @@ closes the circuit, failure opens it for another cool-down. If the probing worke
 lease (`probe_lease_seconds`) runs out and another worker may probe.
 
 A worker that has just seen the circuit closed and clean trusts that for `clean_cache_seconds`
-(one read per carrier per second rather than per message); its own failure drops the cache.
+(one read per carrier per second rather than per message; the messages of one batch, admitted in
+parallel, wait for that one read); its own failure drops the cache.
 
 A carrier's business refusal (too late, signed, ...) is an answer, so it counts as a success.
 """
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,11 +46,18 @@ class CircuitBreaker:
         self._clock = clock
         self._policy = policy
         self._clean_until: dict[str, datetime] = {}
+        self._reading = threading.Lock()
 
     def admit(self, carrier: str) -> Admission:
         now = self._clock.now()
         if now < self._clean_until.get(carrier, now):
             return Admission(True, clean=True)
+        with self._reading:
+            return self._admit_from_store(carrier, self._clock.now())
+
+    def _admit_from_store(self, carrier: str, now: datetime) -> Admission:
+        if now < self._clean_until.get(carrier, now):
+            return Admission(True, clean=True)  # a parallel admit has just read it
         record = self._store.get(carrier)
         if record.state == CLOSED:
             if record.failures == 0 and self._policy.clean_cache_seconds > 0:

@@ -22,8 +22,9 @@ import logging
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, ContextManager, Iterable, Mapping
 
 from chalicelib.breaker import Admission, CircuitBreaker
 from chalicelib.carriers.base import CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
@@ -64,7 +65,10 @@ class Dispatcher:
     def __init__(self, store: Store, queues: Queues, intercepts: InterceptService, clock: Clock,
                  adapters: Mapping[str, CarrierAdapter], queue_name: str, dead_letter_queue: str,
                  callback_url: Callable[[str], str], retry: RetryPolicy, max_parallel: int = 10,
-                 breaker: CircuitBreaker | None = None, max_receive_count: int = 10) -> None:
+                 breaker: CircuitBreaker | None = None, max_receive_count: int = 10,
+                 batch_scope: Callable[[], ContextManager[None]] = nullcontext) -> None:
+        """`batch_scope` wraps the processing of one batch (the runtime passes the webhook
+        outbox's `collected`, so a batch's webhook messages are queued together)."""
         self._store = store
         self._queues = queues
         self._intercepts = intercepts
@@ -77,16 +81,18 @@ class Dispatcher:
         self._max_parallel = max_parallel
         self._breaker = breaker
         self._max_receive_count = max_receive_count
+        self._batch_scope = batch_scope
 
     def handle_batch(self, messages: Iterable[QueueMessage]) -> dict:
         """Process a batch in parallel (bounded); answer with the ids of the messages that failed."""
         batch = list(messages)
         if not batch:
             return {"batchItemFailures": []}
-        contexts = [contextvars.copy_context() for _ in batch]  # the invocation's log correlation ids
-        with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
-            outcomes = list(pool.map(lambda context, message: context.run(self._process_safely, message),
-                                     contexts, batch))
+        with self._batch_scope():
+            contexts = [contextvars.copy_context() for _ in batch]  # log correlation ids, the batch scope
+            with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
+                outcomes = list(pool.map(lambda context, message: context.run(self._process_safely, message),
+                                         contexts, batch))
         return {"batchItemFailures": [{"itemIdentifier": message.message_id}
                                       for message, done in zip(batch, outcomes) if not done]}
 
@@ -140,7 +146,7 @@ class Dispatcher:
             changes["result_reason"] = outcome.reason_code or "carrier_refused"
         self._intercepts.apply_carrier_result(record.id, outcome.result, source=EventSource.carrier,
                                               reason=reason or f"carrier answered {outcome.result.value}",
-                                              changes=changes,
+                                              changes=changes, last_read=record,
                                               carrier_accepted=outcome.result != CarrierResult.failed)
         return True
 

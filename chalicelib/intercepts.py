@@ -249,17 +249,21 @@ class InterceptService:
 
     def apply_carrier_result(self, intercept_id: str, result: CarrierResult, *, source: EventSource, reason: str = "",
                              changes: dict | None = None, receipt: dict | None = None,
-                             tracking_no: str | None = None, carrier_accepted: bool = True) -> Applied:
+                             tracking_no: str | None = None, carrier_accepted: bool = True,
+                             last_read: Intercept | None = None) -> Applied:
         """Apply a carrier result if the lifecycle allows it.
 
         A result the record already has, or one the lifecycle has moved past (a late `accepted`
         after `intercepted`), changes nothing. `tracking_no`, when given, must match the record.
         `carrier_accepted` is False for a refusal at submission: the carrier never took the
-        instruction, so no per-attempt fee is due.
+        instruction, so no per-attempt fee is due. `last_read` is the record as the caller last
+        read it, which saves a read: the write is conditioned on its status, so a stale copy only
+        costs a retry that reads afresh.
         """
         target = RESULT_STATUS[result]
         for _ in range(3):
-            record = self._store.get_intercept(intercept_id)
+            record = last_read if last_read is not None else self._store.get_intercept(intercept_id)
+            last_read = None
             if record is None or (tracking_no is not None and record.tracking_no != tracking_no):
                 return Applied.unknown
             if record.status == target or not can_move(record.status, target):

@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
+
+#: SendMessageBatch takes at most 10 messages (and 256 KB, far above ours).
+BATCH_LIMIT = 10
+
+
+class QueueSendFailed(Exception):
+    """SQS refused some messages of a batch; the message names them."""
 
 
 class Queues:
@@ -18,6 +25,21 @@ class Queues:
     def send(self, queue: str, message: dict, delay_seconds: int = 0) -> None:
         self._sqs.send_message(QueueUrl=self.url(queue), MessageBody=json.dumps(message, separators=(",", ":")),
                                DelaySeconds=delay_seconds)
+
+    def send_all(self, queue: str, messages: Sequence[dict], delay_seconds: int = 0) -> None:
+        """Send several messages in as few requests as SQS allows (one per 10)."""
+        if len(messages) == 1:
+            self.send(queue, messages[0], delay_seconds)
+            return
+        for start in range(0, len(messages), BATCH_LIMIT):
+            chunk = messages[start:start + BATCH_LIMIT]
+            answer = self._sqs.send_message_batch(QueueUrl=self.url(queue), Entries=[
+                {"Id": str(n), "MessageBody": json.dumps(message, separators=(",", ":")), "DelaySeconds": delay_seconds}
+                for n, message in enumerate(chunk)])
+            if answer.get("Failed"):
+                raise QueueSendFailed(f"{queue}: {len(answer['Failed'])} of {len(chunk)} messages refused: "
+                                      + "; ".join(f"{item.get('Code')}: {item.get('Message')}"
+                                                  for item in answer["Failed"]))
 
     def delay_retry(self, queue: str, receipt_handle: str, seconds: int) -> None:
         """Make a failed message visible again only after `seconds` (SQS caps this at 12 hours)."""

@@ -84,8 +84,8 @@ class Gateway:
                               base_seconds=config.dispatch_base_backoff_seconds,
                               max_seconds=config.dispatch_max_backoff_seconds),
             breaker=self.breaker,
+            batch_scope=self.webhook_delivery.collected,
         )
-
 
     @cached_property
     def aftersale(self) -> AfterSaleService:

@@ -74,7 +74,7 @@ def poll_overdue_results(store: Store, adapters: Mapping[str, CarrierAdapter], i
             continue
         changes = {"result_reason": outcome.reason_code} if outcome.reason_code else {}
         applied = intercepts.apply_carrier_result(
-            record.id, outcome.result, source=EventSource.schedule, changes=changes,
+            record.id, outcome.result, source=EventSource.schedule, changes=changes, last_read=record,
             reason=outcome.message or outcome.reason_code or f"{carrier} reported {outcome.result.value} when polled")
         counts["applied" if applied == Applied.applied else "unchanged"] += 1
     if counts["applied"]:

@@ -28,7 +28,7 @@ from chalicelib.config import Settings
 from chalicelib.dispatch import QueueMessage
 from chalicelib.models import Platform, PolicyName
 from chalicelib.runtime import Gateway
-from local.moto_server import LocalAws
+from local.moto_server import LocalAws, LocalAwsProcess
 from local.pump import QueuePump
 from local.resources import create_resources, demo_merchant
 from simulator import CarrierSimulator
@@ -93,6 +93,7 @@ class Harness:
     read_timeout: float = 1.0
     pumps_per_gateway: int = 1
     shards: bool = False
+    aws_in_child_process: bool = False   # benchmarks: the fake AWS does not share this process's GIL
     gateways: dict[str, Gateway] = field(default_factory=dict)
     simulator: CarrierSimulator | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -101,7 +102,7 @@ class Harness:
     _saved_env: dict = field(default_factory=dict)
 
     def start(self) -> Harness:
-        aws = LocalAws()
+        aws = LocalAwsProcess() if self.aws_in_child_process else LocalAws()
         aws.start()
         self._started.append(aws)
         for name, value in {"AWS_ENDPOINT_URL": aws.endpoint, "AWS_ACCESS_KEY_ID": "local",

@@ -30,6 +30,13 @@ _last_message_id = [""]
 _message_id_lock = threading.Lock()
 
 
+def _delivery(record: dict) -> dict:
+    """A delivery record as read, with its body unpacked."""
+    if "body" in record:
+        record["body"] = db._unpacked(record["body"])
+    return record
+
+
 def _message_id() -> str:
     """A time-sortable message id, strictly increasing within this process, so an intercept's
     delivery log (sorted by id) keeps the order of its changes even within one millisecond."""
@@ -79,7 +86,7 @@ class AfterSaleStore:
             message_id = _message_id()
             deliveries.append({
                 **keys.delivery(intercept_id, message_id), "id": message_id, "intercept_id": intercept_id,
-                "platform_id": platform_id, "type": event_type, "body": body, "status": DeliveryStatus.pending,
+                "platform_id": platform_id, "type": event_type, "body": db._packed(body), "status": DeliveryStatus.pending,
                 "attempts": 0, "created_at": at, "next_attempt_at": at,
                 "GSI3PK": keys.outbox(keys.shard_of(message_id)),
                 "GSI3SK": f"{to_iso(now + OUTBOX_GRACE)}#{message_id}",
@@ -172,7 +179,7 @@ class AfterSaleStore:
             page = self._due_page(shard, now, limit - len(found), start)
             scanned += page.get("ScannedCount", 0)
             found += page.get("Items", [])
-        records = sorted((Intercept.model_validate(db._data(item)) for item in found),
+        records = sorted((Intercept.model_validate(db._data(item)) for item in self._fetch(found)),
                          key=lambda record: (record.processing_deadline, record.id))
         return records, scanned
 
@@ -193,7 +200,7 @@ class AfterSaleStore:
 
         found = self._db.get_item(TableName=self._table, Key=db._item(keys.delivery(intercept_id, message_id)),
                                   ConsistentRead=True).get("Item")
-        return db._data(found) if found else None
+        return _delivery(db._data(found)) if found else None
 
     def list_deliveries(self, intercept_id: str) -> list[dict]:
 
@@ -204,7 +211,8 @@ class AfterSaleStore:
         return [db._data(item) for item in items]
 
     def due_deliveries(self, now: datetime, limit: int) -> list[dict]:
-        """Pending deliveries whose grace period passed: lost enqueues and retries due now."""
+        """Pending deliveries whose grace period passed (lost enqueues, retries due now), as
+        `{"intercept_id", "id"}`: all the queue message needs, and all the keys-only index holds."""
 
         found: list[dict] = []
         per_shard = max(1, -(-limit // keys.DUE_SHARDS))
@@ -215,7 +223,7 @@ class AfterSaleStore:
                 ExpressionAttributeValues=db._item({":pk": keys.outbox(shard), ":now": f"{to_iso(now)}#~"}),
                 Limit=per_shard,
             )
-            found += [db._data(item) for item in page.get("Items", [])]
+            found += [keys.delivery_of(db._plain(item)) for item in page.get("Items", [])]
         return found[:limit]
 
     def claim_delivery(self, intercept_id: str, message_id: str, now: datetime, lease_seconds: int) -> dict | None:
@@ -237,7 +245,7 @@ class AfterSaleStore:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return None
             raise
-        return db._data(found["Attributes"])
+        return _delivery(db._data(found["Attributes"]))
 
     def record_attempt(self, delivery: dict, *, status: str, attempt: dict, next_attempt_at: datetime | None,
                        now: datetime) -> bool:

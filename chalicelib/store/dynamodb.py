@@ -8,12 +8,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable, Iterator
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from chalicelib.clock import new_id, to_iso
@@ -48,6 +49,19 @@ def _plain(item: dict) -> dict:
 def _data(item: dict) -> dict:
     """An item without its key attributes, with DynamoDB's Decimals back as ints (fen, counts)."""
     return {name: _numbers(value) for name, value in _plain(item).items() if name not in _KEY_ATTRIBUTES}
+
+
+def _packed(text: str) -> bytes:
+    """Long JSON as stored (a replayed response, a webhook body): zlib-compressed to about half,
+    which keeps those records under the 1 KB one write unit covers."""
+    return zlib.compress(text.encode("utf-8"), 9)
+
+
+def _unpacked(value: Any) -> str:
+    """`_packed` backwards; text stored before packing is returned as it is."""
+    if isinstance(value, str):
+        return value
+    return zlib.decompress(value.value if isinstance(value, Binary) else bytes(value)).decode("utf-8")
 
 
 def _numbers(value: Any) -> Any:
@@ -177,7 +191,7 @@ class Store(AfterSaleStore):
                      "ConditionExpression": "attribute_not_exists(PK)"}},
             {"Put": {"TableName": self._table,
                      "Item": _item({**keys.idempotency(intercept.platform_id, idempotency_key),
-                                    "body_hash": body_hash, "response": json.dumps(response),
+                                    "body_hash": body_hash, "response": _packed(json.dumps(response)),
                                     "intercept_id": intercept.id, "expires_at": now_epoch + idempotency_ttl_seconds}),
                      "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
                      "ExpressionAttributeValues": _item({":now": now_epoch})}},
@@ -204,7 +218,10 @@ class Store(AfterSaleStore):
 
     def get_idempotency(self, platform_id: str, key: str) -> dict | None:
         found = self._db.get_item(TableName=self._table, Key=_item(keys.idempotency(platform_id, key))).get("Item")
-        return _data(found) if found else None
+        if not found:
+            return None
+        record = _data(found)
+        return {**record, "response": _unpacked(record["response"])}
 
     def get_intercept(self, intercept_id: str, with_events: bool = False) -> Intercept | None:
         if not with_events:
@@ -273,7 +290,7 @@ class Store(AfterSaleStore):
             ExpressionAttributeValues=_item({":pk": keys.open_work(status.value), ":before": to_iso(changed_before)}),
             Limit=limit,
         )
-        return [Intercept.model_validate(_data(item)) for item in page.get("Items", [])]
+        return [Intercept.model_validate(_data(item)) for item in self._fetch(page.get("Items", []))]
 
     def transition(self, record: Intercept, to_status: InterceptStatus, *, source: EventSource, reason: str,
                    now: datetime, changes: dict | None = None, receipt: dict | None = None) -> Intercept:
@@ -460,6 +477,20 @@ class Store(AfterSaleStore):
         return _item({**keys.intercept_event(intercept_id, event.at, new_id("evt")),
                       **event.model_dump(mode="json")})
 
+    def _fetch(self, item_keys: list[dict]) -> list[dict]:
+        """The items at `item_keys` (index entries from a keys-only index), in that order; an item
+        deleted since is left out. BatchGetItem takes 100 keys and may hand some back unread."""
+        wanted = [{name: key[name] for name in TABLE_KEYS} for key in item_keys]
+        found: dict[tuple, dict] = {}
+        for start in range(0, len(wanted), 100):
+            request = {self._table: {"Keys": wanted[start:start + 100]}}
+            while request:
+                answer = self._db.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    found[_identity(item)] = item
+                request = answer.get("UnprocessedKeys") or {}
+        return [found[_identity(key)] for key in wanted if _identity(key) in found]
+
     def _query_all(self, **params: Any) -> Iterable[dict]:
         params["TableName"] = self._table
         while True:
@@ -468,6 +499,10 @@ class Store(AfterSaleStore):
             if "LastEvaluatedKey" not in page:
                 return
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _identity(item: dict) -> tuple:
+    return tuple(item[name]["S"] for name in TABLE_KEYS)
 
 
 def _encode_cursor(last_key: dict) -> str:

@@ -77,6 +77,11 @@ def delivery(intercept_id: str, message_id: str) -> dict:
     return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"WEBHOOK#{message_id}"}
 
 
+def delivery_of(key: dict) -> dict:
+    """`delivery()` backwards: the intercept and message ids in a delivery's key."""
+    return {"intercept_id": key["PK"].removeprefix("INTERCEPT#"), "id": key["SK"].removeprefix("WEBHOOK#")}
+
+
 def claim(intercept_id: str, claim_id: str) -> dict:
     return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"CLAIM#{claim_id}"}
 

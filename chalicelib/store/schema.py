@@ -14,6 +14,12 @@ INDEXES = {
     "charged": ("GSI5PK", "GSI5SK"),       # sparse: a platform's charged intercepts by charge time (fee exports)
 }
 
+#: Indexes that hold only keys. The sweeps read a few items from them and fetch those items; in
+#: exchange, a write that leaves an item's index keys alone (a lease, an attempt, any field but
+#: the status) writes nothing to these indexes, and an index entry is one write unit whatever the
+#: item's size. The other indexes serve listings, metrics and exports, which read every field.
+KEYS_ONLY_INDEXES = frozenset({"open_work", "refund_due"})
+
 TTL_ATTRIBUTE = "expires_at"
 
 
@@ -28,7 +34,7 @@ def create_table_params(table_name: str) -> dict:
             {
                 "IndexName": index,
                 "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": "KEYS_ONLY" if index in KEYS_ONLY_INDEXES else "ALL"},
             }
             for index, (pk, sk) in INDEXES.items()
         ],

@@ -16,10 +16,13 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from chalicelib.clock import Clock, from_iso, to_iso
 from chalicelib.dispatch import QueueMessage
@@ -33,6 +36,9 @@ log = logging.getLogger(__name__)
 
 #: SQS refuses longer message delays; longer waits are left to the outbox sweep.
 MAX_QUEUE_DELAY_SECONDS = 900
+
+#: Deliveries waiting to be queued together, inside `WebhookDelivery.collected()`.
+_collecting: ContextVar[list[dict] | None] = ContextVar("webhook_deliveries_collecting", default=None)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,26 @@ def post_webhook(url: str, body: str, headers: dict[str, str], timeouts: Timeout
     return response.status_code
 
 
+class BatchEndpoints:
+    """Each platform's webhook endpoint, read once per batch: a batch is mostly one platform's
+    events, and a registration that changes mid-batch applies from the next batch."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._found: dict[str, dict | None] = {}
+        self._lock = threading.Lock()
+
+    def get(self, platform_id: str) -> dict | None:
+        with self._lock:
+            if platform_id not in self._found:
+                self._found[platform_id] = self._store.get_webhook_endpoint(platform_id)
+            return self._found[platform_id]
+
+    def forget(self, platform_id: str) -> None:
+        with self._lock:
+            self._found.pop(platform_id, None)
+
+
 class WebhookDelivery:
     def __init__(self, store: Store, queues: Queues, clock: Clock, wall_clock: Clock, queue_name: str,
                  dead_letter_queue: str, schedule: RetrySchedule = RetrySchedule(),
@@ -83,9 +109,31 @@ class WebhookDelivery:
     # -- queueing -----------------------------------------------------------------------------
 
     def enqueue(self, deliveries: Iterable[dict], delay_seconds: int = 0) -> None:
-        for delivery in deliveries:
-            self._queues.send(self._queue, {"intercept_id": delivery["intercept_id"], "message_id": delivery["id"]},
-                              delay_seconds=delay_seconds)
+        collecting = _collecting.get()
+        if collecting is not None and not delay_seconds:
+            collecting.extend(deliveries)
+            return
+        messages = [{"intercept_id": delivery["intercept_id"], "message_id": delivery["id"]} for delivery in deliveries]
+        if messages:
+            self._queues.send_all(self._queue, messages, delay_seconds=delay_seconds)
+
+    @contextmanager
+    def collected(self) -> Iterator[None]:
+        """Within, deliveries are gathered and queued together on the way out, ten to a request:
+        for a worker that commits a batch of changes in one invocation. Threads started within
+        must run in a copy of this context. Deliveries whose queueing fails (or that a crash
+        never queues) are sent by the outbox sweep."""
+        gathered: list[dict] = []
+        token = _collecting.set(gathered)
+        try:
+            yield
+        finally:
+            _collecting.reset(token)
+            try:
+                self.enqueue(gathered)
+            except Exception:  # noqa: BLE001 - the outbox sweep sends what was not queued
+                log.exception("queueing webhook deliveries failed; the outbox sweep will send them",
+                              extra={"count": len(gathered)})
 
     def resend_due(self, limit: int = 100) -> int:
         """The outbox sweep: queue deliveries still pending after their due time plus a grace period."""
@@ -103,19 +151,20 @@ class WebhookDelivery:
         batch = list(messages)
         if not batch:
             return {"batchItemFailures": []}
+        endpoints = BatchEndpoints(self._store)
         with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
-            outcomes = list(pool.map(self._process_safely, batch))
+            outcomes = list(pool.map(lambda message: self._process_safely(message, endpoints), batch))
         return {"batchItemFailures": [{"itemIdentifier": message.message_id}
                                       for message, done in zip(batch, outcomes) if not done]}
 
-    def _process_safely(self, message: QueueMessage) -> bool:
+    def _process_safely(self, message: QueueMessage, endpoints: BatchEndpoints) -> bool:
         try:
-            return self.process(message)
+            return self.process(message, endpoints)
         except Exception:  # noqa: BLE001 - one bad message must not fail the batch
             log.exception("webhook delivery failed", extra={"message_id": message.message_id})
             return False
 
-    def process(self, message: QueueMessage) -> bool:
+    def process(self, message: QueueMessage, endpoints: BatchEndpoints | None = None) -> bool:
         """True when the message is finished with; False to have SQS deliver it again."""
         try:
             data = json.loads(message.body)
@@ -127,7 +176,8 @@ class WebhookDelivery:
         delivery = self._store.claim_delivery(intercept_id, message_id, now, self._lease_seconds)
         if delivery is None:
             return True  # finished, not due yet, or another copy of the message holds the lease
-        endpoint = self._store.get_webhook_endpoint(delivery["platform_id"])
+        endpoints = endpoints or BatchEndpoints(self._store)
+        endpoint = endpoints.get(delivery["platform_id"])
         if endpoint is None or not endpoint.get("enabled"):
             self._store.record_attempt(delivery, status=DeliveryStatus.no_endpoint, next_attempt_at=None, now=now,
                                        attempt={"at": to_iso(now), "error": "no enabled webhook endpoint"})
@@ -150,6 +200,7 @@ class WebhookDelivery:
         elif status_code == 410:
             self._store.disable_webhook_endpoint(delivery["platform_id"], endpoint["url"],
                                                  "the endpoint answered 410 Gone", now)
+            endpoints.forget(delivery["platform_id"])
             self._store.record_attempt(delivery, status=DeliveryStatus.endpoint_gone, attempt=attempt,
                                        next_attempt_at=None, now=now)
         else:

@@ -35,6 +35,9 @@ S3_ACTIONS = {"CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObje
               "CompleteMultipartUpload": "s3:PutObject", "PutObject": "s3:PutObject",
               "AbortMultipartUpload": "s3:AbortMultipartUpload", "GetObject": "s3:GetObject",
               "ListObjectsV2": "s3:ListBucket", "DeleteObjects": "s3:DeleteObject"}
+#: SQS batch operations are authorised by the single-message action.
+SQS_BATCH_ACTIONS = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
+                     "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
 TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                     "ConditionCheck": "ConditionCheckItem"}
 
@@ -78,7 +81,7 @@ def recorded(monkeypatch):
                 calls.add((f"dynamodb:{operation}", "table/index" if params.get("IndexName") else "table"))
         elif service == "sqs":
             queue = params.get("QueueName") or params["QueueUrl"].rsplit("/", 1)[-1]
-            calls.add((f"sqs:{operation}", queue))
+            calls.add((f"sqs:{SQS_BATCH_ACTIONS.get(operation, operation)}", queue))
         elif service == "s3":
             calls.add((S3_ACTIONS[operation], "bucket" if operation == "ListObjectsV2" else "bucket/*"))
         return original(client, operation, params)

@@ -7,7 +7,7 @@ from standardwebhooks.webhooks import Webhook
 
 from chalicelib.dispatch import QueueMessage
 from tests.conftest import auth, intercept_body, post_intercept
-from tests.webhook_receiver import WebhookReceiver
+from local.webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture

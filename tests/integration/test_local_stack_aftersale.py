@@ -9,7 +9,7 @@ import requests
 from standardwebhooks.webhooks import Webhook
 
 from tests.integration.test_local_stack import KEY, _create, _wait_for, stack_process
-from tests.webhook_receiver import WebhookReceiver
+from local.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""A platform's webhook endpoint on 127.0.0.1 for tests: records requests, answers a scripted status."""
+"""A platform's webhook endpoint on 127.0.0.1 (tests, benchmarks): records requests, answers a scripted status."""
 from __future__ import annotations
 
 import threading

@@ -1,0 +1,322 @@
+"""Cost model: what one interception costs on AWS, from the calls the gateway actually makes.
+
+Drives N interceptions through the whole lifecycle in-process (moto for AWS, the ZTO simulator on
+loopback for the carrier, Chalice's test client for API Gateway, a queue pump for Lambda's SQS
+event source mapping, a loopback webhook endpoint for the platform):
+
+    create (POST /v1/intercepts) -> dispatch (SQS worker calls the carrier) -> callback
+    (POST /callbacks/zto: intercepted, which decides the refund automatically) -> webhooks (the
+    notify worker delivers every event to the platform)
+
+and counts every AWS API call by step, service and operation (a botocore event hook, see
+`bench/aws_meter.py`), the DynamoDB request units an on-demand table would bill, SQS requests
+(the event source mapping's receives and deletes included), Lambda invocations, API Gateway
+requests and CloudWatch Logs bytes. Schedules cost the same whatever the volume; their idle cost
+per month is printed apart.
+
+Prices: AWS on-demand list prices, us-east-1 (N. Virginia), as published in November 2026; the
+Lambda durations are assumptions (the carrier's latency dominates dispatch) and are printed.
+
+    python -m bench.lifecycle_cost [--count 100] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+                   "STAGE": "test"})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+import boto3  # noqa: E402
+from chalice.test import Client  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+import app as app_module  # noqa: E402
+from bench.aws_meter import AwsMeter, serialised_aws_calls  # noqa: E402
+from chalicelib import runtime  # noqa: E402
+from chalicelib.auth import hash_key  # noqa: E402
+from chalicelib.carriers import build_adapters  # noqa: E402
+from chalicelib.carriers.http import CarrierHttp  # noqa: E402
+from chalicelib.clock import FixedClock, to_iso  # noqa: E402
+from chalicelib.config import Settings  # noqa: E402
+from chalicelib.models import InterceptStatus, Platform, PolicyName  # noqa: E402
+from chalicelib.observability import JsonFormatter  # noqa: E402
+from local.lambda_events import scheduled_event  # noqa: E402
+from local.pump import QueuePump  # noqa: E402
+from local.resources import create_resources, demo_merchant  # noqa: E402
+from local.webhook_receiver import WebhookReceiver  # noqa: E402
+from simulator import CarrierSimulator  # noqa: E402
+from simulator.protocol import InterceptRequest, Outcome  # noqa: E402
+from simulator.zto import ZtoCarrier  # noqa: E402
+
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Prices:
+    """USD, us-east-1 on-demand list prices."""
+
+    dynamodb_write_per_million: float = 0.625      # write request units
+    dynamodb_read_per_million: float = 0.125       # read request units
+    sqs_per_million: float = 0.40                  # standard queue requests (each 64 KB chunk)
+    lambda_per_million: float = 0.20               # requests
+    lambda_per_gb_second: float = 0.0000166667     # x86
+    api_gateway_per_million: float = 3.50          # REST API, first 333 million a month
+    logs_per_gb: float = 0.50                      # CloudWatch Logs ingestion (EMF metrics included)
+    s3_put_per_thousand: float = 0.005
+    s3_get_per_thousand: float = 0.0004
+
+
+#: Assumed billed duration (ms) per invocation, by function; memory is Chalice's default 128 MB.
+DURATION_MS = {"api": 60, "dispatch": 350, "notify": 120, "schedule": 80}
+LAMBDA_MEMORY_GB = 128 / 1024
+#: Lambda writes START, END and REPORT lines for every invocation.
+LAMBDA_PLATFORM_LOG_BYTES = 330
+SCHEDULE_RUNS_PER_MONTH = {"requeue_unsent_dispatches": 43_200, "poll_overdue_carrier_results": 21_600,
+                           "sweep_refund_deadlines": 43_200, "resend_due_webhooks": 43_200,
+                           "export_fees_daily": 30}
+#: The fewest calls the gateway's own code can make per interception at each step, with batches of
+#: 10; why each is needed is in docs/costs.md. Lambda's event source mapping (receive and delete
+#: of SQS batches) is counted in the figures but not here: it is not the gateway's code.
+MINIMUM_CALLS = {
+    "create": {"dynamodb:GetItem(APIKEY)": 1, "dynamodb:GetItem(PLATFORM)": 1, "dynamodb:TransactWriteItems": 1,
+               "sqs:SendMessage": 2},
+    "dispatch": {"dynamodb:UpdateItem(INTERCEPT)": 1, "dynamodb:TransactWriteItems": 1, "sqs:SendMessageBatch": 0.1},
+    "callback": {"dynamodb:GetItem(INTERCEPT)": 1, "dynamodb:TransactWriteItems": 1, "sqs:SendMessageBatch": 1},
+    "webhooks": {"dynamodb:GetItem(PLATFORM)": 0.4, "dynamodb:UpdateItem(INTERCEPT)": 8},
+}
+EVENT_SOURCE_CALLS = {"sqs:ReceiveMessage", "sqs:DeleteMessageBatch"}
+#: Calls a warm container makes once, not per interception: the queue URL lookup, and the circuit
+#: breaker's state, read at most once a second.
+PER_CONTAINER_CALLS = {"create": {"sqs:GetQueueUrl"}, "dispatch": {"dynamodb:GetItem(BREAKER)"}}
+
+
+def gateway_calls(step: str, calls: dict[str, float]) -> dict[str, float]:
+    """A step's calls per interception made by the gateway's code, per interception (not per container)."""
+    return {name: count for name, count in calls.items()
+            if name not in EVENT_SOURCE_CALLS and name not in PER_CONTAINER_CALLS.get(step, set())}
+CREDENTIALS = {"zto": {"app_key": "bench-key", "app_secret": "bench-secret", "company_id": "bench-company"}}
+API_KEY = "bench-key"
+STEPS = ("create", "dispatch", "callback", "webhooks")
+
+
+class ByteCounter(io.TextIOBase):
+    """A log stream that only counts what would be shipped to CloudWatch Logs."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode("utf-8"))
+        return len(text)
+
+
+def run(count: int) -> dict:
+    """Drive `count` interceptions through the lifecycle; returns the tallies per step."""
+    meter = AwsMeter(REGION)
+    logs = ByteCounter()
+    root = logging.getLogger()
+    saved_logging = root.handlers[:], root.level, logging.getLogger("responses").level
+    invocations: Counter[str] = Counter()
+    api_requests = 0
+    receiver = WebhookReceiver()
+    simulator = CarrierSimulator(gateway_url="http://127.0.0.1:9", credentials=CREDENTIALS, callback_delay=3600)
+    simulator.start()
+    try:
+        with mock_aws(), serialised_aws_calls(), meter.installed(), contextlib.redirect_stdout(logs):
+            shipped = logging.StreamHandler(logs)  # what Lambda would ship to CloudWatch Logs
+            shipped.setFormatter(JsonFormatter())
+            root.handlers[:] = [shipped]
+            root.setLevel(logging.INFO)
+            logging.getLogger("responses").setLevel(logging.WARNING)  # moto's own, not the gateway's
+            settings = Settings(stage="test", table_name="bench-gateway", dispatch_queue="bench-dispatch",
+                                notify_queue="bench-notify", export_bucket="bench-exports",
+                                public_base_url="http://gateway.bench")
+            create_resources(boto3.client("dynamodb"), boto3.client("sqs"), boto3.client("s3"), settings)
+            clock = FixedClock(datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc))
+            gateway = runtime.Gateway(settings=settings, clock=clock)
+            gateway.adapters = build_adapters({"zto": {"base_url": f"{simulator.url}/zto", **CREDENTIALS["zto"]}},
+                                              CarrierHttp())
+            platform = Platform(id="bench", name="Bench platform", policy=PolicyName.default)
+            gateway.store.put_platform(platform)
+            gateway.store.put_api_key(hash_key(API_KEY), platform)
+            gateway.store.put_merchant(platform.id, demo_merchant(to_iso(clock.now())))
+            runtime.use(gateway)
+            # Lambda's event source mapping polls with its own client: metered, as SQS bills it.
+            event_source = boto3.client("sqs")
+            dispatch = QueuePump(event_source, settings.dispatch_queue, app_module.dispatch, wait_seconds=0)
+            notify = QueuePump(event_source, settings.notify_queue, app_module.notify, wait_seconds=0)
+            headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+            pusher = ZtoCarrier(CREDENTIALS["zto"])
+            with Client(app_module.app) as client:
+                assert client.http.put("/v1/webhook-endpoint", headers=headers,
+                                       body=json.dumps({"url": receiver.url})).status_code == 200
+                meter.reset()
+                logs.bytes = 0
+
+                meter.step = "create"
+                ids = []
+                for n in range(count):
+                    body = {"merchant_id": "demo-merchant", "order_id": f"o-{n}", "after_sale_id": f"as-{n}",
+                            "carrier": "zto", "tracking_no": f"ZT{n:09d}3", "refund_amount": 4999,
+                            "reason": "buyer asked for a refund"}
+                    response = client.http.post("/v1/intercepts", headers={**headers, "Idempotency-Key": f"k-{n}"},
+                                                body=json.dumps(body))
+                    assert response.status_code == 202, response.body
+                    ids.append(json.loads(response.body)["id"])
+                api_requests += count
+                invocations["api"] += count
+
+                meter.step = "dispatch"
+                while dispatch.run_once():
+                    invocations["dispatch"] += 1
+
+                meter.step = "callback"
+                millis = int(clock.now().timestamp() * 1000)
+                for n, intercept_id in enumerate(ids):
+                    push = pusher.callback(InterceptRequest(intercept_id, f"ZT{n:09d}3"), Outcome.intercepted,
+                                           f"evt-{n}", millis)
+                    response = client.http.post("/callbacks/zto", headers=dict(push.headers), body=push.body)
+                    assert response.status_code == 200, response.body
+                api_requests += count
+                invocations["api"] += count
+
+                meter.step = "webhooks"
+                while notify.run_once():
+                    invocations["notify"] += 1
+                lifecycle_log_bytes = logs.bytes
+
+                meter.step = "checks"
+                for intercept_id in ids:
+                    record = gateway.store.get_intercept(intercept_id)
+                    assert record.status == InterceptStatus.intercepted, record.status
+                    assert record.refund_status.value == "refund_auto", record.refund_status
+                deliveries = len(receiver.received)
+
+                meter.step = "idle schedules"
+                schedule_calls = {}
+                for name in SCHEDULE_RUNS_PER_MONTH:
+                    before = sum(meter.calls.values())
+                    getattr(app_module, name)(scheduled_event(f"arn:aws:events:{REGION}:123456789012:rule/{name}",
+                                                              REGION), None)
+                    schedule_calls[name] = sum(meter.calls.values()) - before
+            runtime.use(None)
+    finally:
+        simulator.stop()
+        receiver.stop()
+        root.handlers[:], root.level, responses_level = saved_logging
+        logging.getLogger("responses").setLevel(responses_level)
+    return {"count": count, "meter": meter, "invocations": invocations, "api_requests": api_requests,
+            "log_bytes": lifecycle_log_bytes, "webhooks_delivered": deliveries, "schedule_calls": schedule_calls}
+
+
+def costs(result: dict, prices: Prices = Prices()) -> dict:
+    """Per-interception counts and dollars per million interceptions."""
+    meter: AwsMeter = result["meter"]
+    count = result["count"]
+    steps = [step for step in STEPS if step in meter.steps()]
+    sqs_requests = sum(n for (step, service, _), n in meter.calls.items() if service == "sqs" and step in steps)
+    s3_requests = sum(n for (step, service, _), n in meter.calls.items() if service == "s3" and step in steps)
+    reads = sum(meter.read_units[step] for step in steps)
+    writes = sum(meter.write_units[step] + meter.index_write_units[step] for step in steps)
+    invocations = result["invocations"]
+    gb_seconds = sum(n * DURATION_MS[kind] / 1000 * LAMBDA_MEMORY_GB for kind, n in invocations.items())
+    log_bytes = result["log_bytes"] + LAMBDA_PLATFORM_LOG_BYTES * sum(invocations.values())
+    per_million = 1_000_000 / count
+    dollars = {
+        "DynamoDB writes": writes * per_million * prices.dynamodb_write_per_million / 1e6,
+        "DynamoDB reads": reads * per_million * prices.dynamodb_read_per_million / 1e6,
+        "SQS": sqs_requests * per_million * prices.sqs_per_million / 1e6,
+        "Lambda requests": sum(invocations.values()) * per_million * prices.lambda_per_million / 1e6,
+        "Lambda compute": gb_seconds * per_million * prices.lambda_per_gb_second,
+        "API Gateway": result["api_requests"] * per_million * prices.api_gateway_per_million / 1e6,
+        "CloudWatch Logs": log_bytes * per_million / 1e9 * prices.logs_per_gb,
+        "S3": s3_requests * per_million * prices.s3_put_per_thousand / 1e3,
+    }
+    fixed_calls = {name: calls for name, calls in result["schedule_calls"].items()}
+    idle = meter.calls_in("idle schedules")
+    idle_reads = meter.read_units["idle schedules"]
+    runs = sum(SCHEDULE_RUNS_PER_MONTH.values())
+    runs_per_schedule = {name: SCHEDULE_RUNS_PER_MONTH[name] for name in fixed_calls}
+    idle_month_reads = sum(idle_reads / len(fixed_calls) * n for n in runs_per_schedule.values())
+    fixed_month = {
+        "Lambda requests": runs * prices.lambda_per_million / 1e6,
+        "Lambda compute": runs * DURATION_MS["schedule"] / 1000 * LAMBDA_MEMORY_GB * prices.lambda_per_gb_second,
+        "DynamoDB reads": idle_month_reads * prices.dynamodb_read_per_million / 1e6,
+        "CloudWatch Logs": runs * LAMBDA_PLATFORM_LOG_BYTES / 1e9 * prices.logs_per_gb,
+    }
+    return {
+        "steps": steps,
+        "calls_per_intercept": {step: {f"{service}:{operation}": n / count
+                                       for (service, operation), n in sorted(meter.calls_in(step).items())}
+                                for step in steps},
+        "aws_calls_per_intercept": sum(sum(meter.calls_in(step).values()) for step in steps) / count,
+        "read_units_per_intercept": reads / count,
+        "write_units_per_intercept": writes / count,
+        "table_write_units_per_intercept": sum(meter.write_units[step] for step in steps) / count,
+        "index_write_units_per_intercept": sum(meter.index_write_units[step] for step in steps) / count,
+        "sqs_requests_per_intercept": sqs_requests / count,
+        "lambda_invocations_per_intercept": {kind: n / count for kind, n in invocations.items()},
+        "api_requests_per_intercept": result["api_requests"] / count,
+        "log_bytes_per_intercept": log_bytes / count,
+        "dollars_per_million": dollars,
+        "total_dollars_per_million": sum(dollars.values()),
+        "idle_schedule_calls_per_run": fixed_calls,
+        "idle_calls": {f"{service}:{operation}": n for (service, operation), n in sorted(idle.items())},
+        "fixed_dollars_per_month": fixed_month,
+        "webhooks_delivered_per_intercept": result["webhooks_delivered"] / count,
+    }
+
+
+def report(figures: dict, count: int, out=sys.stdout) -> None:
+    print(f"{count} interceptions through the lifecycle (create, dispatch, callback: intercepted and "
+          f"refunded automatically, webhooks); per interception:", file=out)
+    for step in figures["steps"]:
+        calls = figures["calls_per_intercept"][step]
+        own = gateway_calls(step, calls)
+        floor = sum(MINIMUM_CALLS.get(step, {}).values())
+        print(f"  {step:9s} {sum(calls.values()):5.2f} AWS calls: "
+              + ", ".join(f"{name} {n:g}" for name, n in calls.items())
+              + f"  [per interception by the gateway: {sum(own.values()):g}, minimum {floor:g}]", file=out)
+    print(f"  total     {figures['aws_calls_per_intercept']:5.2f} AWS calls; DynamoDB "
+          f"{figures['read_units_per_intercept']:.2f} RRU, {figures['write_units_per_intercept']:.2f} WRU "
+          f"({figures['table_write_units_per_intercept']:.2f} table + {figures['index_write_units_per_intercept']:.2f}"
+          f" index); {figures['sqs_requests_per_intercept']:.2f} SQS requests; Lambda invocations "
+          + ", ".join(f"{kind} {n:.2f}" for kind, n in figures["lambda_invocations_per_intercept"].items())
+          + f"; {figures['api_requests_per_intercept']:.0f} API requests; "
+          f"{figures['log_bytes_per_intercept']:.0f} log bytes; "
+          f"{figures['webhooks_delivered_per_intercept']:.0f} webhooks delivered", file=out)
+    print("dollars per million interceptions (us-east-1 on-demand; Lambda durations assumed "
+          + ", ".join(f"{kind} {ms} ms" for kind, ms in DURATION_MS.items()) + ", 128 MB):", file=out)
+    for name, dollars in figures["dollars_per_million"].items():
+        print(f"  {name:16s} ${dollars:8.2f}", file=out)
+    print(f"  {'total':16s} ${figures['total_dollars_per_million']:8.2f}", file=out)
+    fixed = figures["fixed_dollars_per_month"]
+    print(f"schedules, whatever the volume: AWS calls per idle run "
+          + ", ".join(f"{name} {n}" for name, n in figures["idle_schedule_calls_per_run"].items())
+          + f"; ${sum(fixed.values()):.2f} a month", file=out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    figures = costs(run(args.count))
+    if args.json:
+        print(json.dumps({"count": args.count, **figures}, indent=2))
+    else:
+        report(figures, args.count)
+
+
+if __name__ == "__main__":
+    main()
