@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import math
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,9 +28,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, ContextManager, Iterable, Mapping
 
 from chalicelib.breaker import Admission, CircuitBreaker
-from chalicelib.carriers.base import CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
-from chalicelib.clock import Clock
-from chalicelib.intercepts import InterceptService
+from chalicelib.carriers.base import Address, CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
+from chalicelib.clock import Clock, from_iso
+from chalicelib.intercepts import Applied, InterceptService
 from chalicelib.models import EventSource, Intercept, InterceptStatus
 from chalicelib.observability import bind, correlation, metrics
 from chalicelib.queues import Queues
@@ -139,21 +140,38 @@ class Dispatcher:
             return self._after_transient_failure(message, record.id, record.dispatch_attempts, str(error))
         self._succeeded(record.carrier.value, admission)
         reason = outcome.message or outcome.reason_code or ""
-        changes: dict = {"last_error": None}
+        changes: dict = {"last_error": None, "dispatch_lease_until": None}  # the call is over
         if outcome.carrier_ref:
             changes["carrier_ref"] = outcome.carrier_ref
         if outcome.result == CarrierResult.failed:
             changes["result_reason"] = outcome.reason_code or "carrier_refused"
-        self._intercepts.apply_carrier_result(record.id, outcome.result, source=EventSource.carrier,
-                                              reason=reason or f"carrier answered {outcome.result.value}",
-                                              changes=changes, last_read=record,
-                                              carrier_accepted=outcome.result != CarrierResult.failed)
+        applied = self._intercepts.apply_carrier_result(
+            record.id, outcome.result, source=EventSource.carrier,
+            reason=reason or f"carrier answered {outcome.result.value}", changes=changes, last_read=record,
+            carrier_accepted=outcome.result != CarrierResult.failed)
+        if applied == Applied.unchanged and outcome.result == CarrierResult.accepted:
+            self._withdraw_if_cancelled(record.id)
         return True
+
+    def _withdraw_if_cancelled(self, intercept_id: str) -> None:
+        """The merchant cancelled while the carrier was taking the instruction: the carrier now holds
+        one we no longer want. The cancel may not have queued a withdrawal (it read the record
+        before this call's lease), so queue one; duplicates are harmless (`claim_cancel`)."""
+        current = self._store.get_intercept(intercept_id)
+        if current is not None and current.status == InterceptStatus.cancelled and not current.carrier_cancel:
+            self._queues.send(self._queue, {"intercept_id": intercept_id, "action": "cancel"},
+                              delay_seconds=min(self._retry.lease_seconds + 1, 900))
 
     def _cancel(self, message: QueueMessage, record: Intercept) -> bool:
         """Withdraw the instruction at the carrier; the record is already `cancelled` for us."""
         if record.status != InterceptStatus.cancelled or record.carrier_cancel:
             return True
+        in_flight = self._submission_in_flight(record)
+        if in_flight:
+            # A withdrawal that overtook the instruction would be refused as unknown, and the
+            # instruction would then stand. Wait for the submitting worker's lease to end.
+            self._queues.delay_retry(self._queue, message.receipt_handle, in_flight)
+            return False
         admission = self._admit(record.carrier.value)
         if not admission.allowed:
             return self._hold(message, record.carrier.value, admission)
@@ -180,10 +198,18 @@ class Dispatcher:
             record.id, "withdrawn" if outcome.cancelled else f"refused: {outcome.reason_code or 'carrier_refused'}")
         return True
 
+    def _submission_in_flight(self, record: Intercept) -> int:
+        """Seconds until the dispatch lease on `record` ends (0: no carrier call can be in flight)."""
+        if not record.dispatch_lease_until:
+            return 0
+        remaining = (from_iso(record.dispatch_lease_until) - self._clock.now()).total_seconds()
+        return math.ceil(remaining) + 1 if remaining > 0 else 0
+
     def _order(self, record: Intercept) -> InterceptOrder:
         return InterceptOrder(intercept_id=record.id, tracking_no=record.tracking_no,
                               reason=record.reason or "buyer requested a refund",
-                              callback_url=self._callback_url(record.carrier.value), carrier_ref=record.carrier_ref)
+                              callback_url=self._callback_url(record.carrier.value), carrier_ref=record.carrier_ref,
+                              redirect_to=Address(**record.redirect_to.model_dump()) if record.redirect_to else None)
 
     def _admit(self, carrier: str) -> Admission:
         return self._breaker.admit(carrier) if self._breaker is not None else Admission(True, clean=True)

@@ -100,19 +100,24 @@ def parse_model(model: type, raw: bytes | str | None, allow_empty: bool = False)
 
 
 def body_fingerprint(request: CreateInterceptRequest) -> str:
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    fields = request.model_dump(mode="json")
+    if fields["redirect_to"] is None:
+        del fields["redirect_to"]  # a later field: requests without it keep the fingerprints they had
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class InterceptService:
     def __init__(self, store: Store, queues: Queues, clock: Clock, dispatch_queue: str,
-                 connected_carriers: frozenset[str], stage_lookup: StageLookup = _stage_not_known) -> None:
+                 connected_carriers: frozenset[str], stage_lookup: StageLookup = _stage_not_known,
+                 redirect_carriers: frozenset[str] = frozenset()) -> None:
         self._store = store
         self._queues = queues
         self._clock = clock
         self._dispatch_queue = dispatch_queue
         self._connected = connected_carriers
         self._stage_lookup = stage_lookup
+        self._redirect_carriers = redirect_carriers
 
     # -- create -------------------------------------------------------------------------------
 
@@ -178,6 +183,11 @@ class InterceptService:
             verdict.reasons.append(ReasonItem(
                 code="carrier_not_connected",
                 message=f"the gateway has no connection to {request.carrier.value} configured"))
+        elif request.redirect_to is not None and request.carrier.value not in self._redirect_carriers:
+            verdict.reasons.append(ReasonItem(
+                code="redirect_not_supported",
+                message=f"{request.carrier.value} only returns intercepted parcels to the sender; "
+                        "send the request without redirect_to"))
         return verdict
 
     def _replay(self, platform: Platform, key: str, fingerprint: str) -> Created | None:

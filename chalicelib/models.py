@@ -85,6 +85,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=False)
 
 
+class RedirectAddress(_Strict):
+    """Where the parcel should go instead of back to the sender (carriers that offer re-addressing)."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)]
+    phone: Annotated[str, StringConstraints(pattern=r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")]
+    province: Annotated[str, StringConstraints(min_length=1, max_length=20, strip_whitespace=True)]
+    city: Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
+    district: Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
+    street: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+
+
 class CreateInterceptRequest(_Strict):
     """Body of POST /v1/intercepts. Money is integer fen; no floats, no strings."""
 
@@ -100,6 +111,9 @@ class CreateInterceptRequest(_Strict):
     reason: Reason = ""
     parcel_stage: Annotated[ParcelStage | None, Field(strict=False)] = None
     refund_mode: Annotated[RefundMode, Field(strict=False)] = RefundMode.standard
+    redirect_to: RedirectAddress | None = Field(
+        default=None, description="re-address the parcel instead of returning it to the sender (SF, and carriers "
+                                  "reached through kuaidi100); refused as `redirect_not_supported` elsewhere")
 
 
 class FeeExportRequest(_Strict):
@@ -186,6 +200,8 @@ class Intercept(BaseModel):
     result_reason: str | None = None
     last_error: str | None = None
     dispatch_attempts: int = 0
+    #: while set and in the future, a dispatch worker may be calling the carrier (see Store.claim_dispatch)
+    dispatch_lease_until: str | None = None
     #: the price quoted when the interception was requested (see chalicelib/rules/fees.py)
     fee_quote: dict | None = None
     #: the fee charged, fixed once when the carrier's result arrives; never changed afterwards
@@ -197,11 +213,13 @@ class Intercept(BaseModel):
     refund_mode: RefundMode = RefundMode.standard
     refund_decided_at: str | None = None
     returned_at: str | None = None
+    redirect_to: RedirectAddress | None = None
     events: list[Event] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
 
     def public(self, with_events: bool = True) -> dict:
-        hidden = {"platform_id", "policy", "dispatch_attempts"} | (set() if with_events else {"events", "claims"})
+        hidden = ({"platform_id", "policy", "dispatch_attempts", "dispatch_lease_until"}
+                  | (set() if with_events else {"events", "claims"}))
         body = self.model_dump(mode="json", exclude=hidden)
         for event in body.get("events", []):
             if event["to_refund_status"] is None:

@@ -57,7 +57,9 @@ class Gateway:
     @cached_property
     def intercepts(self) -> InterceptService:
         return InterceptService(self.store, self.queues, self.clock, self.settings.dispatch_queue,
-                                frozenset(self.adapters), stage_lookup=carrier_stage_lookup(self.adapters))
+                                frozenset(self.adapters), stage_lookup=carrier_stage_lookup(self.adapters),
+                                redirect_carriers=frozenset(code for code, adapter in self.adapters.items()
+                                                            if getattr(adapter, "can_redirect", False)))
 
     @cached_property
     def exports(self) -> ExportService:

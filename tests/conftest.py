@@ -42,8 +42,9 @@ MERCHANT = "demo-merchant"
 class ScriptedCarrier:
     """A carrier adapter whose answers a test scripts; records every submission."""
 
-    def __init__(self, code: str = "zto") -> None:
+    def __init__(self, code: str = "zto", can_redirect: bool = False) -> None:
         self.code = code
+        self.can_redirect = can_redirect
         self.stage = ParcelStage.in_transit
         self.script: list[SubmitOutcome | Exception] = []
         self.submitted: list[InterceptOrder] = []

@@ -104,6 +104,7 @@ class InvalidCallback(Exception):
 
 class CarrierAdapter(Protocol):
     code: str
+    can_redirect: bool   # takes an order with `redirect_to` (else only back to the sender)
 
     def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:
         """Ask the carrier to stop the parcel. Raises CarrierUnavailable on transient failure."""

@@ -173,6 +173,7 @@ def callback_ack(accepted: bool, message: str = "") -> HttpReply:
 
 class JtAdapter:
     code = "jt"
+    can_redirect = False
 
     def __init__(self, settings: JtSettings, http: CarrierHttp, clock_ms: Callable[[], int] | None = None) -> None:
         self._settings = settings

@@ -228,6 +228,8 @@ def callback_ack(accepted: bool, message: str = "") -> HttpReply:
 class Kuaidi100Adapter:
     """kuaidi100 acting for one carrier (`code`), so the gateway sees it as that carrier."""
 
+    can_redirect = True
+
     def __init__(self, code: str, settings: Kuaidi100Settings, http: CarrierHttp,
                  clock_ms: Callable[[], int] | None = None) -> None:
         if code not in COMPANY_CODES:

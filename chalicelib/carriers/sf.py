@@ -237,6 +237,7 @@ def callback_ack(accepted: bool, message: str = "") -> HttpReply:
 
 class SfAdapter:
     code = "sf"
+    can_redirect = True
 
     def __init__(self, settings: SfSettings, http: CarrierHttp, clock_ms: Callable[[], int] | None = None,
                  request_id: Callable[[], str] | None = None) -> None:

@@ -178,6 +178,7 @@ def callback_ack(accepted: bool, message: str = "") -> HttpReply:
 
 class StoAdapter:
     code = "sto"
+    can_redirect = False
 
     def __init__(self, settings: StoSettings, http: CarrierHttp) -> None:
         self._settings = settings

@@ -184,6 +184,7 @@ def callback_ack(accepted: bool, message: str = "") -> HttpReply:
 
 class YtoAdapter:
     code = "yto"
+    can_redirect = False
 
     def __init__(self, settings: YtoSettings, http: CarrierHttp, clock_ms: Callable[[], int] | None = None) -> None:
         self._settings = settings

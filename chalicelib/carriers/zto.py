@@ -289,6 +289,7 @@ class ZtoAdapter:
     """Glues the pure ZTO functions to the shared HTTP layer."""
 
     code = "zto"
+    can_redirect = False
 
     def __init__(self, settings: ZtoSettings, http: CarrierHttp) -> None:
         self._settings = settings

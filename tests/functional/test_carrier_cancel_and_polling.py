@@ -6,6 +6,7 @@ import pytest
 
 import app as app_module
 from chalicelib.carriers.base import CancelOutcome, CarrierResult, CarrierUnavailable, SubmitOutcome
+from chalicelib.dispatch import QueueMessage
 from chalicelib.models import EventSource, InterceptStatus
 from chalicelib.sweeps import poll_overdue_results
 from local.pump import QueuePump
@@ -125,3 +126,58 @@ def test_the_schedule_is_wired(gw, client, pump, carrier, clock):
     app_module.poll_overdue_carrier_results(scheduled_event("arn:aws:events:us-east-1:1:rule/poll", "us-east-1"),
                                             LocalContext("poll"))
     assert gw.store.get_intercept(intercept_id).status == InterceptStatus.intercepted
+
+
+def received(gw, action: str) -> list[QueueMessage]:
+    """The visible dispatch messages for `action`, as the worker gets them (others stay invisible)."""
+    answer = boto3.client("sqs").receive_message(QueueUrl=gw.queues.url(gw.settings.dispatch_queue),
+                                                 MaxNumberOfMessages=10, VisibilityTimeout=30)
+    return [QueueMessage(message["MessageId"], message["ReceiptHandle"], message["Body"])
+            for message in answer.get("Messages", []) if json.loads(message["Body"])["action"] == action]
+
+
+def test_a_withdrawal_waits_for_a_submission_still_in_flight(client, gw, carrier, clock):
+    intercept_id = create(client)
+    assert gw.store.claim_dispatch(intercept_id, clock.now(), 60) is not None  # a worker is calling the carrier
+    cancel(client, intercept_id)
+    [withdrawal] = received(gw, "cancel")
+    assert gw.dispatcher.process(withdrawal) is False  # held back: it could overtake the instruction
+    assert carrier.cancelled == []
+    clock.advance(seconds=61)  # the submitting worker's lease is over
+    assert gw.dispatcher.process(withdrawal) is True
+    assert [order.intercept_id for order in carrier.cancelled] == [intercept_id]
+    assert gw.store.get_intercept(intercept_id).carrier_cancel == "withdrawn"
+
+
+def test_a_cancel_during_the_carrier_call_is_withdrawn_at_the_carrier_once(client, gw, pump, carrier, clock,
+                                                                          monkeypatch):
+    intercept_id = create(client)
+    answer = carrier.submit_intercept
+
+    def merchant_cancels_meanwhile(order):
+        cancel(client, intercept_id)
+        return answer(order)
+
+    monkeypatch.setattr(carrier, "submit_intercept", merchant_cancels_meanwhile)
+    sent = []
+    send = gw.queues.send
+    monkeypatch.setattr(gw.queues, "send", lambda queue, body, delay_seconds=0: (
+        sent.append((body, delay_seconds)), send(queue, body, delay_seconds))[1])
+    assert pump.run_once() == 1
+    record = gw.store.get_intercept(intercept_id)
+    assert record.status == InterceptStatus.cancelled  # the accepted answer came too late to count
+    withdrawals = [body for body, delay in sent if body.get("action") == "cancel"]
+    assert len(withdrawals) == 2  # queued by the cancel, and by the worker that saw its instruction taken
+    assert [delay for body, delay in sent if body.get("action") == "cancel"][1] == 61
+    clock.advance(seconds=61)
+    for body in withdrawals:
+        gw.dispatcher.process(QueueMessage("m", "unused", json.dumps(body)))
+    assert [order.intercept_id for order in carrier.cancelled] == [intercept_id]
+
+
+def test_a_finished_submission_lets_a_later_cancel_withdraw_at_once(client, gw, pump, carrier):
+    intercept_id = submitted(client, pump)
+    assert gw.store.get_intercept(intercept_id).dispatch_lease_until is None
+    cancel(client, intercept_id)
+    assert pump.run_once() == 1
+    assert gw.store.get_intercept(intercept_id).carrier_cancel == "withdrawn"
