@@ -13,9 +13,10 @@ checks: every accepted one reached a terminal status (none lost), a retry answer
 id and exactly one of a key's answers created it, each parcel has exactly one intercept, and each
 carrier received each intercept exactly as often as the simulator's scenario makes it (once; three
 times for a last digit 9, which answers HTTP 500 twice). Exits 1 if anything was lost, duplicated
-or answered unexpectedly.
+or answered unexpectedly (or the time limit cut the burst short). The stack's own log goes to
+.local/load-stack.log.
 
-    python -m bench.load [--creates 60] [--clients 4] [--time-limit 90] [--json]
+    python -m bench.load [--creates 120] [--clients 8] [--time-limit 100] [--json]
 """
 from __future__ import annotations
 
@@ -302,14 +303,14 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-def run(creates: int = 60, clients: int = 4, time_limit: float = 90) -> dict[str, Any]:
+def run(creates: int = 120, clients: int = 8, time_limit: float = 100) -> dict[str, Any]:
     """One bounded run; the figures and the failures found, as a dict."""
     started_wall = time.monotonic()
     stack = StackProcess(STACK_ENV)
-    stack.start()
-    stack_seconds = time.monotonic() - started_wall
-    cpu_before = stack.cpu_seconds()
     try:
+        stack.start()
+        stack_seconds = time.monotonic() - started_wall
+        cpu_before = stack.cpu_seconds()
         client = Client(stack.url)
         parcels = plan(creates, run_tag=datetime.now(timezone.utc).strftime("%H%M%S"))
         burst, after = retries(parcels)
@@ -339,7 +340,7 @@ def run(creates: int = 60, clients: int = 4, time_limit: float = 90) -> dict[str
     burst_originals = [a for a in answers if a.kind == "original"]
     overlapping = sum(1 for a in answers if a.kind == "concurrent retry" and any(
         o.parcel is a.parcel and o.started < a.ended and a.started < o.ended for o in burst_originals))
-    statuses = Counter(str(a.status) for a in answers)
+    statuses = Counter(str(a.status) if a.status else "no answer" for a in answers)
     finals = Counter(records[i]["status"] for i in accepted if i in records)
     return {
         "creates planned": creates,
@@ -382,9 +383,9 @@ def passed(report: dict[str, Any]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--creates", type=int, default=60)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--time-limit", type=float, default=90,
+    parser.add_argument("--creates", type=int, default=120)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--time-limit", type=float, default=100,
                         help="seconds for the creates and their carrier results together")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)

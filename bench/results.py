@@ -31,6 +31,7 @@ class Bench:
     module: str                  # bench.<name>, run as `python -m bench.<name> ... --json`
     title: str
     args: tuple[str, ...] = ()
+    note: str = ""               # what a reader needs to read the figures right
     timeout: float = 600
 
     @property
@@ -48,8 +49,13 @@ class Bench:
 
 BENCHES = [
     Bench("bench.lifecycle_cost", "Lifecycle cost: AWS calls per interception and dollars per million"),
-    Bench("bench.load", "Load on the local stack: a burst of creates with retries"),
-    Bench("bench.dispatch_parallel", "Dispatch: one SQS batch of 10 against a 200 ms carrier"),
+    Bench("bench.load", "Load on the local stack: a burst of creates with retries",
+          note="Throughput and latency are the local stack's: the gateway, moto's server, the carrier simulator, "
+               "the queue pumps and the schedules share one Python process (its CPU busy share is below), and "
+               "every DynamoDB request is applied one at a time. They bound what one laptop does, not what "
+               "API Gateway, Lambda and DynamoDB do. Lost, duplicated and unexpected counts are exact."),
+    Bench("bench.dispatch_parallel", "Dispatch: one SQS batch of 10 against a 200 ms carrier",
+          note="The whole-batch time includes the store work, which moto's server applies one request at a time."),
     Bench("bench.refund_sweep_reads", "Refund-deadline sweep: items read for 100 due among 10,000 live"),
     Bench("bench.export_fees", "Fee export: 100,000 rows streamed to S3"),
     Bench("bench.cold_start", "Cold start: deployment package and cold `import app`"),
@@ -101,6 +107,7 @@ def machine() -> dict[str, str]:
         "memory": memory,
         "Python": f"{platform.python_implementation()} {platform.python_version()}",
         "OS": f"{platform.system()} {platform.release()} ({platform.machine()})",
+        "load average when the run started (1, 5, 15 min)": " ".join(f"{n:.2f}" for n in os.getloadavg()),
     }
 
 
@@ -129,25 +136,29 @@ def _cell(value: object) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render(outcomes: list[Outcome], started: datetime) -> str:
+def render(outcomes: list[Outcome], started: datetime, host: dict[str, str]) -> str:
     lines = ["# Benchmark results", "",
              f"Regenerate with `{COMMAND}` (`python -m bench.results`). Each benchmark's own docstring says",
              "what it measures and how; the figures below are what it printed on this machine.", "",
              f"Generated {started.strftime('%Y-%m-%d %H:%M UTC')}.", "",
              "| machine | |", "|---|---|"]
-    lines += [f"| {name} | {_cell(value)} |" for name, value in machine().items()]
+    lines += [f"| {name} | {_cell(value)} |" for name, value in host.items()]
     for outcome in outcomes:
         bench = outcome.bench
         lines += ["", f"## {bench.title}", "", f"`{bench.command}`"
                   + (f" (took {outcome.seconds:.0f} s)" if outcome.seconds else ""), ""]
-        if outcome.note:
-            lines += [outcome.note, ""]
+        for text in (bench.note, outcome.note):
+            if text:
+                lines += [text, ""]
         if outcome.figures:
             lines += ["| figure | value |", "|---|---|"]
             lines += [f"| {_cell(name)} | {_cell(value)} |" for name, value in outcome.figures.items()]
         elif outcome.raw:
             lines += ["```", outcome.raw, "```"]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,13 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args(argv)
     chosen = [b for b in BENCHES if not args.only or b.name in args.only.split(",")]
-    started = datetime.now(timezone.utc)
+    started, host = datetime.now(timezone.utc), machine()
     outcomes = []
     for bench in chosen:
         print(f"running {bench.command} ...", file=sys.stderr, flush=True)
         outcomes.append(run_bench(bench))
         print(f"  {outcomes[-1].note or 'done'} ({outcomes[-1].seconds:.0f} s)", file=sys.stderr, flush=True)
-    args.output.write_text(render(outcomes, started), encoding="utf-8")
+    args.output.write_text(render(outcomes, started, host), encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)
     failed = [o for o in outcomes if o.note and not o.note.startswith("Skipped")]
     return 1 if failed else 0

@@ -4,6 +4,8 @@ DynamoDB applies each conditional write atomically. moto does not promise that u
 requests (in-process, two concurrent `UpdateItem`s with one condition have both passed it).
 Serialising DynamoDB requests (and only those: SQS long polls must not queue behind each other)
 gives the local stack the guarantee the gateway relies on for leases and state transitions.
+It also lets a cancelled transaction be rolled back by its own items (local.moto_transactions)
+rather than by moto's copy of the whole table per transaction item.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from typing import Any, Callable, Iterable
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from werkzeug.serving import make_server
+
+from local import moto_transactions
 
 
 class SerialDynamoDB:
@@ -29,6 +33,7 @@ class SerialDynamoDB:
 
 class LocalAws:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        moto_transactions.install()
         app = SerialDynamoDB(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self.endpoint = f"http://{host}:{self._server.server_port}"
