@@ -16,7 +16,7 @@ times for a last digit 9, which answers HTTP 500 twice). Exits 1 if anything was
 or answered unexpectedly (or the time limit cut the burst short). The stack's own log goes to
 .local/load-stack.log.
 
-    python -m bench.load [--creates 120] [--clients 8] [--time-limit 100] [--json]
+    python -m bench.load [--creates 120] [--clients 8] [--time-limit 100] [--url http://127.0.0.1:8000] [--json]
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -303,15 +304,19 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-def run(creates: int = 120, clients: int = 8, time_limit: float = 100) -> dict[str, Any]:
-    """One bounded run; the figures and the failures found, as a dict."""
+def run(creates: int = 120, clients: int = 8, time_limit: float = 100, url: str | None = None) -> dict[str, Any]:
+    """One bounded run; the figures and the failures found, as a dict. With `url` (a stack already
+    running, e.g. `make run`) the carrier submissions and the stack's CPU are not measured: its
+    simulator lives in another process."""
     started_wall = time.monotonic()
-    stack = StackProcess(STACK_ENV)
+    stack = None if url else StackProcess(STACK_ENV)
+    submissions, stack_cpu = None, None
     try:
-        stack.start()
+        if stack is not None:
+            stack.start()
+            cpu_before = stack.cpu_seconds()
         stack_seconds = time.monotonic() - started_wall
-        cpu_before = stack.cpu_seconds()
-        client = Client(stack.url)
+        client = Client(url or stack.url)
         parcels = plan(creates, run_tag=datetime.now(timezone.utc).strftime("%H%M%S"))
         burst, after = retries(parcels)
         began = time.monotonic()
@@ -326,10 +331,12 @@ def run(creates: int = 120, clients: int = 8, time_limit: float = 100) -> dict[s
         accepted.update({a.intercept_id: a.parcel for a in answers
                          if a.kind == "concurrent retry" and a.status == 202 and a.intercept_id})
         records = wait_for_results(client, accepted, deadline)
-        submissions = stack.submissions([(parcel.carrier, i) for i, parcel in accepted.items()])
-        stack_cpu = stack.cpu_seconds() - cpu_before
+        if stack is not None:
+            submissions = stack.submissions([(parcel.carrier, i) for i, parcel in accepted.items()])
+            stack_cpu = stack.cpu_seconds() - cpu_before
     finally:
-        stack.stop()
+        if stack is not None:
+            stack.stop()
 
     problems = check(answers, accepted, records, submissions)
     settled = [records[i] for i in accepted if records.get(i, {}).get("status") in TERMINAL]
@@ -364,14 +371,16 @@ def run(creates: int = 120, clients: int = 8, time_limit: float = 100) -> dict[s
         "first create to last carrier result (s)": round(results_seconds, 2),
         "interceptions reaching a terminal status per second": round(len(settled) / results_seconds, 1),
         "terminal statuses": dict(sorted(finals.items())),
-        "carrier submissions": sum(submissions.values()),
+        "carrier submissions": sum(submissions.values()) if submissions is not None else "not counted (--url)",
         "lost": len(problems["lost"]),
         "duplicated": len(problems["duplicated"]),
         "unexpected answers": len(problems["unexpected"]),
         "unexpected outcomes": len(problems["wrong_outcome"]),
-        "stack start (s)": round(stack_seconds, 1),
-        "stack CPU per accepted interception (ms)": _ms(stack_cpu / max(len(accepted), 1)),
-        "stack CPU busy share of the run": round(stack_cpu / (time.monotonic() - began), 2),
+        "stack start (s)": round(stack_seconds, 1) if stack is not None else "not started (--url)",
+        "stack CPU per accepted interception (ms)": (
+            _ms(stack_cpu / max(len(accepted), 1)) if stack_cpu is not None else "not measured (--url)"),
+        "stack CPU busy share of the run": (
+            round(stack_cpu / (time.monotonic() - began), 2) if stack_cpu is not None else "not measured (--url)"),
         "problems": {name: found[:20] for name, found in problems.items() if found},
     }
 
@@ -387,9 +396,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--time-limit", type=float, default=100,
                         help="seconds for the creates and their carrier results together")
+    parser.add_argument("--url", help="an already running local stack (make run) instead of starting one; "
+                                      "its carrier submissions cannot be counted from here")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
-    report = run(args.creates, args.clients, args.time_limit)
+    if args.url and urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("--url must be a loopback address: the load run stays on this machine")
+    report = run(args.creates, args.clients, args.time_limit, args.url)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:

@@ -7,7 +7,7 @@ whose script is not present is listed as skipped; one that fails is listed with 
 the end of its error output, and the others still run.
 Adding a benchmark is one line in BENCHES.
 
-    python -m bench.results [--only load,cold_start] [--output bench/RESULTS.md]
+    python -m bench.results [--only load,cold_start] [--output PATH]
 """
 from __future__ import annotations
 
@@ -163,8 +163,9 @@ def render(outcomes: list[Outcome], started: datetime, host: dict[str, str]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="comma-separated benchmark names, e.g. load,cold_start")
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--only", help="comma-separated benchmark names, e.g. load,cold_start; the page goes to "
+                                       "standard output unless --output is given")
+    parser.add_argument("--output", type=Path, help="default: bench/RESULTS.md (all benchmarks)")
     args = parser.parse_args(argv)
     chosen = [b for b in BENCHES if not args.only or b.name in args.only.split(",")]
     started, host = datetime.now(timezone.utc), machine()
@@ -173,8 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {bench.command} ...", file=sys.stderr, flush=True)
         outcomes.append(run_bench(bench))
         print(f"  {outcomes[-1].note or 'done'} ({outcomes[-1].seconds:.0f} s)", file=sys.stderr, flush=True)
-    args.output.write_text(render(outcomes, started, host), encoding="utf-8")
-    print(f"wrote {args.output}", file=sys.stderr)
+    page = render(outcomes, started, host)
+    output = args.output or (None if args.only else ROOT / "bench" / "RESULTS.md")
+    if output is None:
+        print(page)
+    else:
+        output.write_text(page, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
     failed = [o for o in outcomes if o.note and not o.note.startswith("Skipped")]
     return 1 if failed else 0
 
