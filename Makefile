@@ -9,7 +9,7 @@ TOOLS_INSTALLED := $(TOOLS)/.installed
 STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test resources package check-template clean
+.PHONY: run test bench resources package check-template clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: $(INSTALLED)
 
 test: $(INSTALLED) check-template
 	$(BIN)/python -m pytest
+
+# Every benchmark under bench/, figures written to bench/RESULTS.md with the machine noted (a few minutes).
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.results
 
 # Regenerate the merge template from schema.py, config.py and app.py (a test fails while it is stale).
 resources: $(INSTALLED)

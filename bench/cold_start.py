@@ -5,11 +5,12 @@ Each sample is a fresh interpreter (`python -c`), so nothing is cached in memory
 per variant first writes the bytecode caches, as Lambda's own package would have them. The variants
 take turns; medians of --runs samples each. Also prints what Powertools' Logger and Metrics would add to the same import.
 
-    python bench/cold_start.py [--runs 11] [--stage dev] [--no-package]
+    python bench/cold_start.py [--runs 11] [--stage dev] [--no-package] [--json]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -70,22 +71,34 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--no-package", action="store_true", help="skip building the deployment package")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
 
+    figures: dict[str, object] = {}
     if not args.no_package:
         zipped, unzipped = package_size(args.stage)
-        print(f"deployment package ({args.stage}): {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped "
-              f"(Lambda limit 250 MB unzipped)")
+        figures.update({f"deployment package ({args.stage}) zipped (MB)": round(zipped / 1e6, 1),
+                        f"deployment package ({args.stage}) unzipped (MB)": round(unzipped / 1e6, 1)})
+        if not args.json:
+            print(f"deployment package ({args.stage}): {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped "
+                  f"(Lambda limit 250 MB unzipped)")
     medians = import_ms({"baseline": BASELINE, "gateway": GATEWAY, "powertools": f"{GATEWAY}\n{POWERTOOLS}"},
                         args.runs)
     (base_wall, base_cpu) = medians["baseline"]
-    print(f"cold import, median of {args.runs} fresh interpreters (wall ms / CPU ms, ratio to the baseline):")
-    print(f"  minimal Chalice app + boto3 + pydantic: {base_wall:7.1f} / {base_cpu:7.1f}")
+    figures.update({"fresh interpreters per variant": args.runs,
+                    "minimal Chalice app + boto3 + pydantic, wall / CPU (ms)": f"{base_wall:.1f} / {base_cpu:.1f}"})
+    lines = [f"cold import, median of {args.runs} fresh interpreters (wall ms / CPU ms, ratio to the baseline):",
+             f"  minimal Chalice app + boto3 + pydantic: {base_wall:7.1f} / {base_cpu:7.1f}"]
     for label, name in (("import app (the gateway):              ", "gateway"),
                         ("import app + Powertools Logger/Metrics:", "powertools")):
         wall, cpu = medians[name]
-        print(f"  {label} {wall:7.1f} / {cpu:7.1f}   ratio {wall / base_wall:.2f}x wall, {cpu / base_cpu:.2f}x CPU")
-    print("  target: import app at most 1.25x the baseline")
+        lines.append(f"  {label} {wall:7.1f} / {cpu:7.1f}   ratio {wall / base_wall:.2f}x wall, {cpu / base_cpu:.2f}x CPU")
+        figures[f"{label.strip().rstrip(':')}, wall / CPU (ms)"] = f"{wall:.1f} / {cpu:.1f}"
+        figures[f"{label.strip().rstrip(':')}, ratio to the baseline (wall / CPU)"] = (
+            f"{wall / base_wall:.2f}x / {cpu / base_cpu:.2f}x")
+    lines.append("  target: import app at most 1.25x the baseline")
+    figures["target"] = "import app at most 1.25x the baseline"
+    print(json.dumps(figures) if args.json else "\n".join(lines))
 
 
 if __name__ == "__main__":

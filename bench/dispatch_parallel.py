@@ -12,7 +12,7 @@ commit, which the local fake applies one at a time at several milliseconds each 
 process); DynamoDB serves those requests concurrently, so the batch there is about one carrier
 call plus two store round trips.
 
-    python -m bench.dispatch_parallel [--latency 0.2] [--batch 10] [--rounds 5]
+    python -m bench.dispatch_parallel [--latency 0.2] [--batch 10] [--rounds 5] [--json]
 """
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
 
     meter = AwsMeter(capacity=False)
@@ -98,11 +99,22 @@ def main() -> None:
     requests = meter.calls_in("batch")
     walls, spans = [wall for wall, _ in results], [span for _, span in results]
     latency = args.latency
+    span, wall = statistics.median(spans), statistics.median(walls)
+    if args.json:
+        print(json.dumps({
+            "carrier latency per call (ms)": round(latency * 1000), "messages per batch": args.batch,
+            "batches": args.rounds, "sequential calls would take (ms)": round(args.batch * latency * 1000),
+            "median carrier-call span (ms)": round(span * 1000), "span / one call": f"{span / latency:.2f}x",
+            "median whole batch (ms)": round(wall * 1000), "whole batch / one call": f"{wall / latency:.2f}x",
+            "target": "at most 2x one call",
+            "AWS requests per message": {f"{service}:{operation}": count / messages
+                                         for (service, operation), count in sorted(requests.items())},
+        }))
+        return
     print(f"carrier latency per call: {latency * 1000:.0f} ms; {args.rounds} batches of {args.batch} messages "
           f"(sequential calls would take {args.batch * latency * 1000:.0f} ms)")
     print("carrier-call span per batch: " + ", ".join(f"{s * 1000:.0f} ms" for s in spans))
     print("whole batch wall time:       " + ", ".join(f"{w * 1000:.0f} ms" for w in walls))
-    span, wall = statistics.median(spans), statistics.median(walls)
     print(f"median carrier-call span: {span * 1000:.0f} ms = {span / latency:.2f}x one call "
           f"(target <= 2x: {'met' if span <= 2 * latency else 'NOT met'})")
     print(f"median whole batch:       {wall * 1000:.0f} ms = {wall / latency:.2f}x one call "

@@ -4,11 +4,12 @@ moto's server runs in a child process, so this process's peak RSS is the exporte
 Python, boto3 and botocore), not the stored objects. Rows are generated, not read from DynamoDB:
 this measures the export path (CSV encoding, hashing, multipart upload, manifest).
 
-    .venv/bin/python bench/export_fees.py [--rows 100000]
+    .venv/bin/python bench/export_fees.py [--rows 100000] [--json]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import sys
@@ -38,6 +39,7 @@ def rows(count: int):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
     server = LocalAwsProcess()
     server.start()
@@ -60,11 +62,22 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         detail = next(entry for entry in manifest["files"] if entry["name"] == "detail.csv")
-        print(f"rows exported:          {manifest['totals']['rows']}")
-        print(f"detail.csv bytes:       {detail['bytes']}")
-        print(f"rows per second:        {args.rows / elapsed:,.0f}")
-        print(f"peak RSS:               {peak_kb / 1024:.1f} MiB (before the export: {baseline_kb / 1024:.1f} MiB)")
-        print(f"peak RSS under 150 MB:  {'yes' if peak_kb * 1024 < 150_000_000 else 'NO'}")
+        figures = {
+            "rows exported": manifest["totals"]["rows"],
+            "detail.csv bytes": detail["bytes"],
+            "rows per second": round(args.rows / elapsed),
+            "peak RSS (MiB)": round(peak_kb / 1024, 1),
+            "RSS before the export (MiB)": round(baseline_kb / 1024, 1),
+            "peak RSS under 150 MB": "yes" if peak_kb * 1024 < 150_000_000 else "NO",
+        }
+        if args.json:
+            print(json.dumps(figures))
+        else:
+            print(f"rows exported:          {figures['rows exported']}")
+            print(f"detail.csv bytes:       {figures['detail.csv bytes']}")
+            print(f"rows per second:        {args.rows / elapsed:,.0f}")
+            print(f"peak RSS:               {peak_kb / 1024:.1f} MiB (before the export: {baseline_kb / 1024:.1f} MiB)")
+            print(f"peak RSS under 150 MB:  {figures['peak RSS under 150 MB']}")
     finally:
         server.stop()
 

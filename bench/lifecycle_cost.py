@@ -313,9 +313,40 @@ def main() -> None:
     args = parser.parse_args()
     figures = costs(run(args.count))
     if args.json:
-        print(json.dumps({"count": args.count, **figures}, indent=2))
+        print(json.dumps(summary(figures, args.count), ensure_ascii=False))
     else:
         report(figures, args.count)
+
+
+def summary(figures: dict, count: int) -> dict:
+    """The figures as one flat mapping (bench/results.py makes a table of it)."""
+    flat: dict = {"interceptions driven through the lifecycle": count}
+    for step in figures["steps"]:
+        calls = figures["calls_per_intercept"][step]
+        flat[f"{step}: AWS calls per interception"] = (
+            ", ".join(f"{name} {n:g}" for name, n in calls.items())
+            + f" (the gateway's own: {sum(gateway_calls(step, calls).values()):g};"
+              f" minimum {sum(MINIMUM_CALLS.get(step, {}).values()):g})")
+    flat.update({
+        "AWS calls per interception": round(figures["aws_calls_per_intercept"], 2),
+        "DynamoDB read units per interception": round(figures["read_units_per_intercept"], 2),
+        "DynamoDB write units per interception": f"{figures['write_units_per_intercept']:g} "
+                                                 f"({figures['table_write_units_per_intercept']:g} table + "
+                                                 f"{figures['index_write_units_per_intercept']:g} index)",
+        "SQS requests per interception": round(figures["sqs_requests_per_intercept"], 2),
+        "Lambda invocations per interception": {kind: round(n, 2) for kind, n in
+                                                figures["lambda_invocations_per_intercept"].items()},
+        "API Gateway requests per interception": figures["api_requests_per_intercept"],
+        "log bytes per interception": round(figures["log_bytes_per_intercept"]),
+    })
+    for name, dollars in figures["dollars_per_million"].items():
+        flat[f"$ per million interceptions: {name}"] = round(dollars, 2)
+    flat["$ per million interceptions: total"] = round(figures["total_dollars_per_million"], 2)
+    flat["schedules, any volume: $ per month"] = round(sum(figures["fixed_dollars_per_month"].values()), 2)
+    flat["prices and assumptions"] = ("us-east-1 on-demand list prices (see Prices in the script); Lambda 128 MB, "
+                                      "billed durations assumed " + ", ".join(f"{kind} {ms} ms"
+                                                                             for kind, ms in DURATION_MS.items()))
+    return flat
 
 
 if __name__ == "__main__":

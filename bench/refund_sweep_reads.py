@@ -8,10 +8,11 @@ By default it runs the sweep's read (`Store.due_refunds`, the only read a sweep 
 write loses a race). `--apply` runs the whole sweep, timeouts included; moto copies the whole
 table for every transaction, so with 10,000 items that takes many minutes.
 
-    python -m bench.refund_sweep_reads [live] [due] [batch] [--apply]   (defaults 10000 100 100)
+    python -m bench.refund_sweep_reads [live] [due] [batch] [--apply] [--json]   (defaults 10000 100 100)
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import datetime, timedelta, timezone
@@ -57,7 +58,7 @@ def intercept(number: int, deadline_days: float) -> Intercept:
                      processing_deadline=to_iso(created + timedelta(days=5)))
 
 
-def main(live: int, due: int, batch: int, apply: bool) -> None:
+def main(live: int, due: int, batch: int, apply: bool) -> dict:
     with mock_aws():
         raw = boto3.client("dynamodb")
         raw.create_table(**create_table_params("bench"))
@@ -76,20 +77,21 @@ def main(live: int, due: int, batch: int, apply: bool) -> None:
             returned, applied = report.due, report.timed_out
         else:
             returned, applied = len(store.due_refunds(START, batch)[0]), None
-        print(f"live intercepts:        {live}")
-        print(f"due intercepts:         {due}")
-        print(f"batch:                  {batch}")
-        print(f"items read (Scanned):   {counting.scanned}")
-        print(f"due items returned:     {returned}")
-        print(f"Query calls:            {counting.queries}")
-        print(f"items read / live:      {counting.scanned / live:.4f}")
+        figures = {"live intercepts": live, "due intercepts": due, "batch": batch,
+                   "items read (ScannedCount)": counting.scanned, "due items returned": returned,
+                   "Query calls": counting.queries, "items read / live": round(counting.scanned / live, 4)}
         if applied is not None:
-            print(f"timeouts applied:       {applied}")
-
+            figures["timeouts applied"] = applied
+        return figures
 
 if __name__ == "__main__":
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                        "AWS_DEFAULT_REGION": "us-east-1"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     numbers = [int(value) for value in sys.argv[1:] if value.isdigit()]
-    main(*(numbers + [10_000, 100, 100][len(numbers):]), apply="--apply" in sys.argv)
+    report = main(*(numbers + [10_000, 100, 100][len(numbers):]), apply="--apply" in sys.argv)
+    if "--json" in sys.argv:
+        print(json.dumps(report))
+    else:
+        for name, value in report.items():
+            print(f"{name + ':':<24}{value}")
