@@ -3,7 +3,9 @@ Chalice app that imports boto3 and pydantic (target: at most 1.25x).
 
 Each sample is a fresh interpreter (`python -c`), so nothing is cached in memory; one warm-up run
 per variant first writes the bytecode caches, as Lambda's own package would have them. The variants
-take turns; medians of --runs samples each. Also prints what Powertools' Logger and Metrics would add to the same import.
+take turns; medians of --runs samples each. Also prints what Powertools' Logger and Metrics would add to the same import,
+and the baseline plus one pydantic model: `import pydantic` alone does not load the model machinery
+(pydantic imports it on first use), so that line is the least any app declaring a model pays.
 
     python bench/cold_start.py [--runs 11] [--stage dev] [--no-package]
 """
@@ -30,6 +32,8 @@ print((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000)
 BASELINE = "import boto3, pydantic\nfrom chalice import Chalice\napp = Chalice(app_name='baseline')"
 GATEWAY = "import app"
 POWERTOOLS = "from aws_lambda_powertools import Logger, Metrics"
+ONE_MODEL = ("from pydantic import BaseModel, ConfigDict\n"
+             "class Model(BaseModel):\n    model_config = ConfigDict(defer_build=True)\n    field: int")
 
 
 def _sample(code: str) -> tuple[float, float]:
@@ -80,13 +84,14 @@ def main() -> None:
         zipped, unzipped = package_size(args.stage)
         print(f"deployment package ({args.stage}): {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped "
               f"(Lambda limit 250 MB unzipped)")
-    medians = import_ms({"baseline": BASELINE, "gateway": GATEWAY, "powertools": f"{GATEWAY}\n{POWERTOOLS}"},
-                        args.runs)
+    medians = import_ms({"baseline": BASELINE, "gateway": GATEWAY, "powertools": f"{GATEWAY}\n{POWERTOOLS}",
+                         "one_model": f"{BASELINE}\n{ONE_MODEL}"}, args.runs)
     (base_wall, base_cpu) = medians["baseline"]
     print(f"cold import, median of {args.runs} fresh interpreters (wall ms / CPU ms, ratio to the baseline):")
     print(f"  minimal Chalice app + boto3 + pydantic: {base_wall:7.1f} / {base_cpu:7.1f}")
     for label, name in (("import app (the gateway):              ", "gateway"),
-                        ("import app + Powertools Logger/Metrics:", "powertools")):
+                        ("import app + Powertools Logger/Metrics:", "powertools"),
+                        ("the baseline + one pydantic model:     ", "one_model")):
         wall, cpu = medians[name]
         print(f"  {label} {wall:7.1f} / {cpu:7.1f}   ratio {wall / base_wall:.2f}x wall, {cpu / base_cpu:.2f}x CPU")
     print("  target: import app at most 1.25x the baseline")
