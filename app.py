@@ -142,8 +142,6 @@ def export_fees_daily(event):
 # -- after-sale: refund decisions and deadlines, claims, webhooks to platforms, the local clock ----
 
 from chalicelib.config import NOTIFY_QUEUE  # noqa: E402
-from chalicelib.localclock import advance as advance_local_clock  # noqa: E402
-from chalicelib.webhooks.delivery import public_delivery  # noqa: E402
 
 
 @app.route("/v1/intercepts/{intercept_id}/refund-decision", methods=["POST"], content_types=["application/json"])
@@ -173,6 +171,8 @@ def resolve_claim(intercept_id: str, claim_id: str) -> Response:
 @app.route("/v1/intercepts/{intercept_id}/webhook-deliveries", methods=["GET"])
 @api
 def webhook_deliveries(intercept_id: str) -> Response:
+    from chalicelib.webhooks.delivery import public_delivery
+
     gw = gateway()
     record = gw.intercepts.get(_platform(), intercept_id)
     return json_response({"items": [public_delivery(item) for item in gw.store.list_deliveries(record.id)]})
@@ -194,6 +194,8 @@ def show_webhook_endpoint() -> Response:
 @app.route("/local/clock", methods=["POST"], content_types=["application/json"])
 @api
 def local_clock() -> Response:
+    from chalicelib.localclock import advance as advance_local_clock
+
     gw = gateway()
     return json_response(advance_local_clock(gw.settings.is_local, gw.store, gw.clock, app.current_request.raw_body))
 

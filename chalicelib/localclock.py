@@ -44,7 +44,7 @@ class OffsetClock:
 
 
 class AdvanceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     #: seconds, millisecond precision (the clock's own): at least 0.001
     advance_seconds: float = Field(ge=0.001, le=366 * 86_400)

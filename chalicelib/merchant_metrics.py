@@ -11,7 +11,6 @@ separately in `express_refunds` and have no refund time.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from statistics import median
 from typing import Iterable
 
 from chalicelib.clock import from_iso, to_iso
@@ -31,6 +30,8 @@ def _seconds(start: str, end: str | None) -> float | None:
 
 
 def _median(values: list[float]) -> float | None:
+    from statistics import median  # its import costs more than the rest of this module
+
     return round(median(values), 3) if values else None
 
 

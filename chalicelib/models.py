@@ -81,8 +81,13 @@ TrackingNo = Annotated[str, StringConstraints(min_length=6, max_length=32, patte
 Reason = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)]
 
 
+#: Each model's validator and serializer are built on its first use, not when this module is imported:
+#: every Lambda function imports all models through app.py but uses only a few of them.
+DEFERRED = ConfigDict(defer_build=True)
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=False, defer_build=True)
 
 
 class RedirectAddress(_Strict):
@@ -147,6 +152,8 @@ class ClaimResolutionRequest(_Strict):
 
 
 class Claim(BaseModel):
+    model_config = DEFERRED
+
     id: str
     intercept_id: str
     amount: int
@@ -159,11 +166,15 @@ class Claim(BaseModel):
 
 
 class ReasonItem(BaseModel):
+    model_config = DEFERRED
+
     code: str
     message: str
 
 
 class Event(BaseModel):
+    model_config = DEFERRED
+
     at: str
     source: EventSource
     from_status: InterceptStatus | None = None
@@ -176,6 +187,8 @@ class Event(BaseModel):
 
 class Intercept(BaseModel):
     """One interception record, as stored and as returned by the API."""
+
+    model_config = DEFERRED
 
     id: str
     platform_id: str
@@ -229,6 +242,8 @@ class Intercept(BaseModel):
 
 
 class Platform(BaseModel):
+    model_config = DEFERRED
+
     id: str
     name: str
     policy: PolicyName
@@ -238,6 +253,8 @@ class Outlet(BaseModel):
     """A carrier outlet (网点) the merchant subscribed to, with the interception fee agreed with it
     (fen per interception). Validated on the way in by the merchant settings API."""
 
+    model_config = DEFERRED
+
     outlet_id: str
     name: str
     fee: int
@@ -245,6 +262,8 @@ class Outlet(BaseModel):
 
 class MerchantSettings(BaseModel):
     """What a merchant has set up with its platform; written through PUT /v1/merchants/{id}/settings."""
+
+    model_config = DEFERRED
 
     merchant_id: str
     shop_status: Literal["operating", "suspended", "closed"] = "operating"

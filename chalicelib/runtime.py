@@ -1,15 +1,18 @@
 """Builds the gateway's parts once per Lambda container (or local process) and hands them out.
 
 Tests build their own `Gateway` with a fixed clock and install it with `use()`.
+
+The parts only some routes or functions use (fee exports, merchant settings, after-sale, webhooks,
+the local clock) are imported when first built, so the other Lambda functions' cold starts skip them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import boto3
 
-from chalicelib.aftersale import AfterSaleService
 from chalicelib.breaker import BreakerPolicy, CircuitBreaker
 from chalicelib.carriers import build_adapters
 from chalicelib.carriers.base import CarrierAdapter, CarrierUnavailable
@@ -18,16 +21,17 @@ from chalicelib.carriers.stages import ParcelStage
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, dead_letter_queue, settings
 from chalicelib.dispatch import Dispatcher, RetryPolicy
-from chalicelib.exports.service import ExportService
 from chalicelib.intercepts import InterceptService, StageLookup
-from chalicelib.localclock import OffsetClock
-from chalicelib.merchants import MerchantService
 from chalicelib.queues import Queues
 from chalicelib.store import Store
 from chalicelib.store.breaker import BreakerStore
-from chalicelib.store.merchants import MerchantStore
-from chalicelib.webhooks.delivery import WebhookDelivery
-from chalicelib.webhooks.endpoints import WebhookEndpoints
+
+if TYPE_CHECKING:
+    from chalicelib.aftersale import AfterSaleService
+    from chalicelib.exports.service import ExportService
+    from chalicelib.merchants import MerchantService
+    from chalicelib.webhooks.delivery import WebhookDelivery
+    from chalicelib.webhooks.endpoints import WebhookEndpoints
 
 
 @dataclass
@@ -63,10 +67,15 @@ class Gateway:
 
     @cached_property
     def exports(self) -> ExportService:
+        from chalicelib.exports.service import ExportService
+
         return ExportService(self.store, boto3.client("s3"), self.settings.export_bucket, self.clock)
 
     @cached_property
     def merchants(self) -> MerchantService:
+        from chalicelib.merchants import MerchantService
+        from chalicelib.store.merchants import MerchantStore
+
         return MerchantService(MerchantStore(self.dynamodb, self.settings.table_name), self.clock)
 
     @cached_property
@@ -91,15 +100,21 @@ class Gateway:
 
     @cached_property
     def aftersale(self) -> AfterSaleService:
+        from chalicelib.aftersale import AfterSaleService
+
         return AfterSaleService(self.store, self.intercepts, self.clock)
 
     @cached_property
     def webhook_endpoints(self) -> WebhookEndpoints:
+        from chalicelib.webhooks.endpoints import WebhookEndpoints
+
         return WebhookEndpoints(self.store, self.clock, allow_loopback_http=self.settings.stage in ("local", "test"),
                                 loopback_only=self.settings.is_local)
 
     @cached_property
     def webhook_delivery(self) -> WebhookDelivery:
+        from chalicelib.webhooks.delivery import WebhookDelivery
+
         return WebhookDelivery(self.store, self.queues, self.clock, SystemClock(),
                                queue_name=self.settings.notify_queue,
                                dead_letter_queue=dead_letter_queue(self.settings.notify_queue))
@@ -129,6 +144,8 @@ def gateway() -> Gateway:
     if _current is None:
         built = Gateway(settings=settings(), clock=SystemClock())
         if built.settings.is_local:
+            from chalicelib.localclock import OffsetClock
+
             built.clock = OffsetClock(SystemClock(), lambda: built.store.clock_offset_seconds())
         _current = built
     return _current

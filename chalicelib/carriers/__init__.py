@@ -9,21 +9,29 @@ An aggregator's own entry (a module in AGGREGATORS) is only an account, not a ca
 """
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Callable, Mapping
 
-from chalicelib.carriers import jt, kuaidi100, sf, sto, yto, zto
 from chalicelib.carriers.base import CarrierAdapter
 from chalicelib.carriers.http import CarrierHttp
 
 AdapterFactory = Callable[[str, dict, CarrierHttp], CarrierAdapter]
 
+
+def _carrier(name: str):
+    """A carrier's module, imported when its first adapter is built: every Lambda function imports
+    this package (the parcel stages live in it), only those that talk to carriers need the protocols."""
+    return import_module(f"chalicelib.carriers.{name}")
+
+
 REGISTRY: dict[str, AdapterFactory] = {
-    "zto": lambda code, config, http: zto.ZtoAdapter(zto.ZtoSettings(**config), http),
-    "yto": lambda code, config, http: yto.YtoAdapter(yto.YtoSettings(**config), http),
-    "sto": lambda code, config, http: sto.StoAdapter(sto.StoSettings(**config), http),
-    "jt": lambda code, config, http: jt.JtAdapter(jt.JtSettings(**config), http),
-    "sf": lambda code, config, http: sf.SfAdapter(sf.SfSettings(**config), http),
-    "kuaidi100": lambda code, config, http: kuaidi100.Kuaidi100Adapter(code, kuaidi100.Kuaidi100Settings(**config), http),
+    "zto": lambda code, config, http: _carrier("zto").ZtoAdapter(_carrier("zto").ZtoSettings(**config), http),
+    "yto": lambda code, config, http: _carrier("yto").YtoAdapter(_carrier("yto").YtoSettings(**config), http),
+    "sto": lambda code, config, http: _carrier("sto").StoAdapter(_carrier("sto").StoSettings(**config), http),
+    "jt": lambda code, config, http: _carrier("jt").JtAdapter(_carrier("jt").JtSettings(**config), http),
+    "sf": lambda code, config, http: _carrier("sf").SfAdapter(_carrier("sf").SfSettings(**config), http),
+    "kuaidi100": lambda code, config, http: _carrier("kuaidi100").Kuaidi100Adapter(
+        code, _carrier("kuaidi100").Kuaidi100Settings(**config), http),
 }
 
 AGGREGATORS = frozenset({"kuaidi100"})

@@ -22,7 +22,7 @@ _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class EndpointRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     url: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 

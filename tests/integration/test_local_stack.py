@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,19 +32,30 @@ def stack():
 
 
 def stack_process(extra_env: dict | None = None):
-    """Start `python -m local.stack` in a child process, yield its URL once healthy, stop it after."""
+    """Start `python -m local.stack` in a child process, yield its URL once healthy, stop it after.
+
+    Its output goes to a file, not a pipe: nothing reads a pipe while the tests run, and once the
+    pipe's buffer is full (a few hundred logged requests) every thread of the stack that logs blocks.
+    """
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "DEMO_API_KEY": KEY, "SIM_CALLBACK_DELAY": "0.3",
            "DISPATCH_BASE_BACKOFF_SECONDS": "1", **(extra_env or {})}
     for name in ("AWS_ENDPOINT_URL", "STAGE", "CARRIER_CONFIG"):
         env.pop(name, None)
-    process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
+    with tempfile.NamedTemporaryFile(prefix="local-stack-", suffix=".log") as output:
+        process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
+        yield from _serve(process, f"http://127.0.0.1:{port}", Path(output.name))
+
+
+def _serve(process: subprocess.Popen, url: str, output: Path):
+    def logged() -> str:
+        return output.read_text(errors="replace")[-20_000:]
+
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"local stack exited early:\n{process.stdout.read()}")
+            pytest.fail(f"local stack exited early:\n{logged()}")
         try:
             if requests.get(f"{url}/health", timeout=1).status_code == 200:
                 break
@@ -52,14 +64,14 @@ def stack_process(extra_env: dict | None = None):
         time.sleep(0.2)
     else:
         process.kill()
-        pytest.fail("local stack did not become healthy in 90 s")
+        pytest.fail(f"local stack did not become healthy in 90 s:\n{logged()}")
     yield url
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-        pytest.fail("local stack did not stop on Ctrl-C")
+        pytest.fail(f"local stack did not stop on Ctrl-C:\n{logged()}")
 
 
 def _create(url: str, tracking_no: str, **extra) -> dict:
