@@ -72,8 +72,7 @@ class Prices:
     lambda_per_gb_second: float = 0.0000166667     # x86
     api_gateway_per_million: float = 3.50          # REST API, first 333 million a month
     logs_per_gb: float = 0.50                      # CloudWatch Logs ingestion (EMF metrics included)
-    s3_put_per_thousand: float = 0.005
-    s3_get_per_thousand: float = 0.0004
+    s3_put_per_thousand: float = 0.005             # every S3 request is counted at this (the dearer) price
 
 
 #: Assumed billed duration (ms) per invocation, by function; memory is Chalice's default 128 MB.
@@ -99,14 +98,16 @@ EVENT_SOURCE_CALLS = {"sqs:ReceiveMessage", "sqs:DeleteMessageBatch"}
 #: breaker's state, read at most once a second.
 PER_CONTAINER_CALLS = {"create": {"sqs:GetQueueUrl"}, "dispatch": {"dynamodb:GetItem(BREAKER)"}}
 
-
-def gateway_calls(step: str, calls: dict[str, float]) -> dict[str, float]:
-    """A step's calls per interception made by the gateway's code, per interception (not per container)."""
-    return {name: count for name, count in calls.items()
-            if name not in EVENT_SOURCE_CALLS and name not in PER_CONTAINER_CALLS.get(step, set())}
 CREDENTIALS = {"zto": {"app_key": "bench-key", "app_secret": "bench-secret", "company_id": "bench-company"}}
 API_KEY = "bench-key"
 STEPS = ("create", "dispatch", "callback", "webhooks")
+
+
+def gateway_calls(step: str, calls: dict[str, float]) -> dict[str, float]:
+    """Of a step's calls per interception, those the gateway's code makes for each interception
+    (not Lambda's event source mapping, not once per container)."""
+    return {name: count for name, count in calls.items()
+            if name not in EVENT_SOURCE_CALLS and name not in PER_CONTAINER_CALLS.get(step, set())}
 
 
 class ByteCounter(io.TextIOBase):
@@ -202,13 +203,10 @@ def run(count: int) -> dict:
                     assert record.refund_status.value == "refund_auto", record.refund_status
                 deliveries = len(receiver.received)
 
-                meter.step = "idle schedules"
-                schedule_calls = {}
                 for name in SCHEDULE_RUNS_PER_MONTH:
-                    before = sum(meter.calls.values())
+                    meter.step = idle_step(name)
                     getattr(app_module, name)(scheduled_event(f"arn:aws:events:{REGION}:123456789012:rule/{name}",
                                                               REGION), None)
-                    schedule_calls[name] = sum(meter.calls.values()) - before
             runtime.use(None)
     finally:
         simulator.stop()
@@ -216,7 +214,12 @@ def run(count: int) -> dict:
         root.handlers[:], root.level, responses_level = saved_logging
         logging.getLogger("responses").setLevel(responses_level)
     return {"count": count, "meter": meter, "invocations": invocations, "api_requests": api_requests,
-            "log_bytes": lifecycle_log_bytes, "webhooks_delivered": deliveries, "schedule_calls": schedule_calls}
+            "log_bytes": lifecycle_log_bytes, "webhooks_delivered": deliveries}
+
+
+def idle_step(schedule: str) -> str:
+    """The meter's step for one run of a schedule with nothing to do."""
+    return f"idle {schedule}"
 
 
 def costs(result: dict, prices: Prices = Prices()) -> dict:
@@ -224,8 +227,8 @@ def costs(result: dict, prices: Prices = Prices()) -> dict:
     meter: AwsMeter = result["meter"]
     count = result["count"]
     steps = [step for step in STEPS if step in meter.steps()]
-    sqs_requests = sum(n for (step, service, _), n in meter.calls.items() if service == "sqs" and step in steps)
-    s3_requests = sum(n for (step, service, _), n in meter.calls.items() if service == "s3" and step in steps)
+    sqs_requests = sum(sum(meter.calls_in(step, "sqs").values()) for step in steps)
+    s3_requests = sum(sum(meter.calls_in(step, "s3").values()) for step in steps)
     reads = sum(meter.read_units[step] for step in steps)
     writes = sum(meter.write_units[step] + meter.index_write_units[step] for step in steps)
     invocations = result["invocations"]
@@ -242,12 +245,8 @@ def costs(result: dict, prices: Prices = Prices()) -> dict:
         "CloudWatch Logs": log_bytes * per_million / 1e9 * prices.logs_per_gb,
         "S3": s3_requests * per_million * prices.s3_put_per_thousand / 1e3,
     }
-    fixed_calls = {name: calls for name, calls in result["schedule_calls"].items()}
-    idle = meter.calls_in("idle schedules")
-    idle_reads = meter.read_units["idle schedules"]
     runs = sum(SCHEDULE_RUNS_PER_MONTH.values())
-    runs_per_schedule = {name: SCHEDULE_RUNS_PER_MONTH[name] for name in fixed_calls}
-    idle_month_reads = sum(idle_reads / len(fixed_calls) * n for n in runs_per_schedule.values())
+    idle_month_reads = sum(meter.read_units[idle_step(name)] * n for name, n in SCHEDULE_RUNS_PER_MONTH.items())
     fixed_month = {
         "Lambda requests": runs * prices.lambda_per_million / 1e6,
         "Lambda compute": runs * DURATION_MS["schedule"] / 1000 * LAMBDA_MEMORY_GB * prices.lambda_per_gb_second,
@@ -270,8 +269,8 @@ def costs(result: dict, prices: Prices = Prices()) -> dict:
         "log_bytes_per_intercept": log_bytes / count,
         "dollars_per_million": dollars,
         "total_dollars_per_million": sum(dollars.values()),
-        "idle_schedule_calls_per_run": fixed_calls,
-        "idle_calls": {f"{service}:{operation}": n for (service, operation), n in sorted(idle.items())},
+        "idle_schedule_calls_per_run": {name: sum(meter.calls_in(idle_step(name)).values())
+                                        for name in SCHEDULE_RUNS_PER_MONTH},
         "fixed_dollars_per_month": fixed_month,
         "webhooks_delivered_per_intercept": result["webhooks_delivered"] / count,
     }

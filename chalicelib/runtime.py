@@ -63,7 +63,7 @@ class Gateway:
         return InterceptService(self.store, self.queues, self.clock, self.settings.dispatch_queue,
                                 frozenset(self.adapters), stage_lookup=carrier_stage_lookup(self.adapters),
                                 redirect_carriers=frozenset(code for code, adapter in self.adapters.items()
-                                                            if getattr(adapter, "can_redirect", False)))
+                                                            if adapter.can_redirect))
 
     @cached_property
     def exports(self) -> ExportService:

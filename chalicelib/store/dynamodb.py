@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -479,12 +481,17 @@ class Store(AfterSaleStore):
 
     def _fetch(self, item_keys: list[dict]) -> list[dict]:
         """The items at `item_keys` (index entries from a keys-only index), in that order; an item
-        deleted since is left out. BatchGetItem takes 100 keys and may hand some back unread."""
+        deleted since is left out. BatchGetItem takes 100 keys and may hand some back unread (under
+        throttling), which are asked for again after a growing pause, as AWS advises."""
         wanted = [{name: key[name] for name in TABLE_KEYS} for key in item_keys]
         found: dict[tuple, dict] = {}
         for start in range(0, len(wanted), 100):
             request = {self._table: {"Keys": wanted[start:start + 100]}}
-            while request:
+            for attempt in itertools.count():
+                if not request:
+                    break
+                if attempt:
+                    time.sleep(min(1.0, 0.05 * 2 ** attempt))
                 answer = self._db.batch_get_item(RequestItems=request)
                 for item in answer.get("Responses", {}).get(self._table, []):
                     found[_identity(item)] = item
