@@ -1,17 +1,14 @@
-"""Parcel Intercept Gateway: routes, queue workers and schedules, wired to chalicelib."""
+"""Parcel Intercept Gateway: routes, queue workers and schedules, wired to chalicelib.
+
+Every Lambda function imports this whole module, so it imports only what wiring needs; each
+handler imports its own logic on first use. A function then loads the modules its handlers use
+and no others: the dispatch worker never loads the eligibility rules, the health check never
+loads a pydantic model.
+"""
 from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib import observability
-from chalicelib.auth import authenticate
-from chalicelib.callbacks import handle_callback
-from chalicelib.config import DISPATCH_QUEUE
-from chalicelib.dispatch import messages_from_event
-from chalicelib.health import check_health
-from chalicelib.intercepts import parse_model
-from chalicelib.merchant_metrics import metrics_report
-from chalicelib.models import FeeExportRequest
-from chalicelib.runtime import gateway
-from chalicelib.sweeps import poll_overdue_results, requeue_unsent
+from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE
 from chalicelib.web import JSON, api, header, json_response
 
 app = Chalice(app_name="parcel-intercept-gateway")
@@ -20,13 +17,29 @@ observability.configure_lambda_logging()
 CALLBACK_CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
 
+def gateway():
+    from chalicelib.runtime import gateway as current
+
+    return current()
+
+
 def _platform():
+    from chalicelib.auth import authenticate
+
     return authenticate(gateway().store, header(app.current_request.headers, "authorization"))
+
+
+def _messages(event):
+    from chalicelib.queues import messages_from_event
+
+    return messages_from_event(event)
 
 
 @app.route("/health", methods=["GET"])
 @api
 def health() -> Response:
+    from chalicelib.health import check_health
+
     healthy, checks = check_health(gateway())
     return json_response({"status": "ok" if healthy else "unavailable", "checks": checks}, 200 if healthy else 503)
 
@@ -61,6 +74,8 @@ def cancel_intercept(intercept_id: str) -> Response:
 @app.route("/callbacks/{carrier}", methods=["POST"], content_types=CALLBACK_CONTENT_TYPES)
 @api
 def carrier_callback(carrier: str) -> Response:
+    from chalicelib.callbacks import handle_callback
+
     gw = gateway()
     request = app.current_request
     reply = handle_callback(gw.adapters, gw.intercepts, gw.clock, carrier, request.headers, request.raw_body or b"")
@@ -69,11 +84,13 @@ def carrier_callback(carrier: str) -> Response:
 
 @app.on_sqs_message(queue=DISPATCH_QUEUE, batch_size=10)
 def dispatch(event):
-    return gateway().dispatcher.handle_batch(messages_from_event(event))
+    return gateway().dispatcher.handle_batch(_messages(event))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def requeue_unsent_dispatches(event):
+    from chalicelib.sweeps import requeue_unsent
+
     gw = gateway()
     requeue_unsent(gw.store, gw.queues, gw.clock, gw.settings.dispatch_queue,
                    gw.settings.pending_requeue_after_seconds)
@@ -81,6 +98,8 @@ def requeue_unsent_dispatches(event):
 
 @app.schedule(Rate(2, unit=Rate.MINUTES))
 def poll_overdue_carrier_results(event):
+    from chalicelib.sweeps import poll_overdue_results
+
     gw = gateway()
     poll_overdue_results(gw.store, gw.adapters, gw.intercepts, gw.clock, gw.settings.callback_url,
                          gw.settings.poll_submitted_after_seconds, breaker=gw.breaker)
@@ -113,6 +132,9 @@ def put_merchant_settings(merchant_id: str) -> Response:
 @app.route("/v1/exports/fees", methods=["POST"], content_types=["application/json"])
 @api
 def create_fee_export() -> Response:
+    from chalicelib.models import FeeExportRequest
+    from chalicelib.request_bodies import parse_model
+
     platform = _platform()
     request = parse_model(FeeExportRequest, app.current_request.raw_body)
     return json_response(gateway().exports.export(platform.id, request.period), 201)
@@ -127,6 +149,8 @@ def get_fee_export(period: str) -> Response:
 @app.route("/v1/merchants/{merchant_id}/metrics", methods=["GET"])
 @api
 def get_merchant_metrics(merchant_id: str) -> Response:
+    from chalicelib.merchant_metrics import metrics_report
+
     platform = _platform()
     gw = gateway()
     gw.merchants.get(platform, merchant_id)
@@ -140,8 +164,6 @@ def export_fees_daily(event):
 
 
 # -- after-sale: refund decisions and deadlines, claims, webhooks to platforms, the local clock ----
-
-from chalicelib.config import NOTIFY_QUEUE  # noqa: E402
 
 
 @app.route("/v1/intercepts/{intercept_id}/refund-decision", methods=["POST"], content_types=["application/json"])
@@ -202,7 +224,7 @@ def local_clock() -> Response:
 
 @app.on_sqs_message(queue=NOTIFY_QUEUE, batch_size=10)
 def notify(event):
-    return gateway().webhook_delivery.handle_batch(messages_from_event(event))
+    return gateway().webhook_delivery.handle_batch(_messages(event))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
@@ -220,7 +242,7 @@ def resend_due_webhooks(event):
 @app.route("/openapi.json", methods=["GET"])
 @api
 def openapi_document() -> Response:
-    from chalicelib import openapi  # built on demand: its models would add to every cold start
+    from chalicelib import openapi
 
     return Response(body=openapi.document_json(), status_code=200, headers=JSON)
 

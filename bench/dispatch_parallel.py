@@ -24,7 +24,7 @@ import time
 
 from bench.aws_meter import AwsMeter
 from chalicelib.auth import hash_key
-from chalicelib.dispatch import QueueMessage
+from chalicelib.queues import QueueMessage
 from chalicelib.models import InterceptStatus
 from local.inprocess import API_KEY, Harness
 

@@ -300,7 +300,7 @@ def report(figures: dict, count: int, out=sys.stdout) -> None:
         print(f"  {name:16s} ${dollars:8.2f}", file=out)
     print(f"  {'total':16s} ${figures['total_dollars_per_million']:8.2f}", file=out)
     fixed = figures["fixed_dollars_per_month"]
-    print(f"schedules, whatever the volume: AWS calls per idle run "
+    print("schedules, whatever the volume: AWS calls per idle run "
           + ", ".join(f"{name} {n}" for name, n in figures["idle_schedule_calls_per_run"].items())
           + f"; ${sum(fixed.values()):.2f} a month", file=out)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from chalicelib import refunds
 from chalicelib.clock import Clock, new_id, to_iso
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.intercepts import InterceptService, parse_model
+from chalicelib.intercepts import InterceptService
 from chalicelib.models import (
     Claim,
     ClaimRequest,
@@ -25,6 +25,7 @@ from chalicelib.models import (
     RefundStatus,
 )
 from chalicelib.refunds import SUCCEEDED
+from chalicelib.request_bodies import parse_model
 from chalicelib.rules import policy_for
 from chalicelib.store import StaleState, Store
 

@@ -25,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, Iterable, Mapping
+from typing import Callable, ContextManager, Iterable, Mapping
 
 from chalicelib.breaker import Admission, CircuitBreaker
 from chalicelib.carriers.base import Address, CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
@@ -33,20 +33,10 @@ from chalicelib.clock import Clock, from_iso
 from chalicelib.intercepts import Applied, InterceptService
 from chalicelib.models import EventSource, Intercept, InterceptStatus
 from chalicelib.observability import bind, correlation, metrics
-from chalicelib.queues import Queues
+from chalicelib.queues import QueueMessage, Queues
 from chalicelib.store import StaleState, Store
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class QueueMessage:
-    """The parts of an SQS record the worker needs (built from Lambda's event)."""
-
-    message_id: str
-    receipt_handle: str
-    body: str
-    receive_count: int = 1
 
 
 @dataclass(frozen=True)
@@ -262,14 +252,3 @@ def _work(body: str) -> tuple[str, str] | None:
         return None
     action = data.get("action", "intercept")
     return (data["intercept_id"], action) if action in ("intercept", "cancel") else None
-
-
-def messages_from_event(records: Iterable[Any]) -> list[QueueMessage]:
-    """Chalice SQSRecord objects (or anything with the same attributes) to QueueMessages."""
-    messages = []
-    for record in records:
-        raw = record.to_dict()
-        count = raw.get("attributes", {}).get("ApproximateReceiveCount", "1")
-        messages.append(QueueMessage(message_id=raw["messageId"], receipt_handle=record.receipt_handle,
-                                     body=record.body, receive_count=int(count) if str(count).isdigit() else 1))
-    return messages

@@ -9,13 +9,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Callable, Mapping
 
-from pydantic import ValidationError
-
 from chalicelib import refunds
 from chalicelib.carriers.base import CarrierResult
 from chalicelib.carriers.stages import ParcelStage
 from chalicelib.clock import Clock, from_iso, new_id, to_iso
-from chalicelib.errors import BadRequest, Conflict, Ineligible, NotFound, validation_error
+from chalicelib.errors import BadRequest, Conflict, Ineligible, NotFound
 from chalicelib.lifecycle import CANCELLABLE, can_move
 from chalicelib.models import (
     CancelRequest,
@@ -32,6 +30,7 @@ from chalicelib.models import (
 )
 from chalicelib.observability import bind, metrics
 from chalicelib.queues import Queues
+from chalicelib.request_bodies import parse_model
 from chalicelib.rules import Assessment, assess, policy_for
 from chalicelib.rules.fees import fee_on_result, quote_fee
 from chalicelib.rules.likelihood import success_likelihood
@@ -75,28 +74,6 @@ class Applied(StrEnum):
 class Created:
     body: dict
     replayed: bool
-
-
-def parse_json(raw: bytes | str | None) -> Any:
-    if raw is None or raw in (b"", ""):
-        raise BadRequest("request body is required", fields=[{"field": "body", "problem": "missing"}])
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BadRequest("request body is not valid JSON", fields=[{"field": "body", "problem": str(error)}])
-
-
-def parse_model(model: type, raw: bytes | str | None, allow_empty: bool = False):
-    if allow_empty and raw in (None, b"", ""):
-        data: Any = {}
-    else:
-        data = parse_json(raw)
-    if not isinstance(data, dict):
-        raise BadRequest("request body must be a JSON object", fields=[{"field": "body", "problem": "not an object"}])
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise validation_error(error) from None
 
 
 def body_fingerprint(request: CreateInterceptRequest) -> str:

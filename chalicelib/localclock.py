@@ -52,7 +52,7 @@ class AdvanceRequest(BaseModel):
 
 def advance(stage_is_local: bool, store: Any, clock: Clock, raw_body: bytes | str | None) -> dict:
     """`POST /local/clock {advance_seconds}`: move the local stage's clock forward; 404 elsewhere."""
-    from chalicelib.intercepts import parse_model
+    from chalicelib.request_bodies import parse_model
 
     if not stage_is_local or not isinstance(clock, OffsetClock):
         raise NotFound("the clock can only be moved in the local stage")

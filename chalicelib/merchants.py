@@ -12,8 +12,8 @@ from pydantic import Field, Strict, StringConstraints, field_validator
 
 from chalicelib.clock import Clock, from_iso, to_iso
 from chalicelib.errors import BadRequest, Conflict, NotFound
-from chalicelib.intercepts import parse_model
 from chalicelib.models import Carrier, Identifier, MerchantSettings, Platform, _Strict
+from chalicelib.request_bodies import parse_model
 from chalicelib.store.merchants import MerchantStore, VersionConflict
 
 CarrierCode = Annotated[Carrier, Strict(False)]

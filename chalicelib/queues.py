@@ -1,11 +1,33 @@
-"""SQS: send work, and push a failed message's next delivery back (the retry backoff)."""
+"""SQS: send work, read Lambda's batches, and push a failed message's next delivery back (the retry backoff)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
 
 #: SendMessageBatch takes at most 10 messages (and 256 KB, far above ours).
 BATCH_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class QueueMessage:
+    """The parts of an SQS record a worker needs (built from Lambda's event)."""
+
+    message_id: str
+    receipt_handle: str
+    body: str
+    receive_count: int = 1
+
+
+def messages_from_event(records: Iterable[Any]) -> list[QueueMessage]:
+    """Chalice SQSRecord objects (or anything with the same attributes) to QueueMessages."""
+    messages = []
+    for record in records:
+        raw = record.to_dict()
+        count = raw.get("attributes", {}).get("ApproximateReceiveCount", "1")
+        messages.append(QueueMessage(message_id=raw["messageId"], receipt_handle=record.receipt_handle,
+                                     body=record.body, receive_count=int(count) if str(count).isdigit() else 1))
+    return messages
 
 
 class QueueSendFailed(Exception):

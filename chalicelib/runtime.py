@@ -2,8 +2,8 @@
 
 Tests build their own `Gateway` with a fixed clock and install it with `use()`.
 
-The parts only some routes or functions use (fee exports, merchant settings, after-sale, webhooks,
-the local clock) are imported when first built, so the other Lambda functions' cold starts skip them.
+Each part imports its module when first built, so a Lambda function loads only the parts its
+handlers use: the health check loads neither rules nor carriers, the requeue schedule no dispatcher.
 """
 from __future__ import annotations
 
@@ -13,23 +13,19 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from chalicelib.breaker import BreakerPolicy, CircuitBreaker
-from chalicelib.carriers import build_adapters
-from chalicelib.carriers.base import CarrierAdapter, CarrierUnavailable
-from chalicelib.carriers.http import CarrierHttp
-from chalicelib.carriers.stages import ParcelStage
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, dead_letter_queue, settings
-from chalicelib.dispatch import Dispatcher, RetryPolicy
-from chalicelib.intercepts import InterceptService, StageLookup
-from chalicelib.queues import Queues
-from chalicelib.store import Store
-from chalicelib.store.breaker import BreakerStore
 
 if TYPE_CHECKING:
     from chalicelib.aftersale import AfterSaleService
+    from chalicelib.breaker import CircuitBreaker
+    from chalicelib.carriers.base import CarrierAdapter
+    from chalicelib.dispatch import Dispatcher
     from chalicelib.exports.service import ExportService
+    from chalicelib.intercepts import InterceptService, StageLookup
     from chalicelib.merchants import MerchantService
+    from chalicelib.queues import Queues
+    from chalicelib.store import Store
     from chalicelib.webhooks.delivery import WebhookDelivery
     from chalicelib.webhooks.endpoints import WebhookEndpoints
 
@@ -46,20 +42,29 @@ class Gateway:
 
     @cached_property
     def store(self) -> Store:
+        from chalicelib.store import Store
+
         store = Store(self.dynamodb, self.settings.table_name)
         store.outbox_listener = lambda deliveries: self.webhook_delivery.enqueue(deliveries)
         return store
 
     @cached_property
     def queues(self) -> Queues:
+        from chalicelib.queues import Queues
+
         return Queues(boto3.client("sqs"))
 
     @cached_property
     def adapters(self) -> dict[str, CarrierAdapter]:
+        from chalicelib.carriers import build_adapters
+        from chalicelib.carriers.http import CarrierHttp
+
         return build_adapters(self.settings.carriers, CarrierHttp())
 
     @cached_property
     def intercepts(self) -> InterceptService:
+        from chalicelib.intercepts import InterceptService
+
         return InterceptService(self.store, self.queues, self.clock, self.settings.dispatch_queue,
                                 frozenset(self.adapters), stage_lookup=carrier_stage_lookup(self.adapters),
                                 redirect_carriers=frozenset(code for code, adapter in self.adapters.items()
@@ -80,12 +85,17 @@ class Gateway:
 
     @cached_property
     def breaker(self) -> CircuitBreaker:
+        from chalicelib.breaker import BreakerPolicy, CircuitBreaker
+        from chalicelib.store.breaker import BreakerStore
+
         return CircuitBreaker(BreakerStore(self.dynamodb, self.settings.table_name), self.clock,
                               BreakerPolicy(failure_threshold=self.settings.breaker_failure_threshold,
                                             cooldown_seconds=self.settings.breaker_cooldown_seconds))
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
+        from chalicelib.dispatch import Dispatcher, RetryPolicy
+
         config = self.settings
         return Dispatcher(
             self.store, self.queues, self.intercepts, self.clock, self.adapters,
@@ -123,6 +133,9 @@ class Gateway:
 def carrier_stage_lookup(adapters: dict[str, CarrierAdapter]) -> StageLookup:
     """The stage from the carrier's tracking query; `unknown` (the rules pass, the carrier decides)
     when the adapter has no query or the carrier cannot answer, so a tracking outage never blocks a create."""
+
+    from chalicelib.carriers.base import CarrierUnavailable
+    from chalicelib.carriers.stages import ParcelStage
 
     def lookup(carrier_code: str, tracking_no: str) -> ParcelStage:
         adapter = adapters.get(carrier_code)

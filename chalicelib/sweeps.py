@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING, Callable, Mapping
 
-from typing import Callable, Mapping
-
-from chalicelib.breaker import CircuitBreaker
-from chalicelib.carriers.base import CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
 from chalicelib.clock import Clock
-from chalicelib.intercepts import Applied, InterceptService
 from chalicelib.models import EventSource, InterceptStatus
-from chalicelib.queues import Queues
-from chalicelib.store import Store
+
+if TYPE_CHECKING:  # the requeue schedule loads neither carriers nor the lifecycle service nor the breaker
+    from chalicelib.breaker import CircuitBreaker
+    from chalicelib.carriers.base import CarrierAdapter
+    from chalicelib.intercepts import InterceptService
+    from chalicelib.queues import Queues
+    from chalicelib.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,9 @@ def poll_overdue_results(store: Store, adapters: Mapping[str, CarrierAdapter], i
     paths is applied once. A carrier that cannot answer is skipped until the next run; one whose
     circuit is open is not asked at all.
     """
+    from chalicelib.carriers.base import CarrierResult, CarrierUnavailable, InterceptOrder
+    from chalicelib.intercepts import Applied
+
     changed_before = clock.now() - timedelta(seconds=older_than_seconds)
     counts = {"polled": 0, "applied": 0, "unchanged": 0, "skipped": 0}
     for record in store.open_intercepts(InterceptStatus.submitted, changed_before, limit):

@@ -25,7 +25,7 @@ from chalicelib.carriers import build_adapters
 from chalicelib.carriers.http import CarrierHttp
 from chalicelib.clock import SystemClock, to_iso
 from chalicelib.config import Settings
-from chalicelib.dispatch import QueueMessage
+from chalicelib.queues import QueueMessage
 from chalicelib.models import Platform, PolicyName
 from chalicelib.runtime import Gateway
 from local.moto_server import LocalAws, LocalAwsProcess

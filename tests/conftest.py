@@ -22,7 +22,6 @@ from chalicelib.auth import hash_key  # noqa: E402
 from chalicelib.carriers.base import (  # noqa: E402
     CancelOutcome,
     CarrierResult,
-    CarrierUnavailable,
     InterceptOrder,
     SubmitOutcome,
 )

@@ -10,12 +10,13 @@ An aggregator's own entry (a module in AGGREGATORS) is only an account, not a ca
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
-from chalicelib.carriers.base import CarrierAdapter
-from chalicelib.carriers.http import CarrierHttp
+if TYPE_CHECKING:  # functions that only read records import this package for the parcel stages
+    from chalicelib.carriers.base import CarrierAdapter
+    from chalicelib.carriers.http import CarrierHttp
 
-AdapterFactory = Callable[[str, dict, CarrierHttp], CarrierAdapter]
+    AdapterFactory = Callable[[str, dict, CarrierHttp], CarrierAdapter]
 
 
 def _carrier(name: str):

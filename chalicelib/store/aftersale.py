@@ -371,9 +371,6 @@ class AfterSaleStore:
 
     def advance_clock_offset(self, seconds: float) -> float:
         """Add `seconds` to the stored offset atomically; returns the new offset."""
-        from decimal import Decimal
-
-
         found = self._db.update_item(
             TableName=self._table, Key=db._item(keys.local_clock()),
             UpdateExpression="SET offset_seconds = if_not_exists(offset_seconds, :zero) + :delta",

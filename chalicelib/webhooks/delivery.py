@@ -25,8 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Iterator
 
 from chalicelib.clock import Clock, from_iso, to_iso
-from chalicelib.dispatch import QueueMessage
-from chalicelib.queues import Queues
+from chalicelib.queues import QueueMessage, Queues
 from chalicelib.store import Store
 from chalicelib.store.aftersale import DeliveryStatus
 from chalicelib.webhooks.endpoints import signing_secrets

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from chalicelib.clock import Clock, from_iso, to_iso
 from chalicelib.errors import BadRequest, Conflict
-from chalicelib.intercepts import parse_model
 from chalicelib.models import Platform
+from chalicelib.request_bodies import parse_model
 from chalicelib.store import Store
 from chalicelib.webhooks.signing import new_secret
 

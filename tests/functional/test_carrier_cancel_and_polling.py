@@ -6,7 +6,7 @@ import pytest
 
 import app as app_module
 from chalicelib.carriers.base import CancelOutcome, CarrierResult, CarrierUnavailable, SubmitOutcome
-from chalicelib.dispatch import QueueMessage
+from chalicelib.queues import QueueMessage
 from chalicelib.models import EventSource, InterceptStatus
 from chalicelib.sweeps import poll_overdue_results
 from local.pump import QueuePump

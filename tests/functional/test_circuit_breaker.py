@@ -109,7 +109,7 @@ def test_the_dispatcher_holds_messages_back_while_open_without_calling_or_counti
 
 
 def test_a_held_message_near_the_redrive_limit_is_sent_again_instead(gw, client, carrier, breaker_store, clock):
-    from chalicelib.dispatch import QueueMessage
+    from chalicelib.queues import QueueMessage
 
     for _ in range(5):
         gw.breaker.record_failure("zto")

@@ -5,7 +5,7 @@ import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from chalicelib.dispatch import QueueMessage
+from chalicelib.queues import QueueMessage
 from tests.conftest import auth, intercept_body, post_intercept
 from local.webhook_receiver import WebhookReceiver
 
