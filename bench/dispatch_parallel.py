@@ -7,10 +7,10 @@ on LocalAws (moto's server, DynamoDB requests applied one at a time).
 
 Prints, per batch, the wall time of the whole batch and the span of its carrier calls (first call
 sent to last answer received), each as a multiple of one call's latency (target: at most 2x), and
-the AWS requests per message. The whole batch also holds the store work: each message's lease and
-commit, which the local fake applies one at a time at several milliseconds each (moto in a child
-process); DynamoDB serves those requests concurrently, so the batch there is about one carrier
-call plus two store round trips.
+the AWS requests per message. The whole batch also holds the store work: one breaker read, then
+each message's lease and commit, which the local fake applies one at a time at several
+milliseconds each (moto in a child process). DynamoDB serves those requests concurrently, so the
+batch there is about one carrier call plus three store round trips.
 
     python -m bench.dispatch_parallel [--latency 0.2] [--batch 10] [--rounds 5] [--json]
 """
@@ -22,9 +22,11 @@ import statistics
 import threading
 import time
 
+import boto3
+
 from bench.aws_meter import AwsMeter
 from chalicelib.auth import hash_key
-from chalicelib.queues import QueueMessage
+from chalicelib.queues import QueueMessage, dispatch_message
 from chalicelib.models import InterceptStatus
 from local.inprocess import API_KEY, Harness
 
@@ -52,6 +54,16 @@ class TimedAdapter:
                 self.calls.append((started, time.perf_counter()))
 
 
+def _drain(queue_url: str) -> None:
+    sqs = boto3.client("sqs")
+    while True:
+        received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not received:
+            return
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
+            {"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]} for n, message in enumerate(received)])
+
+
 def one_round(harness: Harness, timed: TimedAdapter, meter: AwsMeter, round_no: int,
               batch: int) -> tuple[float, float]:
     gateway = harness.gateways["zto"]
@@ -62,7 +74,11 @@ def one_round(harness: Harness, timed: TimedAdapter, meter: AwsMeter, round_no: 
                 "carrier": "zto", "tracking_no": f"BENCH{round_no:03d}{n:03d}0", "refund_amount": 1999}
         created = gateway.intercepts.create(platform, f"bench-{round_no}-{n}", json.dumps(body)).body
         messages.append(QueueMessage(f"m-{round_no}-{n}", "unused-receipt",
-                                     json.dumps({"intercept_id": created["id"], "action": "intercept"})))
+                                     json.dumps(dispatch_message(created["id"], "intercept", "zto"))))
+    # Nothing consumes the queues here, and moto's SQS scans a queue's every message on each send
+    # (SQS does not), so a send would slow down round after round: empty them, as workers keep them.
+    for queue in (gateway.settings.dispatch_queue, gateway.settings.notify_queue):
+        _drain(gateway.queues.url(queue))
     timed.calls.clear()
     meter.step = "batch"
     started = time.perf_counter()

@@ -6,8 +6,9 @@ and jitter; after `max_attempts` carrier calls the intercept is marked `needs_at
 last error and the message is moved to the dead-letter queue for an operator to redrive. The
 queue's own redrive policy still catches messages that fail for any other reason.
 
-Two kinds of message: `{"intercept_id", "action": "intercept"}` submits the interception and
-`{"intercept_id", "action": "cancel"}` withdraws it at the carrier after a merchant's cancel.
+Two kinds of message (`queues.dispatch_message`): `{"intercept_id", "action": "intercept",
+"carrier"}` submits the interception and `{..., "action": "cancel", ...}` withdraws it at the
+carrier after a merchant's cancel.
 
 With a circuit breaker, a message for a carrier whose circuit is open is held back (its visibility
 pushed out to when a probe may be due) without calling the carrier and without counting an
@@ -25,7 +26,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Callable, ContextManager, Iterable, Mapping
+from typing import Callable, ContextManager, Iterable, Mapping, NamedTuple
 
 from chalicelib.breaker import Admission, CircuitBreaker
 from chalicelib.carriers.base import Address, CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
@@ -79,6 +80,10 @@ class Dispatcher:
         batch = list(messages)
         if not batch:
             return {"batchItemFailures": []}
+        if self._breaker is not None:
+            # One read per carrier, before the leases: the calls then need not wait for it behind them.
+            self._breaker.read_ahead({work.carrier for work in map(_work, (m.body for m in batch))
+                                      if work is not None and work.carrier})
         with self._batch_scope():
             contexts = [contextvars.copy_context() for _ in batch]  # log correlation ids, the batch scope
             with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
@@ -101,7 +106,7 @@ class Dispatcher:
         if work is None:
             log.error("dispatch message is not valid; leaving it for the DLQ", extra={"message_id": message.message_id})
             return False
-        intercept_id, action = work
+        intercept_id, action = work.intercept_id, work.action
         bind(intercept_id=intercept_id)
         if action == "cancel":
             cancelled = self._store.get_intercept(intercept_id)
@@ -243,12 +248,20 @@ class Dispatcher:
         self._queues.delay_retry(self._queue, message.receipt_handle, self._retry.backoff(attempts))
         return False
 
-def _work(body: str) -> tuple[str, str] | None:
+class Work(NamedTuple):
+    intercept_id: str
+    action: str
+    carrier: str | None  # None in messages queued before they named it
+
+
+def _work(body: str) -> Work | None:
     try:
         data = json.loads(body)
     except ValueError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("intercept_id"), str):
         return None
-    action = data.get("action", "intercept")
-    return (data["intercept_id"], action) if action in ("intercept", "cancel") else None
+    action, carrier = data.get("action", "intercept"), data.get("carrier")
+    if action not in ("intercept", "cancel"):
+        return None
+    return Work(data["intercept_id"], action, carrier if isinstance(carrier, str) else None)

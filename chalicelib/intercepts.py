@@ -29,7 +29,7 @@ from chalicelib.models import (
     RefundStatus,
 )
 from chalicelib.observability import bind, metrics
-from chalicelib.queues import Queues
+from chalicelib.queues import Queues, dispatch_message
 from chalicelib.request_bodies import parse_model
 from chalicelib.rules import Assessment, assess, policy_for
 from chalicelib.rules.fees import fee_on_result, quote_fee
@@ -133,7 +133,7 @@ class InterceptService:
                            intercept_id=taken.intercept_id) from None
         bind(intercept_id=record.id, carrier=record.carrier.value, merchant_id=record.merchant_id)
         metrics.intercept_created(record.carrier.value)
-        self._enqueue_dispatch(record.id)
+        self._enqueue_dispatch(record)
         return Created(body=body, replayed=False)
 
     def dry_run(self, platform: Platform, raw_body: bytes | str | None) -> dict:
@@ -180,13 +180,13 @@ class InterceptService:
                            code="idempotency_key_reused")
         return Created(body=json.loads(stored["response"]), replayed=True)
 
-    def _enqueue_dispatch(self, intercept_id: str) -> None:
+    def _enqueue_dispatch(self, record: Intercept) -> None:
         """Queue the carrier call. If SQS refuses, the record stays `pending` with no dispatch
         attempt, and the requeue sweep sends it later: the request is not failed after commit."""
         try:
-            self._queues.send(self._dispatch_queue, {"intercept_id": intercept_id, "action": "intercept"})
+            self._queues.send(self._dispatch_queue, dispatch_message(record.id, "intercept", record.carrier.value))
         except Exception:  # noqa: BLE001 - any SQS failure is recovered by the requeue sweep
-            log.exception("dispatch enqueue failed; the requeue sweep will retry", extra={"intercept_id": intercept_id})
+            log.exception("dispatch enqueue failed; the requeue sweep will retry", extra={"intercept_id": record.id})
 
     # -- read ---------------------------------------------------------------------------------
 
@@ -221,16 +221,16 @@ class InterceptService:
                 record = self.get(platform, intercept_id)
                 continue
             if record.status == InterceptStatus.submitted or record.dispatch_attempts:
-                self._enqueue_carrier_cancel(record.id)
+                self._enqueue_carrier_cancel(record)
             return cancelled
         raise Conflict("the intercept changed while cancelling; read it and retry", code="concurrent_change")
 
-    def _enqueue_carrier_cancel(self, intercept_id: str) -> None:
+    def _enqueue_carrier_cancel(self, record: Intercept) -> None:
         """The carrier may hold the instruction: have the dispatch worker withdraw it there."""
         try:
-            self._queues.send(self._dispatch_queue, {"intercept_id": intercept_id, "action": "cancel"})
+            self._queues.send(self._dispatch_queue, dispatch_message(record.id, "cancel", record.carrier.value))
         except Exception:  # noqa: BLE001 - the cancel stands for us; the carrier's result is then ignored
-            log.exception("carrier cancel enqueue failed", extra={"intercept_id": intercept_id})
+            log.exception("carrier cancel enqueue failed", extra={"intercept_id": record.id})
 
     # -- carrier results ----------------------------------------------------------------------
 

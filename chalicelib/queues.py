@@ -30,6 +30,13 @@ def messages_from_event(records: Iterable[Any]) -> list[QueueMessage]:
     return messages
 
 
+def dispatch_message(intercept_id: str, action: str, carrier: str) -> dict:
+    """A message for the dispatch worker: `action` "intercept" submits the interception, "cancel"
+    withdraws it at the carrier. Naming the carrier lets the worker read each carrier's circuit
+    once per batch, before it leases anything."""
+    return {"intercept_id": intercept_id, "action": action, "carrier": carrier}
+
+
 class QueueSendFailed(Exception):
     """SQS refused some messages of a batch; the message names them."""
 

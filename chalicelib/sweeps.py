@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Callable, Mapping
 
 from chalicelib.clock import Clock
 from chalicelib.models import EventSource, InterceptStatus
+from chalicelib.queues import dispatch_message
 
 if TYPE_CHECKING:  # the requeue schedule loads neither carriers nor the lifecycle service nor the breaker
     from chalicelib.breaker import CircuitBreaker
@@ -31,7 +32,7 @@ def requeue_unsent(store: Store, queues: Queues, clock: Clock, dispatch_queue: s
     for record in store.open_intercepts(InterceptStatus.pending, changed_before, limit):
         if record.dispatch_attempts:
             continue
-        queues.send(dispatch_queue, {"intercept_id": record.id, "action": "intercept"})
+        queues.send(dispatch_queue, dispatch_message(record.id, "intercept", record.carrier.value))
         sent += 1
     if sent:
         log.warning("requeued unsent dispatch messages", extra={"count": sent})

@@ -5,16 +5,15 @@ served over loopback HTTP, and queue pumps feeding SQS batches to each gateway's
 settings and adapter HTTP timeouts the caller chooses.
 
 `shards` runs one gateway per carrier, each with its own table and queues (same code, one
-simulator, one callback endpoint routing by carrier). moto's TransactWriteItems deep-copies the
-whole table on every transaction, so one table holding hundreds of intercepts makes each state
-change slower than the carriers being simulated; small tables keep the run about the gateway.
+simulator, one callback endpoint routing by carrier): moto answers an index query by scanning the
+whole table, so small tables keep a long run about the gateway rather than the fake.
 """
 from __future__ import annotations
 
 import os
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import boto3
@@ -25,12 +24,13 @@ from chalicelib.carriers import build_adapters
 from chalicelib.carriers.http import CarrierHttp
 from chalicelib.clock import SystemClock, to_iso
 from chalicelib.config import Settings
-from chalicelib.queues import QueueMessage
 from chalicelib.models import Platform, PolicyName
+from chalicelib.queues import QueueMessage
 from chalicelib.runtime import Gateway
 from local.moto_server import LocalAws, LocalAwsProcess
 from local.pump import QueuePump
 from local.resources import create_resources, demo_merchant
+from local.servers import LoopbackHTTPServer
 from simulator import CarrierSimulator
 
 PLATFORM = Platform(id="harness", name="Harness platform", policy=PolicyName.default)
@@ -62,8 +62,7 @@ class CallbackEndpoint:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from local.servers import LoopbackHTTPServer
 
 
 class WebhookReceiver:
@@ -22,7 +24,7 @@ class WebhookReceiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_port}/hooks"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 

@@ -298,6 +298,10 @@ def _post(url: str, callback: Callback) -> tuple[int | None, str | None]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    #: socketserver listens with a backlog of 5: a burst of connects beyond it is dropped and the
+    #: client tries again only after a second, which a gateway's parallel dispatch would see as
+    #: connect timeouts that a real carrier's front end does not cause.
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], simulator: CarrierSimulator

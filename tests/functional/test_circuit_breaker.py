@@ -1,4 +1,6 @@
 """The per-carrier circuit breaker: state in DynamoDB (moto), shared through conditional writes."""
+import json
+
 import boto3
 import pytest
 
@@ -124,3 +126,54 @@ def test_a_held_message_near_the_redrive_limit_is_sent_again_instead(gw, client,
     delayed = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
     assert delayed["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"
     assert gw.store.get_intercept(intercept_id).dispatch_attempts == 0
+
+
+class CountingBreakerStore(BreakerStore):
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.reads: list[str] = []
+
+    def get(self, carrier):
+        self.reads.append(carrier)
+        return super().get(carrier)
+
+    def get_many(self, carriers):
+        self.reads.extend(carriers)
+        return super().get_many(carriers)
+
+
+def test_reading_ahead_spares_later_admits_a_read_of_a_clean_circuit(gw, clock):
+    store = CountingBreakerStore(boto3.client("dynamodb"), gw.settings.table_name)
+    breaker = CircuitBreaker(store, clock, BreakerPolicy())
+    breaker.read_ahead({"zto", "yto"})  # one BatchGetItem for both
+    assert sorted(store.reads) == ["yto", "zto"]
+    assert breaker.admit("zto").clean and breaker.admit("yto").clean
+    assert len(store.reads) == 2
+    breaker.read_ahead({"zto"})  # still fresh: no read at all
+    assert len(store.reads) == 2
+
+
+def test_reading_ahead_takes_no_probe_and_leaves_the_decision_to_admit(breaker, breaker_store, clock):
+    for _ in range(3):
+        breaker.record_failure("zto")
+    clock.advance(seconds=31)  # a probe is due
+    breaker.read_ahead({"zto"})
+    assert breaker_store.get("zto").state == OPEN
+    probe = breaker.admit("zto")
+    assert probe.allowed and breaker_store.get("zto").state == HALF_OPEN
+
+
+def test_the_dispatcher_reads_the_circuit_before_it_leases_anything(client, gw, carrier, monkeypatch):
+    from chalicelib.queues import QueueMessage
+
+    order: list[str] = []
+    monkeypatch.setattr(gw.breaker._store, "get_many", lambda carriers: order.append("breaker") or [])
+    claim = gw.store.claim_dispatch
+    monkeypatch.setattr(gw.store, "claim_dispatch", lambda *args: order.append("lease") or claim(*args))
+    ids = [create(client, tracking_no=f"ZT100000000{n}", key=f"idem-{n}") for n in range(3)]
+    received = boto3.client("sqs").receive_message(QueueUrl=gw.queues.url(gw.settings.dispatch_queue),
+                                                   MaxNumberOfMessages=10)["Messages"]
+    assert {json.loads(message["Body"])["carrier"] for message in received} == {"zto"}
+    gw.dispatcher.handle_batch([QueueMessage(m["MessageId"], m["ReceiptHandle"], m["Body"]) for m in received])
+    assert order[0] == "breaker" and order.count("lease") == 3
+    assert all(gw.store.get_intercept(i).status == InterceptStatus.submitted for i in ids)

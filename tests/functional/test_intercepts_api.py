@@ -28,7 +28,7 @@ def test_create_answers_202_with_the_record_and_queues_the_dispatch(client, gw):
     assert record["refund_amount"] == 4999
     assert record["deadlines"] == {"processing": "2026-11-28T08:00:00.000Z"}
     assert "platform_id" not in record
-    assert dispatch_messages(gw) == [{"intercept_id": record["id"], "action": "intercept"}]
+    assert dispatch_messages(gw) == [{"intercept_id": record["id"], "action": "intercept", "carrier": "zto"}]
 
 
 def test_same_idempotency_key_and_body_returns_the_original_response(client, gw):
