@@ -57,7 +57,8 @@ class TimedAdapter:
 def _drain(queue_url: str) -> None:
     sqs = boto3.client("sqs")
     while True:
-        received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        received = received.get("Messages", [])
         if not received:
             return
         sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
@@ -134,7 +135,8 @@ def main() -> None:
     print(f"median carrier-call span: {span * 1000:.0f} ms = {span / latency:.2f}x one call "
           f"(target <= 2x: {'met' if span <= 2 * latency else 'NOT met'})")
     print(f"median whole batch:       {wall * 1000:.0f} ms = {wall / latency:.2f}x one call "
-          f"(target <= 2x: {'met' if wall <= 2 * latency else 'NOT met'}; includes the local fake's serialised store work)")
+          f"(target <= 2x: {'met' if wall <= 2 * latency else 'NOT met'}; "
+          "includes the local fake's serialised store work)")
     print("AWS requests per message: " + ", ".join(f"{service}:{operation} {count / messages:g}"
                                                    for (service, operation), count in sorted(requests.items())))
 

@@ -81,9 +81,7 @@ class Dispatcher:
         if not batch:
             return {"batchItemFailures": []}
         if self._breaker is not None:
-            # One read per carrier, before the leases: the calls then need not wait for it behind them.
-            self._breaker.read_ahead({work.carrier for work in map(_work, (m.body for m in batch))
-                                      if work is not None and work.carrier})
+            self._read_circuits_ahead(batch)
         with self._batch_scope():
             contexts = [contextvars.copy_context() for _ in batch]  # log correlation ids, the batch scope
             with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
@@ -91,6 +89,16 @@ class Dispatcher:
                                          contexts, batch))
         return {"batchItemFailures": [{"itemIdentifier": message.message_id}
                                       for message, done in zip(batch, outcomes) if not done]}
+
+    def _read_circuits_ahead(self, batch: list[QueueMessage]) -> None:
+        """One read per carrier, before the leases, so the carrier calls need not wait for it behind
+        them. Only a saving: when it fails, each message's admit reads for itself."""
+        carriers = {work.carrier for work in map(_work, (message.body for message in batch))
+                    if work is not None and work.carrier}
+        try:
+            self._breaker.read_ahead(carriers)
+        except Exception:  # noqa: BLE001 - a failed read must not fail the batch
+            log.warning("circuit read-ahead failed", exc_info=True)
 
     def _process_safely(self, message: QueueMessage) -> bool:
         with correlation(message_id=message.message_id):

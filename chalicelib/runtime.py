@@ -3,7 +3,8 @@
 Tests build their own `Gateway` with a fixed clock and install it with `use()`.
 
 Each part imports its module when first built, so a Lambda function loads only the parts its
-handlers use: the health check loads neither rules nor carriers, the requeue schedule no dispatcher.
+handlers use: the health check loads neither rules nor carrier protocols, the requeue schedule
+no dispatcher.
 """
 from __future__ import annotations
 

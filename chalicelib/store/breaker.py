@@ -56,8 +56,10 @@ class BreakerStore:
         records = []
         for carrier in carriers:
             partition = breaker_key(carrier)["PK"]
-            if partition not in unread:
-                records.append(self._record(carrier, found[partition]) if partition in found else BreakerRecord(carrier))
+            if partition in found:
+                records.append(self._record(carrier, found[partition]))
+            elif partition not in unread:
+                records.append(BreakerRecord(carrier))  # never failed: no item yet
         return records
 
     def add_failure(self, carrier: str) -> BreakerRecord:
