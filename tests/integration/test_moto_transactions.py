@@ -36,15 +36,22 @@ def _items(client, table) -> dict:
     return {(item["PK"]["S"], item["SK"]["S"]): item for item in client.scan(TableName=table)["Items"]}
 
 
+def _writes(table) -> list[dict]:
+    """A put of a new item, an update and a delete: one of each kind of write."""
+    return [
+        {"Put": {"TableName": table, "Item": {"PK": {"S": "new"}, "SK": {"S": "1"}},
+                 "ConditionExpression": "attribute_not_exists(PK)"}},
+        {"Update": {"TableName": table, "Key": {"PK": {"S": "a"}, "SK": {"S": "1"}},
+                    "UpdateExpression": "SET n = :two", "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+        {"Delete": {"TableName": table, "Key": {"PK": {"S": "gone"}, "SK": {"S": "1"}}}},
+    ]
+
+
 def test_a_cancelled_transaction_leaves_every_item_it_named_as_it_was(dynamodb, table):
     before = _items(dynamodb, table)
     with pytest.raises(ClientError) as raised:
         dynamodb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": table, "Item": {"PK": {"S": "new"}, "SK": {"S": "1"}},
-                     "ConditionExpression": "attribute_not_exists(PK)"}},
-            {"Update": {"TableName": table, "Key": {"PK": {"S": "a"}, "SK": {"S": "1"}},
-                        "UpdateExpression": "SET n = :two", "ExpressionAttributeValues": {":two": {"N": "2"}}}},
-            {"Delete": {"TableName": table, "Key": {"PK": {"S": "gone"}, "SK": {"S": "1"}}}},
+            *_writes(table),
             {"ConditionCheck": {"TableName": table, "Key": {"PK": {"S": "missing"}, "SK": {"S": "1"}},
                                 "ConditionExpression": "attribute_exists(PK)"}},
         ])
@@ -55,13 +62,7 @@ def test_a_cancelled_transaction_leaves_every_item_it_named_as_it_was(dynamodb, 
 
 
 def test_a_transaction_that_passes_applies_every_item(dynamodb, table):
-    dynamodb.transact_write_items(TransactItems=[
-        {"Put": {"TableName": table, "Item": {"PK": {"S": "new"}, "SK": {"S": "1"}},
-                 "ConditionExpression": "attribute_not_exists(PK)"}},
-        {"Update": {"TableName": table, "Key": {"PK": {"S": "a"}, "SK": {"S": "1"}},
-                    "UpdateExpression": "SET n = :two", "ExpressionAttributeValues": {":two": {"N": "2"}}}},
-        {"Delete": {"TableName": table, "Key": {"PK": {"S": "gone"}, "SK": {"S": "1"}}}},
-    ])
+    dynamodb.transact_write_items(TransactItems=_writes(table))
     items = _items(dynamodb, table)
     assert set(items) == {("a", "1"), ("new", "1")}
     assert items[("a", "1")]["n"] == {"N": "2"}
