@@ -34,7 +34,7 @@ from chalicelib.clock import Clock, from_iso
 from chalicelib.intercepts import Applied, InterceptService
 from chalicelib.models import EventSource, Intercept, InterceptStatus
 from chalicelib.observability import bind, correlation, metrics
-from chalicelib.queues import QueueMessage, Queues
+from chalicelib.queues import QueueMessage, Queues, dispatch_message
 from chalicelib.store import StaleState, Store
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ class Dispatcher:
                 metrics.carrier_latency(record.carrier.value, (time.monotonic() - started) * 1000)
         except CarrierUnavailable as error:
             self._failed(record.carrier.value)
-            return self._after_transient_failure(message, record.id, record.dispatch_attempts, str(error))
+            return self._after_transient_failure(message, record, str(error))
         self._succeeded(record.carrier.value, admission)
         reason = outcome.message or outcome.reason_code or ""
         changes: dict = {"last_error": None, "dispatch_lease_until": None}  # the call is over
@@ -162,7 +162,7 @@ class Dispatcher:
         before this call's lease), so queue one; duplicates are harmless (`claim_cancel`)."""
         current = self._store.get_intercept(intercept_id)
         if current is not None and current.status == InterceptStatus.cancelled and not current.carrier_cancel:
-            self._queues.send(self._queue, {"intercept_id": intercept_id, "action": "cancel"},
+            self._queues.send(self._queue, dispatch_message(intercept_id, "cancel", current.carrier.value),
                               delay_seconds=min(self._retry.lease_seconds + 1, 900))
 
     def _cancel(self, message: QueueMessage, record: Intercept) -> bool:
@@ -190,8 +190,9 @@ class Dispatcher:
             self._failed(record.carrier.value)
             if attempt >= self._retry.max_attempts:
                 self._store.set_carrier_cancel(record.id, f"unconfirmed: {str(error)[:200]}")
-                self._queues.send(self._dead_letter_queue, {"intercept_id": record.id, "action": "cancel",
-                                                            "attempts": attempt, "last_error": str(error)[:500]})
+                dead = dispatch_message(record.id, "cancel", record.carrier.value)
+                self._queues.send(self._dead_letter_queue, {**dead, "attempts": attempt,
+                                                            "last_error": str(error)[:500]})
                 return True
             self._store.release_cancel(record.id)
             self._queues.delay_retry(self._queue, message.receipt_handle, self._retry.backoff(attempt))
@@ -239,7 +240,8 @@ class Dispatcher:
         if self._breaker is not None:
             self._breaker.record_success(carrier, admission)
 
-    def _after_transient_failure(self, message: QueueMessage, intercept_id: str, attempts: int, error: str) -> bool:
+    def _after_transient_failure(self, message: QueueMessage, leased: Intercept, error: str) -> bool:
+        intercept_id, attempts = leased.id, leased.dispatch_attempts
         if attempts >= self._retry.max_attempts:
             record = self._store.get_intercept(intercept_id)
             if record is not None and record.status == InterceptStatus.pending:
@@ -249,8 +251,8 @@ class Dispatcher:
                                            now=self._clock.now(), changes={"last_error": error[:500]})
                 except StaleState:
                     pass
-            self._queues.send(self._dead_letter_queue, {"intercept_id": intercept_id, "action": "intercept",
-                                                        "attempts": attempts, "last_error": error[:500]})
+            dead = dispatch_message(intercept_id, "intercept", leased.carrier.value)
+            self._queues.send(self._dead_letter_queue, {**dead, "attempts": attempts, "last_error": error[:500]})
             return True
         self._store.release_dispatch(intercept_id, error)
         self._queues.delay_retry(self._queue, message.receipt_handle, self._retry.backoff(attempts))
