@@ -24,10 +24,22 @@ NOW_MS = int(NOW.timestamp() * 1000)
 
 
 # --- signing -----------------------------------------------------------------------------------
-# No worked example from SF's signing document was at hand, so these values were produced by the
-# reference implementation SF's Java SDK uses: java.net.URLEncoder.encode(s, "UTF-8") then
-# MessageDigest MD5 and java.util.Base64 (JDK 21), for the same inputs. They pin the three places a
+# SF's signing document ("数字签名", open.sf-express.com) works one example through: msgData
+# {"language":"zh-CN","orderId":"QIAO-20200618-004"}, timestamp 12312334453453, check word
+# fjcg5PGKaNpPSHFAZ4QsCOkV71R3zVci -> msgDigest IIKJtuLVzoFTu4kHI8M8vA== (a digest of the text
+# without URL-encoding differs, so the example catches that mistake). Its JSON has no space, '~'
+# or '*', so the two further values below come from the reference implementation SF's Java SDK
+# uses (java.net.URLEncoder.encode(s, "UTF-8"), MessageDigest MD5, java.util.Base64; run on
+# JDK 17, which also reproduces the published example) for inputs that pin where a
 # re-implementation goes wrong: space -> '+', '~' -> '%7E', '*' kept, and UTF-8 before encoding.
+
+SF_PUBLISHED_EXAMPLE = ('{"language":"zh-CN","orderId":"QIAO-20200618-004"}', "12312334453453",
+                        "fjcg5PGKaNpPSHFAZ4QsCOkV71R3zVci")
+
+
+def test_msg_digest_reproduces_the_worked_example_in_sfs_signing_document():
+    assert sf.sign(*SF_PUBLISHED_EXAMPLE) == "IIKJtuLVzoFTu4kHI8M8vA=="
+
 
 def test_java_urlencode_matches_java_net_urlencoder():
     assert sf.java_urlencode('a b~c*d.e-f_g/"中"') == "a+b%7Ec*d.e-f_g%2F%22%E4%B8%AD%22"

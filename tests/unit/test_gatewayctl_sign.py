@@ -9,6 +9,8 @@ from gatewayctl.cli import cli
 
 
 @pytest.mark.parametrize("args,expected", [
+    (["sf", "--msg-data", '{"language":"zh-CN","orderId":"QIAO-20200618-004"}', "--timestamp", "12312334453453",
+      "--check-word", "fjcg5PGKaNpPSHFAZ4QsCOkV71R3zVci"], "IIKJtuLVzoFTu4kHI8M8vA=="),  # SF's published example
     (["sf", "--msg-data", '{"waybillNo":"SF1234567890123","serviceCode":"2","role":"1","payMode":"1"}',
       "--timestamp", "1700000000000", "--check-word", "check word~*"], "n0aap//IFGoMKS5afTnWLQ=="),
     (["zto", "--body", '{"billCode":"73100012345678","orderId":"int_01"}', "--app-secret", "zto-secret"],
