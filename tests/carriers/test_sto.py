@@ -22,6 +22,12 @@ def test_data_digest_is_base64_raw_md5_of_content_and_secret():
     assert sto.sign('{"waybillNo":"773"}', "sto-secret") == by_hand == "C07VgTYHTAHBXwIaWtjakw=="
 
 
+def test_data_digest_reproduces_the_published_example_of_the_same_scheme():
+    # STO's data_digest is Cainiao LINK's scheme (base64(md5_raw(content + secret)), UTF-8); STO
+    # publishes no worked example, Alibaba's LINK document does: hello1234 + key123.
+    assert sto.sign("hello1234", "key123") == "ufYU7rvXhHY3IDyZgyt6SA=="
+
+
 def test_intercept_request_is_the_published_envelope():
     url, body, _ = sto.http_request(sto.INTERCEPT_API, sto.intercept_payload(ORDER), SETTINGS)
     form = {k: v[0] for k, v in parse_qs(body.decode()).items()}

@@ -9,6 +9,7 @@ import pytest
 from chalicelib.carriers import yto
 from chalicelib.carriers.base import CancelOutcome, CarrierResult, CarrierUnavailable, InterceptOrder, InvalidCallback, SubmitOutcome
 from chalicelib.carriers.stages import ParcelStage
+from chalicelib.carriers.wire import md5_base64
 
 SETTINGS = yto.YtoSettings(base_url="https://yto.example/open", app_key="yto-key", secret="yto-secret")
 ORDER = InterceptOrder("int_01", "YT7000000001", "买家申请仅退款", "https://gw.example/callbacks/yto")
@@ -19,6 +20,17 @@ NOW_MS = int(NOW.timestamp() * 1000)
 def test_sign_is_base64_raw_md5_of_param_method_version_secret():
     by_hand = base64.b64encode(hashlib.md5(b'{"waybillNo":"YT1"}yto.intercept.applyv1yto-secret').digest()).decode()
     assert yto.sign('{"waybillNo":"YT1"}', "yto.intercept.apply", "v1", "yto-secret") == by_hand == "kTl5xnggYe7bYkbD0L8PJw=="
+
+
+def test_sign_reproduces_a_published_yto_request():
+    # A tracking request as signed for YTO's test environment (app secret 123456), reproduced in
+    # third-party integrations; YTO's own document shows the digest step alone (next test).
+    assert yto.sign('{"NUMBER":"YT2600227881409"}', "track_query_adapter", "v1", "123456") == "uhSL6hg8txxadZi26YPYPg=="
+
+
+def test_the_digest_step_matches_the_example_in_ytos_signing_document():
+    # "假设data内容为：opentest，partnerId（客户密钥）为123456" -> YLstCNa3x8ijQx16e/jqOA==
+    assert md5_base64("opentest123456".encode("utf-8")) == "YLstCNa3x8ijQx16e/jqOA=="
 
 
 def test_intercept_request_is_a_signed_form():
