@@ -12,10 +12,6 @@ Pure functions first (no I/O), the adapter class that glues them to HTTP last.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +29,7 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.stages import ParcelStage
+from chalicelib.carriers.wire import compact_json, json_object, lower_keys, md5_base64, same, text
 
 if TYPE_CHECKING:
     from chalicelib.carriers.http import CarrierHttp
@@ -104,7 +101,7 @@ class ZtoSettings:
 
 def sign(body: bytes, secret: str) -> str:
     """base64(md5_raw(body + secret)), the value of `x-datadigest`."""
-    return base64.b64encode(hashlib.md5(body + secret.encode("utf-8")).digest()).decode("ascii")
+    return md5_base64(body + secret.encode("utf-8"))
 
 
 def intercept_url(settings: ZtoSettings) -> str:
@@ -128,7 +125,7 @@ def intercept_request(order: InterceptOrder, settings: ZtoSettings) -> bytes:
     """The exact body bytes to sign and send (settings kept for the karrio-style signature)."""
     if order.redirect_to is not None:
         raise ValueError("ZTO interception returns to the sender only; redirect is not offered")
-    return _compact_json({
+    return _json_bytes({
         "billCode": order.tracking_no,
         "orderId": order.intercept_id,
         "interceptType": INTERCEPT_TYPE_RETURN_TO_SENDER,
@@ -145,15 +142,15 @@ def parse_intercept_response(status: int, body: bytes) -> SubmitOutcome:
     """
     if not 200 <= status < 300:
         raise CarrierUnavailable(f"ZTO answered HTTP {status}: {body[:200]!r}")
-    reply = _json_object(body)
+    reply = json_object(body)
     if reply is None or not isinstance(reply.get("status"), bool):
         raise CarrierUnavailable(f"ZTO answered an unreadable body: {body[:200]!r}")
-    message = _text(reply.get("message"))
+    message = text(reply.get("message"))
     if reply["status"]:
         result = reply.get("result")
-        carrier_ref = _text(result.get(CARRIER_REF_FIELD)) if isinstance(result, dict) else None
+        carrier_ref = text(result.get(CARRIER_REF_FIELD)) if isinstance(result, dict) else None
         return SubmitOutcome(CarrierResult.accepted, carrier_ref=carrier_ref, message=message)
-    code = _text(reply.get("statusCode")) or ""
+    code = text(reply.get("statusCode")) or ""
     if _SYSTEM_CODE.fullmatch(code):
         meaning = SYSTEM_ERRORS.get(code, "system error")
         raise CarrierUnavailable(f"ZTO refused the call with {code} ({meaning}): {message}")
@@ -168,22 +165,22 @@ def order_request(order: InterceptOrder) -> bytes:
     payload = {"billCode": order.tracking_no, "orderId": order.intercept_id}
     if order.carrier_ref:
         payload[CARRIER_REF_FIELD] = order.carrier_ref
-    return _compact_json(payload)
+    return _json_bytes(payload)
 
 
 def track_request(tracking_no: str) -> bytes:
-    return _compact_json({"billCode": tracking_no})
+    return _json_bytes({"billCode": tracking_no})
 
 
 def read_answer(status: int, body: bytes) -> common.Answer:
     """Any ZTO reply as an Answer; system codes and unreadable replies raise CarrierUnavailable."""
     if not 200 <= status < 300:
         raise CarrierUnavailable(f"ZTO answered HTTP {status}: {body[:200]!r}")
-    reply = _json_object(body)
+    reply = json_object(body)
     if reply is None or not isinstance(reply.get("status"), bool):
         raise CarrierUnavailable(f"ZTO answered an unreadable body: {body[:200]!r}")
-    code = _text(reply.get("statusCode")) or ""
-    message = _text(reply.get("message")) or ""
+    code = text(reply.get("statusCode")) or ""
+    message = text(reply.get("message")) or ""
     if not reply["status"] and _SYSTEM_CODE.fullmatch(code):
         raise CarrierUnavailable(f"ZTO refused the call with {code} ({SYSTEM_ERRORS.get(code, 'system error')}): {message}")
     result = reply.get("result")
@@ -210,20 +207,20 @@ def parse_callback(
 
     `now` must be timezone-aware.
     """
-    lowered = {name.lower(): value for name, value in headers.items()}
+    lowered = lower_keys(headers)
     if lowered.get("x-appkey") != settings.app_key:
         raise InvalidCallback("unknown or missing x-appKey")
     digest = lowered.get("x-datadigest")
     if not digest:
         raise InvalidCallback("missing x-datadigest")
     expected = sign(body, settings.app_secret)
-    if not hmac.compare_digest(digest.encode("utf-8"), expected.encode("ascii")):
+    if not same(digest, expected):
         raise InvalidCallback("x-datadigest does not match the body")
 
-    push = _json_object(body)
+    push = json_object(body)
     if push is None:
         raise InvalidCallback("body is not a JSON object")
-    missing = [name for name in _REQUIRED_CALLBACK_TEXT_FIELDS if not _text(push.get(name))]
+    missing = [name for name in _REQUIRED_CALLBACK_TEXT_FIELDS if not text(push.get(name))]
     if missing:
         raise InvalidCallback(f"missing fields: {', '.join(missing)}")
     occurred_at = _epoch_millis(push.get("timestamp"))
@@ -232,7 +229,7 @@ def parse_callback(
     result = CALLBACK_RESULTS.get(push["status"])
     if result is None:
         raise InvalidCallback(f"unknown status {push['status']!r}")
-    zto_reason = _text(push.get("reasonCode"))
+    zto_reason = text(push.get("reasonCode"))
     return CallbackEvent(
         intercept_id=push["orderId"],
         tracking_no=push["billCode"],
@@ -240,15 +237,15 @@ def parse_callback(
         event_id=push["eventId"],
         occurred_at=occurred_at,
         reason_code=REASON_CODES.get(zto_reason, UNMAPPED_REFUSAL) if zto_reason else None,
-        message=_text(push.get("message")),
+        message=text(push.get("message")),
     )
 
 
 def ack_body(accepted: bool, message: str = "") -> str:
     """The acknowledgement ZTO expects for a push (`status false` makes it push again)."""
     if accepted:
-        return _compact_json({"status": True, "message": message or "success", "statusCode": "0"}).decode()
-    return _compact_json({"status": False, "message": message or "rejected"}).decode()
+        return compact_json({"status": True, "message": message or "success", "statusCode": "0"})
+    return compact_json({"status": False, "message": message or "rejected"})
 
 
 def callback_ack(accepted: bool, message: str = "") -> HttpReply:
@@ -260,23 +257,14 @@ def stage_from_code(code: str) -> ParcelStage:
     return SCAN_STAGES.get(code, ParcelStage.unknown)
 
 
-def _compact_json(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _json_bytes(payload: dict[str, Any]) -> bytes:
+    """ZTO signs and receives the exact UTF-8 bytes of the body."""
+    return compact_json(payload).encode("utf-8")
 
 
 def _epoch_millis(value: object) -> datetime:
+    """Stricter than `wire.epoch_millis`: ZTO's JSON push carries the timestamp as a number, so a
+    digit string is refused rather than read."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidCallback("timestamp must be epoch milliseconds (an integer)")
     try:
