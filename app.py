@@ -8,8 +8,8 @@ loads a pydantic model.
 from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib import observability
+from chalicelib.api.http import JSON, api, header, json_response
 from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE
-from chalicelib.web import JSON, api, header, json_response
 
 app = Chalice(app_name="parcel-intercept-gateway")
 observability.configure_lambda_logging()
@@ -24,7 +24,7 @@ def gateway():
 
 
 def _platform():
-    from chalicelib.auth import authenticate
+    from chalicelib.api.auth import authenticate
 
     return authenticate(gateway().store, header(app.current_request.headers, "authorization"))
 
@@ -38,7 +38,7 @@ def _messages(event):
 @app.route("/health", methods=["GET"])
 @api
 def health() -> Response:
-    from chalicelib.health import check_health
+    from chalicelib.api.health import check_health
 
     healthy, checks = check_health(gateway())
     return json_response({"status": "ok" if healthy else "unavailable", "checks": checks}, 200 if healthy else 503)
@@ -74,7 +74,7 @@ def cancel_intercept(intercept_id: str) -> Response:
 @app.route("/callbacks/{carrier}", methods=["POST"], content_types=CALLBACK_CONTENT_TYPES)
 @api
 def carrier_callback(carrier: str) -> Response:
-    from chalicelib.callbacks import handle_callback
+    from chalicelib.usecases.callbacks import handle_callback
 
     gw = gateway()
     request = app.current_request
@@ -89,7 +89,7 @@ def dispatch(event):
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def requeue_unsent_dispatches(event):
-    from chalicelib.sweeps import requeue_unsent
+    from chalicelib.schedules.sweeps import requeue_unsent
 
     gw = gateway()
     requeue_unsent(gw.store, gw.queues, gw.clock, gw.settings.dispatch_queue,
@@ -98,7 +98,7 @@ def requeue_unsent_dispatches(event):
 
 @app.schedule(Rate(2, unit=Rate.MINUTES))
 def poll_overdue_carrier_results(event):
-    from chalicelib.sweeps import poll_overdue_results
+    from chalicelib.schedules.sweeps import poll_overdue_results
 
     gw = gateway()
     poll_overdue_results(gw.store, gw.adapters, gw.intercepts, gw.clock, gw.settings.callback_url,
@@ -132,8 +132,8 @@ def put_merchant_settings(merchant_id: str) -> Response:
 @app.route("/v1/exports/fees", methods=["POST"], content_types=["application/json"])
 @api
 def create_fee_export() -> Response:
-    from chalicelib.models import FeeExportRequest
-    from chalicelib.request_bodies import parse_model
+    from chalicelib.api.bodies import parse_model
+    from chalicelib.domain.requests import FeeExportRequest
 
     platform = _platform()
     request = parse_model(FeeExportRequest, app.current_request.raw_body)
@@ -149,7 +149,7 @@ def get_fee_export(period: str) -> Response:
 @app.route("/v1/merchants/{merchant_id}/metrics", methods=["GET"])
 @api
 def get_merchant_metrics(merchant_id: str) -> Response:
-    from chalicelib.merchant_metrics import metrics_report
+    from chalicelib.usecases.merchant_metrics import metrics_report
 
     platform = _platform()
     gw = gateway()
@@ -216,7 +216,7 @@ def show_webhook_endpoint() -> Response:
 @app.route("/local/clock", methods=["POST"], content_types=["application/json"])
 @api
 def local_clock() -> Response:
-    from chalicelib.localclock import advance as advance_local_clock
+    from chalicelib.api.local_clock import advance as advance_local_clock
 
     gw = gateway()
     return json_response(advance_local_clock(gw.settings.is_local, gw.store, gw.clock, app.current_request.raw_body))
@@ -242,14 +242,14 @@ def resend_due_webhooks(event):
 @app.route("/openapi.json", methods=["GET"])
 @api
 def openapi_document() -> Response:
-    from chalicelib import openapi
+    from chalicelib.api import openapi
 
     return Response(body=openapi.document_json(), status_code=200, headers=JSON)
 
 
 @app.route("/docs", methods=["GET"])
 def api_docs() -> Response:
-    from chalicelib import openapi
+    from chalicelib.api import openapi
 
     return Response(body=openapi.DOCS_HTML, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
 

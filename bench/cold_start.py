@@ -43,12 +43,12 @@ POWERTOOLS_ROW = "import app + Powertools Logger/Metrics"
 POWERTOOLS_ABSENT = "not measured (aws-lambda-powertools not installed)"
 #: Per Lambda function: what its first event loads and builds, after `import app` (see app.py).
 FIRST_EVENT = {
-    "API (create an intercept)": "from chalicelib.auth import authenticate\ngw.store, gw.intercepts",
-    "carrier callback (API)": "from chalicelib.callbacks import handle_callback\ngw.adapters, gw.intercepts",
+    "API (create an intercept)": "from chalicelib.api.auth import authenticate\ngw.store, gw.intercepts",
+    "carrier callback (API)": "from chalicelib.usecases.callbacks import handle_callback\ngw.adapters, gw.intercepts",
     "dispatch worker": "from chalicelib.queues import messages_from_event\ngw.dispatcher",
     "notify worker": "from chalicelib.queues import messages_from_event\ngw.webhook_delivery",
-    "requeue schedule": "from chalicelib.sweeps import requeue_unsent\ngw.store, gw.queues",
-    "health check (API)": "from chalicelib.health import check_health\ngw.store, gw.queues",
+    "requeue schedule": "from chalicelib.schedules.sweeps import requeue_unsent\ngw.store, gw.queues",
+    "health check (API)": "from chalicelib.api.health import check_health\ngw.store, gw.queues",
 }
 FIRST_EVENT_SETUP = """import boto3
 boto3.client = lambda *args, **kwargs: object()

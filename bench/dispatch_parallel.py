@@ -26,9 +26,9 @@ from typing import NamedTuple
 import boto3
 
 from bench.aws_meter import AwsMeter
-from chalicelib.auth import hash_key
+from chalicelib.api.auth import hash_key
+from chalicelib.domain.models import InterceptStatus
 from chalicelib.queues import QueueMessage, dispatch_message
-from chalicelib.models import InterceptStatus
 from local.inprocess import API_KEY, Harness
 
 CREDENTIALS = {"zto": {"app_key": "bench-key", "app_secret": "bench-secret", "company_id": "bench-company"}}

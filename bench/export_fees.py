@@ -50,7 +50,7 @@ def main() -> None:
         import boto3
 
         from chalicelib.clock import FixedClock
-        from chalicelib.exports.fees import export_fees
+        from chalicelib.exports.fee_report import export_fees
         from chalicelib.exports.periods import parse_period
 
         s3 = boto3.client("s3", endpoint_url=endpoint)

@@ -43,12 +43,12 @@ from moto import mock_aws  # noqa: E402
 import app as app_module  # noqa: E402
 from bench.aws_meter import AwsMeter, serialised_aws_calls  # noqa: E402
 from chalicelib import runtime  # noqa: E402
-from chalicelib.auth import hash_key  # noqa: E402
+from chalicelib.api.auth import hash_key  # noqa: E402
 from chalicelib.carriers import build_adapters  # noqa: E402
 from chalicelib.carriers.http import CarrierHttp  # noqa: E402
 from chalicelib.clock import FixedClock, to_iso  # noqa: E402
 from chalicelib.config import Settings  # noqa: E402
-from chalicelib.models import InterceptStatus, Platform, PolicyName  # noqa: E402
+from chalicelib.domain.models import InterceptStatus, Platform, PolicyName  # noqa: E402
 from chalicelib.observability import JsonFormatter  # noqa: E402
 from local.lambda_events import scheduled_event  # noqa: E402
 from local.pump import QueuePump  # noqa: E402

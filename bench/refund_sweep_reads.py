@@ -17,15 +17,14 @@ import os
 import sys
 from datetime import datetime, timedelta, timezone
 
-
 import boto3
 from moto import mock_aws
 
-from chalicelib.aftersale import AfterSaleService
 from chalicelib.clock import FixedClock, to_iso
-from chalicelib.models import Intercept, InterceptStatus, PolicyName, RefundStatus
+from chalicelib.domain.models import Intercept, InterceptStatus, PolicyName, RefundStatus
 from chalicelib.store import Store
 from chalicelib.store.schema import create_table_params
+from chalicelib.usecases.after_sales import AfterSaleService
 
 START = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 

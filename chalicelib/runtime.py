@@ -18,15 +18,15 @@ from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, dead_letter_queue, settings
 
 if TYPE_CHECKING:
-    from chalicelib.aftersale import AfterSaleService
-    from chalicelib.breaker import CircuitBreaker
     from chalicelib.carriers.base import CarrierAdapter
-    from chalicelib.dispatch import Dispatcher
-    from chalicelib.exports.service import ExportService
-    from chalicelib.intercepts import InterceptService, StageLookup
-    from chalicelib.merchants import MerchantService
+    from chalicelib.dispatch.circuit_breaker import CircuitBreaker
+    from chalicelib.dispatch.worker import Dispatcher
+    from chalicelib.exports.fee_exports import ExportService
     from chalicelib.queues import Queues
     from chalicelib.store import Store
+    from chalicelib.usecases.after_sales import AfterSaleService
+    from chalicelib.usecases.intercepts import InterceptService, StageLookup
+    from chalicelib.usecases.merchant_settings import MerchantService
     from chalicelib.webhooks.delivery import WebhookDelivery
     from chalicelib.webhooks.endpoints import WebhookEndpoints
 
@@ -64,7 +64,7 @@ class Gateway:
 
     @cached_property
     def intercepts(self) -> InterceptService:
-        from chalicelib.intercepts import InterceptService
+        from chalicelib.usecases.intercepts import InterceptService
 
         return InterceptService(self.store, self.queues, self.clock, self.settings.dispatch_queue,
                                 frozenset(self.adapters), stage_lookup=carrier_stage_lookup(self.adapters),
@@ -73,21 +73,21 @@ class Gateway:
 
     @cached_property
     def exports(self) -> ExportService:
-        from chalicelib.exports.service import ExportService
+        from chalicelib.exports.fee_exports import ExportService
 
         return ExportService(self.store, boto3.client("s3"), self.settings.export_bucket, self.clock)
 
     @cached_property
     def merchants(self) -> MerchantService:
-        from chalicelib.merchants import MerchantService
         from chalicelib.store.merchants import MerchantStore
+        from chalicelib.usecases.merchant_settings import MerchantService
 
         return MerchantService(MerchantStore(self.dynamodb, self.settings.table_name), self.clock)
 
     @cached_property
     def breaker(self) -> CircuitBreaker:
-        from chalicelib.breaker import BreakerPolicy, CircuitBreaker
-        from chalicelib.store.breaker import BreakerStore
+        from chalicelib.dispatch.circuit_breaker import BreakerPolicy, CircuitBreaker
+        from chalicelib.store.circuits import BreakerStore
 
         return CircuitBreaker(BreakerStore(self.dynamodb, self.settings.table_name), self.clock,
                               BreakerPolicy(failure_threshold=self.settings.breaker_failure_threshold,
@@ -95,7 +95,7 @@ class Gateway:
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
-        from chalicelib.dispatch import Dispatcher, RetryPolicy
+        from chalicelib.dispatch.worker import Dispatcher, RetryPolicy
 
         config = self.settings
         return Dispatcher(
@@ -111,7 +111,7 @@ class Gateway:
 
     @cached_property
     def aftersale(self) -> AfterSaleService:
-        from chalicelib.aftersale import AfterSaleService
+        from chalicelib.usecases.after_sales import AfterSaleService
 
         return AfterSaleService(self.store, self.intercepts, self.clock)
 
@@ -136,7 +136,7 @@ def carrier_stage_lookup(adapters: dict[str, CarrierAdapter]) -> StageLookup:
     when the adapter has no query or the carrier cannot answer, so a tracking outage never blocks a create."""
 
     from chalicelib.carriers.base import CarrierUnavailable
-    from chalicelib.carriers.stages import ParcelStage
+    from chalicelib.domain.stages import ParcelStage
 
     def lookup(carrier_code: str, tracking_no: str) -> ParcelStage:
         adapter = adapters.get(carrier_code)
@@ -158,7 +158,7 @@ def gateway() -> Gateway:
     if _current is None:
         built = Gateway(settings=settings(), clock=SystemClock())
         if built.settings.is_local:
-            from chalicelib.localclock import OffsetClock
+            from chalicelib.api.local_clock import OffsetClock
 
             built.clock = OffsetClock(SystemClock(), lambda: built.store.clock_offset_seconds())
         _current = built

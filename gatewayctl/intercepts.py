@@ -5,7 +5,7 @@ import json
 
 import click
 
-from chalicelib.models import Carrier, InterceptStatus
+from chalicelib.domain.models import Carrier, InterceptStatus
 from chalicelib.store import ListQuery
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 from boto3.dynamodb.types import TypeDeserializer
 
-from chalicelib.auth import hash_key, new_api_key
-from chalicelib.models import Platform, PolicyName
+from chalicelib.api.auth import hash_key, new_api_key
+from chalicelib.domain.models import Platform, PolicyName
 from chalicelib.store import keys
 
 _plain = TypeDeserializer().deserialize

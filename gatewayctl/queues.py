@@ -7,7 +7,7 @@ import click
 
 from chalicelib.clock import SystemClock
 from chalicelib.config import DISPATCH_QUEUE, dead_letter_queue
-from chalicelib.models import EventSource, InterceptStatus
+from chalicelib.domain.models import EventSource, InterceptStatus
 from chalicelib.store import StaleState
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from chalicelib.config import dead_letter_queue
-from chalicelib.lifecycle import OPEN
+from chalicelib.domain.lifecycle import OPEN
 from chalicelib.store import keys
 
 

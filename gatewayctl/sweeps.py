@@ -9,7 +9,7 @@ from chalice.utils import to_cfn_resource_name
 
 from chalicelib.clock import SystemClock, to_iso
 from chalicelib.config import DISPATCH_QUEUE, settings
-from chalicelib.sweeps import requeue_unsent
+from chalicelib.schedules.sweeps import requeue_unsent
 
 #: Sweep name (the app.py handler) -> how to run it in-process against the local stack.
 LOCAL_SWEEPS = {

@@ -16,7 +16,7 @@ from chalice.app import ScheduledEventConfig, SQSEventConfig
 from chalice.utils import to_cfn_resource_name
 
 from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE, dead_letter_queue
-from chalicelib.models import Carrier
+from chalicelib.domain.models import Carrier
 from chalicelib.observability import METRICS_NAMESPACE
 from chalicelib.store.schema import TTL_ATTRIBUTE, create_table_params
 from local.resources import MAX_RECEIVE_COUNT

@@ -18,15 +18,15 @@ from typing import Any
 
 import boto3
 
-from chalicelib.auth import hash_key
-from chalicelib.callbacks import handle_callback
+from chalicelib.api.auth import hash_key
 from chalicelib.carriers import build_adapters
 from chalicelib.carriers.http import CarrierHttp
 from chalicelib.clock import SystemClock, to_iso
 from chalicelib.config import Settings
-from chalicelib.models import Platform, PolicyName
+from chalicelib.domain.models import Platform, PolicyName
 from chalicelib.queues import QueueMessage
 from chalicelib.runtime import Gateway
+from chalicelib.usecases.callbacks import handle_callback
 from local.moto_server import LocalAws, LocalAwsProcess
 from local.pump import QueuePump
 from local.resources import create_resources, demo_merchant

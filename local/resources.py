@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.auth import hash_key
+from chalicelib.api.auth import hash_key
 from chalicelib.config import Settings, dead_letter_queue
-from chalicelib.models import Carrier, MerchantSettings, Outlet, Platform, PolicyName
+from chalicelib.domain.models import Carrier, MerchantSettings, Outlet, Platform, PolicyName
 from chalicelib.store import Store
 from chalicelib.store.schema import TTL_ATTRIBUTE, create_table_params
 

@@ -6,8 +6,8 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from chalicelib.carriers.jt import CANCEL_PATH, INTERCEPT_PATH, QUERY_PATH, SUCCESS_CODE, TRACK_PATH, sign
-from chalicelib.carriers.stages import ParcelStage
 from chalicelib.carriers.wire import same
+from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
 

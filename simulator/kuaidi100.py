@@ -9,10 +9,18 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from chalicelib.carriers.kuaidi100 import (
-    CANCEL_METHOD, COMPANY_CODES, INTERCEPT_METHOD, ORDER_PATH, QUERY_METHOD, TRACK_PATH, push_sign, query_sign, sign,
+    CANCEL_METHOD,
+    COMPANY_CODES,
+    INTERCEPT_METHOD,
+    ORDER_PATH,
+    QUERY_METHOD,
+    TRACK_PATH,
+    push_sign,
+    query_sign,
+    sign,
 )
-from chalicelib.carriers.stages import ParcelStage
 from chalicelib.carriers.wire import same
+from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
 

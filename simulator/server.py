@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage
 from simulator.jt import JtCarrier
 from simulator.kuaidi100 import Kuaidi100Carrier
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply, SimulatedCarrier

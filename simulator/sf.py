@@ -6,8 +6,8 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from chalicelib.carriers.sf import INTERCEPT_SERVICE, PUSH_SERVICE, QUERY_SERVICE, ROUTES_SERVICE, sign
-from chalicelib.carriers.stages import ParcelStage
 from chalicelib.carriers.wire import same
+from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
 

@@ -5,11 +5,18 @@ import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from chalicelib.carriers.stages import ParcelStage
 from chalicelib.carriers.sto import (
-    CANCEL_API, INTERCEPT_API, PUSH_API, QUERY_API, STO_APPKEY, STO_CODE, TRACK_API, sign,
+    CANCEL_API,
+    INTERCEPT_API,
+    PUSH_API,
+    QUERY_API,
+    STO_APPKEY,
+    STO_CODE,
+    TRACK_API,
+    sign,
 )
 from chalicelib.carriers.wire import same
+from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
 

@@ -5,11 +5,17 @@ import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from chalicelib.carriers.stages import ParcelStage
 from chalicelib.carriers.wire import same
 from chalicelib.carriers.yto import (
-    CANCEL_METHOD, INTERCEPT_METHOD, PUSH_METHOD, QUERY_METHOD, TRACK_METHOD, VERSION, sign,
+    CANCEL_METHOD,
+    INTERCEPT_METHOD,
+    PUSH_METHOD,
+    QUERY_METHOD,
+    TRACK_METHOD,
+    VERSION,
+    sign,
 )
+from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
 

@@ -10,8 +10,8 @@ import hmac
 import json
 from typing import Any, Mapping
 
-from chalicelib.carriers.stages import ParcelStage
 from chalicelib.carriers.zto import CANCEL_METHOD, INTERCEPT_METHOD, QUERY_METHOD, TRACK_METHOD, sign
+from chalicelib.domain.stages import ParcelStage
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
 
 OPERATIONS = {INTERCEPT_METHOD: Operation.intercept, CANCEL_METHOD: Operation.cancel, QUERY_METHOD: Operation.query,

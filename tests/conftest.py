@@ -18,17 +18,17 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib import runtime  # noqa: E402
-from chalicelib.auth import hash_key  # noqa: E402
+from chalicelib.api.auth import hash_key  # noqa: E402
 from chalicelib.carriers.base import (  # noqa: E402
     CancelOutcome,
     CarrierResult,
     InterceptOrder,
     SubmitOutcome,
 )
-from chalicelib.carriers.stages import ParcelStage  # noqa: E402
 from chalicelib.clock import FixedClock  # noqa: E402
 from chalicelib.config import Settings  # noqa: E402
-from chalicelib.models import Platform, PolicyName  # noqa: E402
+from chalicelib.domain.models import Platform, PolicyName  # noqa: E402
+from chalicelib.domain.stages import ParcelStage  # noqa: E402
 from local.resources import create_resources, demo_merchant  # noqa: E402
 
 START = datetime(2026, 11, 23, 8, 0, 0, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Mapping, Protocol
 
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage
 
 
 class CarrierResult(StrEnum):

@@ -18,8 +18,8 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
-from chalicelib.carriers.stages import ParcelStage
 from chalicelib.carriers.wire import epoch_millis, text
+from chalicelib.domain.stages import ParcelStage
 
 #: Our reason code for a refusal whose carrier code is not in the module's REASON_CODES.
 UNMAPPED_REFUSAL = "carrier_refused"

@@ -27,8 +27,8 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
-from chalicelib.carriers.stages import ParcelStage
 from chalicelib.carriers.wire import compact_json, form_fields, json_object, md5_base64, same, text
+from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
     from chalicelib.carriers.http import CarrierHttp

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.carriers.stages import ParcelStage
-from chalicelib.models import CreateInterceptRequest, MerchantSettings, ReasonItem
+from chalicelib.domain.models import MerchantSettings, ReasonItem
+from chalicelib.domain.requests import CreateInterceptRequest
+from chalicelib.domain.stages import ParcelStage
 from chalicelib.rules.checks import RULES, WARNINGS, RuleInput
 from chalicelib.rules.policies import PlatformPolicy, policy_for
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from chalicelib.carriers.stages import INTERCEPTABLE, ParcelStage
-from chalicelib.models import CreateInterceptRequest, MerchantSettings, ReasonItem
+from chalicelib.domain.models import MerchantSettings, ReasonItem
+from chalicelib.domain.requests import CreateInterceptRequest
+from chalicelib.domain.stages import INTERCEPTABLE, ParcelStage
 from chalicelib.rules.policies import PlatformPolicy
 
 #: Stages past the last transit point: the courier (or a locker) holds the parcel.

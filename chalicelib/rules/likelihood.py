@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage
 
 
 class Likelihood(StrEnum):

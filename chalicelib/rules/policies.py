@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, Mapping
 
-from chalicelib.models import Carrier, GoodsType, PolicyName
+from chalicelib.domain.models import Carrier, GoodsType, PolicyName
 
 ALL_CARRIERS = frozenset(Carrier)
 

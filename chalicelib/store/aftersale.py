@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from decimal import Decimal
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
 from chalicelib.clock import new_id, to_iso
-from chalicelib.models import Claim, ClaimStatus, Event, EventSource, Intercept, RefundStatus
-from chalicelib.store import dynamodb as db, keys
+from chalicelib.domain.models import Claim, ClaimStatus, Event, EventSource, Intercept, RefundStatus
+from chalicelib.store import dynamodb as db
+from chalicelib.store import keys
 from chalicelib.webhooks.events import claim_event, intercept_events
 
 log = logging.getLogger(__name__)

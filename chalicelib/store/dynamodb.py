@@ -20,8 +20,8 @@ from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from chalicelib.clock import new_id, to_iso
-from chalicelib.lifecycle import OPEN
-from chalicelib.models import (
+from chalicelib.domain.lifecycle import OPEN
+from chalicelib.domain.models import (
     Claim,
     Event,
     EventSource,

@@ -5,7 +5,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.models import MerchantSettings
+from chalicelib.domain.models import MerchantSettings
 from chalicelib.store import keys
 from chalicelib.store.dynamodb import _data, _item
 

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime, timedelta
-from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
-
+from chalicelib.api.bodies import parse_model
 from chalicelib.clock import Clock, from_iso, to_iso
+from chalicelib.domain.models import Platform
+from chalicelib.domain.requests import EndpointRequest
 from chalicelib.errors import BadRequest, Conflict
-from chalicelib.models import Platform
-from chalicelib.request_bodies import parse_model
 from chalicelib.store import Store
 from chalicelib.webhooks.signing import new_secret
 
@@ -19,12 +17,6 @@ from chalicelib.webhooks.signing import new_secret
 ROTATION_OVERLAP = timedelta(hours=24)
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-class EndpointRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
-
-    url: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 
 
 def url_problem(url: str, allow_loopback_http: bool, loopback_only: bool = False) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from chalicelib.models import Claim, Intercept, InterceptStatus, RefundStatus
+from chalicelib.domain.models import Claim, Intercept, InterceptStatus, RefundStatus
 
 STATUS_EVENTS = {
     InterceptStatus.pending: "intercept.pending",

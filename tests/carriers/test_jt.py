@@ -7,8 +7,15 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from chalicelib.carriers import jt
-from chalicelib.carriers.base import CancelOutcome, CarrierResult, CarrierUnavailable, InterceptOrder, InvalidCallback, SubmitOutcome
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.carriers.base import (
+    CancelOutcome,
+    CarrierResult,
+    CarrierUnavailable,
+    InterceptOrder,
+    InvalidCallback,
+    SubmitOutcome,
+)
+from chalicelib.domain.stages import ParcelStage
 
 SETTINGS = jt.JtSettings(base_url="https://jt.example/webopenplatformapi/", api_account="ACC1", private_key="jt-key",
                          customer_code="J0086")

@@ -6,9 +6,16 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from chalicelib.carriers import build_adapters, kuaidi100
-from chalicelib.carriers.base import Address, CarrierResult, CarrierUnavailable, InterceptOrder, InvalidCallback, SubmitOutcome
+from chalicelib.carriers.base import (
+    Address,
+    CarrierResult,
+    CarrierUnavailable,
+    InterceptOrder,
+    InvalidCallback,
+    SubmitOutcome,
+)
 from chalicelib.carriers.http import CarrierHttp
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage
 
 SETTINGS = kuaidi100.Kuaidi100Settings(base_url="https://api.kuaidi100.example/", key="k100key", secret="k100secret",
                                        customer="CUSTOMER1", salt="salt-1")

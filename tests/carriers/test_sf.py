@@ -14,7 +14,7 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage
 
 SETTINGS = sf.SfSettings(base_url="https://sfapi.example/std/service", partner_id="PARTNER1", check_word="cw-secret")
 ORDER = InterceptOrder(intercept_id="int_01", tracking_no="SF1234567890123", reason="买家申请仅退款",

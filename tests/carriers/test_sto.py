@@ -7,8 +7,15 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from chalicelib.carriers import sto
-from chalicelib.carriers.base import CancelOutcome, CarrierResult, CarrierUnavailable, InterceptOrder, InvalidCallback, SubmitOutcome
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.carriers.base import (
+    CancelOutcome,
+    CarrierResult,
+    CarrierUnavailable,
+    InterceptOrder,
+    InvalidCallback,
+    SubmitOutcome,
+)
+from chalicelib.domain.stages import ParcelStage
 
 SETTINGS = sto.StoSettings(base_url="https://sto.example/gateway", app_key="sto-key", secret="sto-secret",
                            customer_code="CUST1")

@@ -7,9 +7,16 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from chalicelib.carriers import yto
-from chalicelib.carriers.base import CancelOutcome, CarrierResult, CarrierUnavailable, InterceptOrder, InvalidCallback, SubmitOutcome
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.carriers.base import (
+    CancelOutcome,
+    CarrierResult,
+    CarrierUnavailable,
+    InterceptOrder,
+    InvalidCallback,
+    SubmitOutcome,
+)
 from chalicelib.carriers.wire import md5_base64
+from chalicelib.domain.stages import ParcelStage
 
 SETTINGS = yto.YtoSettings(base_url="https://yto.example/open", app_key="yto-key", secret="yto-secret")
 ORDER = InterceptOrder("int_01", "YT7000000001", "买家申请仅退款", "https://gw.example/callbacks/yto")

@@ -14,7 +14,7 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage
 
 SETTINGS = zto.ZtoSettings(
     base_url="https://zto.example/api/", app_key="app-key-1", app_secret="zto-secret", company_id="company-9"

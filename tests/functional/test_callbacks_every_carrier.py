@@ -8,7 +8,7 @@ import json
 import pytest
 
 from chalicelib.carriers import REGISTRY
-from chalicelib.models import Carrier, InterceptStatus
+from chalicelib.domain.models import Carrier, InterceptStatus
 from simulator.protocol import InterceptRequest, Outcome
 from simulator.server import CARRIERS as SIMULATED
 from tests.conftest import START

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from chalicelib.carriers import zto
-from chalicelib.models import InterceptStatus
+from chalicelib.domain.models import InterceptStatus
 from tests.conftest import auth, intercept_body, post_intercept
 
 SETTINGS = zto.ZtoSettings(base_url="http://zto.test", app_key="app-key", app_secret="app-secret",

@@ -6,9 +6,9 @@ import pytest
 
 import app as app_module
 from chalicelib.carriers.base import CancelOutcome, CarrierResult, CarrierUnavailable, SubmitOutcome
+from chalicelib.domain.models import EventSource, InterceptStatus
 from chalicelib.queues import QueueMessage
-from chalicelib.models import EventSource, InterceptStatus
-from chalicelib.sweeps import poll_overdue_results
+from chalicelib.schedules.sweeps import poll_overdue_results
 from local.pump import QueuePump
 from tests.conftest import auth
 from tests.functional.test_dispatch_worker import create, make_visible, queue_counts

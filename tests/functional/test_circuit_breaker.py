@@ -5,10 +5,10 @@ import boto3
 import pytest
 
 import app as app_module
-from chalicelib.breaker import BreakerPolicy, CircuitBreaker
 from chalicelib.carriers.base import CarrierUnavailable
-from chalicelib.models import InterceptStatus
-from chalicelib.store.breaker import CLOSED, HALF_OPEN, OPEN, BreakerStore
+from chalicelib.dispatch.circuit_breaker import BreakerPolicy, CircuitBreaker
+from chalicelib.domain.models import InterceptStatus
+from chalicelib.store.circuits import CLOSED, HALF_OPEN, OPEN, BreakerStore
 from local.pump import QueuePump
 from tests.functional.test_dispatch_worker import create, queue_counts
 

@@ -7,9 +7,9 @@ import pytest
 
 import app as app_module
 from chalicelib.carriers.base import CarrierResult, CarrierUnavailable, SubmitOutcome
-from chalicelib.dispatch import RetryPolicy
-from chalicelib.models import InterceptStatus
-from chalicelib.sweeps import requeue_unsent
+from chalicelib.dispatch.worker import RetryPolicy
+from chalicelib.domain.models import InterceptStatus
+from chalicelib.schedules.sweeps import requeue_unsent
 from local.pump import QueuePump
 from tests.conftest import auth, intercept_body, post_intercept
 

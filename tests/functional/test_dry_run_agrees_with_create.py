@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.auth import hash_key
+from chalicelib.api.auth import hash_key
 from chalicelib.carriers.base import CarrierUnavailable
-from chalicelib.carriers.stages import ParcelStage
-from chalicelib.models import Carrier, GoodsType, Platform, PolicyName
+from chalicelib.domain.models import Carrier, GoodsType, Platform, PolicyName
+from chalicelib.domain.stages import ParcelStage
 from local.resources import demo_merchant
 from tests.conftest import KEY_A, auth, intercept_body, post_intercept
 

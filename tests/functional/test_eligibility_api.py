@@ -6,7 +6,7 @@ import boto3
 import pytest
 
 from chalicelib.carriers.base import CarrierUnavailable
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage
 from tests.conftest import KEY_A, auth, intercept_body, post_intercept
 
 

@@ -6,7 +6,7 @@ import io
 import boto3
 import pytest
 
-from chalicelib.exports.fees import export_fees, manifest_key, read_manifest
+from chalicelib.exports.fee_report import export_fees, manifest_key, read_manifest
 from chalicelib.exports.periods import parse_period
 from chalicelib.exports.s3_stream import S3StreamWriter
 

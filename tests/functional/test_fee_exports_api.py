@@ -6,8 +6,8 @@ import boto3
 import pytest
 
 from chalicelib.carriers.base import CarrierResult
-from chalicelib.models import EventSource
-from chalicelib.rules.fees import fee_on_result
+from chalicelib.domain.models import EventSource
+from chalicelib.rules.pricing import fee_on_result
 from tests.conftest import KEY_B, auth, intercept_body, post_intercept
 
 BUCKET = "gateway-test-exports"

@@ -9,9 +9,9 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from chalicelib.auth import hash_key
+from chalicelib.api.auth import hash_key
 from chalicelib.config import dead_letter_queue
-from chalicelib.models import EventSource, InterceptStatus
+from chalicelib.domain.models import EventSource, InterceptStatus
 from gatewayctl.cli import cli
 from gatewayctl.target import Target
 from tests.conftest import PLATFORM_A, intercept_body, post_intercept

@@ -10,7 +10,7 @@ import pytest
 
 import app as app_module
 from chalicelib.carriers.base import CarrierResult
-from chalicelib.models import EventSource
+from chalicelib.domain.models import EventSource
 from chalicelib.observability import JsonFormatter, Metrics
 from local.pump import QueuePump
 from tests.conftest import PLATFORM_A, intercept_body, post_intercept
@@ -20,8 +20,8 @@ from tests.conftest import PLATFORM_A, intercept_body, post_intercept
 def emitted(monkeypatch):
     stream = io.StringIO()
     recorder = Metrics(stream=stream, clock_ms=lambda: 0)
-    monkeypatch.setattr("chalicelib.intercepts.metrics", recorder)
-    monkeypatch.setattr("chalicelib.dispatch.metrics", recorder)
+    monkeypatch.setattr("chalicelib.usecases.intercepts.metrics", recorder)
+    monkeypatch.setattr("chalicelib.dispatch.worker.metrics", recorder)
 
     def names() -> list[tuple[str, str]]:
         documents = [json.loads(line) for line in stream.getvalue().splitlines()]

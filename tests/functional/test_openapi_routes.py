@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from chalicelib.openapi import build_document
+from chalicelib.api.openapi import build_document
 
 
 @pytest.mark.parametrize("path", ["/openapi.json", "/docs"])

@@ -16,9 +16,9 @@ import pytest
 import app as app_module
 from chalicelib.carriers.base import CarrierResult, CarrierUnavailable
 from chalicelib.config import dead_letter_queue
-from chalicelib.models import EventSource
+from chalicelib.domain.models import EventSource
+from chalicelib.schedules.sweeps import requeue_unsent
 from chalicelib.store.keys import callback_receipt
-from chalicelib.sweeps import requeue_unsent
 from local.lambda_events import scheduled_event
 from local.pump import QueuePump
 from tests.conftest import auth, intercept_body, post_intercept

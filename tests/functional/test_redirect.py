@@ -7,7 +7,7 @@ import pytest
 
 import app as app_module
 from chalicelib.carriers.base import Address
-from chalicelib.models import InterceptStatus
+from chalicelib.domain.models import InterceptStatus
 from local.pump import QueuePump
 from tests.conftest import ScriptedCarrier, auth, intercept_body, post_intercept
 

@@ -6,7 +6,7 @@ import pytest
 
 from bench.refund_sweep_reads import CountingClient, intercept
 from chalicelib.clock import to_iso
-from chalicelib.models import InterceptStatus, RefundStatus
+from chalicelib.domain.models import InterceptStatus, RefundStatus
 from chalicelib.store import StaleState
 from tests.conftest import START, auth, intercept_body, post_intercept
 

@@ -2,7 +2,7 @@
 import pytest
 
 from chalicelib.clock import to_iso
-from chalicelib.models import Event, EventSource, Intercept, InterceptStatus, PolicyName, RefundStatus
+from chalicelib.domain.models import Event, EventSource, Intercept, InterceptStatus, PolicyName, RefundStatus
 from chalicelib.store import StaleState
 from tests.conftest import START
 

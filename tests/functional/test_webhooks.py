@@ -6,8 +6,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from chalicelib.queues import QueueMessage
-from tests.conftest import auth, intercept_body, post_intercept
 from local.webhook_receiver import WebhookReceiver
+from tests.conftest import auth, intercept_body, post_intercept
 
 
 @pytest.fixture

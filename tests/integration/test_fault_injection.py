@@ -11,8 +11,8 @@ from collections import Counter
 
 import pytest
 
-from chalicelib.auth import hash_key
-from chalicelib.models import InterceptStatus
+from chalicelib.api.auth import hash_key
+from chalicelib.domain.models import InterceptStatus
 from local.inprocess import API_KEY, Harness
 from tests.simulator.test_every_protocol import CREDENTIALS
 

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from chalicelib.models import InterceptStatus
+from chalicelib.domain.models import InterceptStatus
 from chalicelib.store import Store
 from chalicelib.store.schema import create_table_params
 from local.moto_server import LocalAws

@@ -8,8 +8,8 @@ import pytest
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from tests.integration.test_local_stack import KEY, _create, _wait_for, stack_process
 from local.webhook_receiver import WebhookReceiver
+from tests.integration.test_local_stack import KEY, _create, _wait_for, stack_process
 
 pytestmark = pytest.mark.integration
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from chalicelib.aftersale import AfterSaleService
 from chalicelib.clock import FixedClock, to_iso
-from chalicelib.models import RefundStatus
+from chalicelib.domain.models import RefundStatus
 from chalicelib.store import Store
 from chalicelib.store.schema import create_table_params
+from chalicelib.usecases.after_sales import AfterSaleService
 from local.moto_server import LocalAws
 from tests.conftest import START
 

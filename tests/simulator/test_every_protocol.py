@@ -13,7 +13,7 @@ import pytest
 from chalicelib.carriers import REGISTRY
 from chalicelib.carriers.base import CallbackEvent, CarrierResult, CarrierUnavailable, InterceptOrder
 from chalicelib.carriers.http import CarrierHttp
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage
 from simulator import CarrierSimulator
 from simulator.protocol import Operation
 

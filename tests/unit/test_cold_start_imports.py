@@ -20,17 +20,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: What each function must not load: the parts only other functions use.
 NOT_LOADED = {
-    "API (create an intercept)": {"chalicelib.dispatch", "chalicelib.breaker", "chalicelib.exports.service",
-                                  "chalicelib.aftersale", "chalicelib.openapi"},
-    "carrier callback (API)": {"chalicelib.dispatch", "chalicelib.breaker", "chalicelib.openapi"},
-    "dispatch worker": {"chalicelib.aftersale", "chalicelib.exports.service", "chalicelib.merchants",
-                        "chalicelib.openapi"},
-    "notify worker": {"chalicelib.dispatch", "chalicelib.breaker", "chalicelib.intercepts", "chalicelib.rules",
+    "API (create an intercept)": {"chalicelib.dispatch.worker", "chalicelib.dispatch.circuit_breaker", "chalicelib.exports.fee_exports",
+                                  "chalicelib.usecases.after_sales", "chalicelib.api.openapi"},
+    "carrier callback (API)": {"chalicelib.dispatch.worker", "chalicelib.dispatch.circuit_breaker", "chalicelib.api.openapi"},
+    "dispatch worker": {"chalicelib.usecases.after_sales", "chalicelib.exports.fee_exports", "chalicelib.usecases.merchant_settings",
+                        "chalicelib.api.openapi"},
+    "notify worker": {"chalicelib.dispatch.worker", "chalicelib.dispatch.circuit_breaker", "chalicelib.usecases.intercepts", "chalicelib.rules",
                       "chalicelib.carriers.base"},
-    "requeue schedule": {"chalicelib.dispatch", "chalicelib.breaker", "chalicelib.intercepts", "chalicelib.rules",
+    "requeue schedule": {"chalicelib.dispatch.worker", "chalicelib.dispatch.circuit_breaker", "chalicelib.usecases.intercepts", "chalicelib.rules",
                          "chalicelib.carriers.base", "chalicelib.webhooks.delivery"},
-    "health check (API)": {"chalicelib.dispatch", "chalicelib.breaker", "chalicelib.intercepts",
-                           "chalicelib.rules", "chalicelib.carriers.base", "chalicelib.auth"},
+    "health check (API)": {"chalicelib.dispatch.worker", "chalicelib.dispatch.circuit_breaker", "chalicelib.usecases.intercepts",
+                           "chalicelib.rules", "chalicelib.carriers.base", "chalicelib.api.auth"},
 }
 LIST_MODULES = "\nimport json, sys\nprint(json.dumps(sorted(name for name in sys.modules if name.startswith(('chalicelib', 'pydantic')))))"
 
@@ -47,7 +47,8 @@ def loaded_after(code: str) -> set[str]:
 def test_import_app_loads_only_the_wiring() -> None:
     loaded = loaded_after("import app")
     assert {name for name in loaded if name.startswith("chalicelib")} <= {
-        "chalicelib", "chalicelib.config", "chalicelib.errors", "chalicelib.observability", "chalicelib.web"}
+        "chalicelib", "chalicelib.config", "chalicelib.errors", "chalicelib.observability", "chalicelib.api",
+        "chalicelib.api.http"}
     assert "pydantic.main" not in loaded  # no model is declared until a handler needs one
 
 

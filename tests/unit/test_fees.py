@@ -1,7 +1,7 @@
 """Fee quotes: the subscribed outlet's agreed fee offline, the carrier's list price online."""
-from chalicelib.models import Carrier, MerchantSettings, Outlet, PolicyName
-from chalicelib.rules.fees import quote_fee
+from chalicelib.domain.models import Carrier, MerchantSettings, Outlet, PolicyName
 from chalicelib.rules.policies import policy_for
+from chalicelib.rules.pricing import quote_fee
 
 MERCHANT = MerchantSettings(merchant_id="m-1", outlets={
     Carrier.zto: Outlet(outlet_id="zto-hz-01", name="ZTO Hangzhou Xihu", fee=250)})

@@ -1,7 +1,7 @@
 import pytest
 
-from chalicelib.lifecycle import ALLOWED, CANCELLABLE, can_move
-from chalicelib.models import InterceptStatus as S
+from chalicelib.domain.lifecycle import ALLOWED, CANCELLABLE, can_move
+from chalicelib.domain.models import InterceptStatus as S
 
 TERMINAL = {S.returned, S.failed, S.cancelled}
 

@@ -1,4 +1,4 @@
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage
 from chalicelib.rules.likelihood import SUCCESS_LIKELIHOOD, Likelihood, success_likelihood
 
 ORDER = [Likelihood.high, Likelihood.medium, Likelihood.low, Likelihood.very_low, Likelihood.none]

@@ -1,8 +1,8 @@
 """The local stage's offset clock: system time plus a shared offset, re-read at most once a second."""
 from datetime import timedelta
 
+from chalicelib.api.local_clock import OffsetClock
 from chalicelib.clock import FixedClock
-from chalicelib.localclock import OffsetClock
 from tests.conftest import START
 
 

@@ -1,6 +1,6 @@
 """Merchant metrics from records: rates, medians, express refunds counted apart."""
-from chalicelib.merchant_metrics import summarize
-from chalicelib.models import InterceptStatus, RefundMode, RefundStatus
+from chalicelib.domain.models import InterceptStatus, RefundMode, RefundStatus
+from chalicelib.usecases.merchant_metrics import summarize
 from tests.functional.test_store_races import pending_intercept
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from openapi_spec_validator import validate
 
 from app import app
-from chalicelib.openapi import OPERATIONS, Operation, build_document
+from chalicelib.api.openapi import OPERATIONS, Operation, build_document
 
 
 def _app_operations() -> set[tuple[str, str]]:

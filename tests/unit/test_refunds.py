@@ -3,9 +3,9 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib import refunds
 from chalicelib.clock import to_iso
-from chalicelib.models import InterceptStatus, RefundDecision, RefundMode, RefundStatus
+from chalicelib.domain import refund_track as refunds
+from chalicelib.domain.models import InterceptStatus, RefundDecision, RefundMode, RefundStatus
 from chalicelib.rules import policy_for
 from tests.conftest import START
 from tests.functional.test_store_races import pending_intercept

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.carriers.stages import ParcelStage
-from chalicelib.models import Carrier, CreateInterceptRequest, GoodsType, PolicyName
+from chalicelib.domain.models import Carrier, GoodsType, PolicyName
+from chalicelib.domain.requests import CreateInterceptRequest
+from chalicelib.domain.stages import ParcelStage
 from chalicelib.rules import assess
 from chalicelib.rules.policies import POLICIES, policy_for
 from local.resources import demo_merchant

@@ -1,6 +1,6 @@
 """The stage lookup asks the carrier's tracking query and never lets its failure block a create."""
 from chalicelib.carriers.base import CarrierUnavailable
-from chalicelib.carriers.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage
 from chalicelib.runtime import carrier_stage_lookup
 
 

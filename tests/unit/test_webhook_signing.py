@@ -5,7 +5,7 @@ from standardwebhooks.webhooks import Webhook
 
 from chalicelib.webhooks.delivery import RetrySchedule
 from chalicelib.webhooks.endpoints import signing_secrets
-from chalicelib.webhooks.signing import new_secret, signed_headers, signature
+from chalicelib.webhooks.signing import new_secret, signature, signed_headers
 
 
 def test_the_reference_library_signs_exactly_like_us():

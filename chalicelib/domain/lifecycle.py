@@ -6,7 +6,7 @@ never change again, so a late or duplicated carrier message cannot undo a result
 """
 from __future__ import annotations
 
-from chalicelib.models import InterceptStatus as S
+from chalicelib.domain.models import InterceptStatus as S
 
 ALLOWED: dict[S, frozenset[S]] = {
     S.pending: frozenset({S.submitted, S.intercepted, S.failed, S.cancelled, S.needs_attention}),

@@ -8,10 +8,10 @@ from typing import Mapping
 
 from chalicelib.carriers.base import CarrierAdapter, HttpReply, InvalidCallback
 from chalicelib.clock import Clock
-from chalicelib.intercepts import Applied, InterceptService
-from chalicelib.models import EventSource
+from chalicelib.domain.models import EventSource
 from chalicelib.store import DuplicateCallback
 from chalicelib.store.keys import callback_receipt
+from chalicelib.usecases.intercepts import Applied, InterceptService
 
 log = logging.getLogger(__name__)
 

@@ -6,60 +6,15 @@ creates, otherwise it must equal the stored version; each write increments it.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
 
-from pydantic import Field, Strict, StringConstraints, field_validator
-
-from chalicelib.clock import Clock, from_iso, to_iso
+from chalicelib.api.bodies import parse_model
+from chalicelib.clock import Clock, to_iso
+from chalicelib.domain.models import MerchantSettings, Platform
+from chalicelib.domain.requests import MerchantSettingsUpdate
 from chalicelib.errors import BadRequest, Conflict, NotFound
-from chalicelib.models import Carrier, Identifier, MerchantSettings, Platform, _Strict
-from chalicelib.request_bodies import parse_model
 from chalicelib.store.merchants import MerchantStore, VersionConflict
 
-CarrierCode = Annotated[Carrier, Strict(False)]
-Fen = Annotated[int, Field(ge=0, le=100_000_000)]
 _MERCHANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-
-
-class OutletInput(_Strict):
-    outlet_id: Identifier
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-    fee: Annotated[int, Field(ge=0, le=100_000)]
-
-
-class MerchantSettingsUpdate(_Strict):
-    """Body of PUT /v1/merchants/{merchant_id}/settings."""
-
-    version: Annotated[int, Field(ge=0)] = 0
-    shop_status: Literal["operating", "suspended", "closed"] = "operating"
-    agreement_signed_at: str | None = None
-    cross_border: bool = False
-    interception_enabled: bool = False
-    amount_min: Fen | None = None
-    amount_max: Fen | None = None
-    enabled_carriers: list[CarrierCode] = Field(default_factory=list)
-    ewaybill_carriers: list[CarrierCode] = Field(default_factory=list)
-    outlets: dict[CarrierCode, OutletInput] = Field(default_factory=dict)
-
-    @field_validator("agreement_signed_at")
-    @classmethod
-    def _utc_time(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            moment = from_iso(value)
-        except ValueError:
-            raise ValueError("must be an ISO-8601 date-time, e.g. 2026-11-23T08:00:00Z") from None
-        if moment.utcoffset() is None or moment.utcoffset().total_seconds() != 0:
-            raise ValueError("must be in UTC (end with Z or +00:00)")
-        return to_iso(moment)
-
-    @field_validator("enabled_carriers", "ewaybill_carriers")
-    @classmethod
-    def _no_repeats(cls, carriers: list[Carrier]) -> list[Carrier]:
-        if len(set(carriers)) != len(carriers):
-            raise ValueError("lists a carrier more than once")
-        return carriers
 
 
 class MerchantService:

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.clock import Clock, to_iso
 from chalicelib.errors import BadRequest, NotFound
-from chalicelib.exports.fees import export_fees, read_manifest
+from chalicelib.exports.fee_report import export_fees, read_manifest
 from chalicelib.exports.periods import InvalidPeriod, Period, parse_period, previous_day
 from chalicelib.store import Store
 

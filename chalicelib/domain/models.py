@@ -1,12 +1,11 @@
-"""Domain models: what the API accepts and what an interception record holds."""
+"""Domain records and their vocabularies: what an interception record, a claim, a merchant's settings
+and a platform hold. What the API accepts in a body is in `chalicelib.domain.requests`."""
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
-from chalicelib.carriers.stages import ParcelStage
 
 
 class Carrier(StrEnum):
@@ -99,56 +98,6 @@ class RedirectAddress(_Strict):
     city: Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
     district: Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
     street: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-
-
-class CreateInterceptRequest(_Strict):
-    """Body of POST /v1/intercepts. Money is integer fen; no floats, no strings."""
-
-    merchant_id: Identifier
-    order_id: Identifier
-    after_sale_id: Identifier
-    carrier: Annotated[Carrier, Field(strict=False)]
-    tracking_no: TrackingNo
-    refund_amount: Annotated[int, Field(ge=1, le=100_000_000)]
-    package_count: Annotated[int, Field(ge=1, le=99)] = 1
-    goods_type: Annotated[GoodsType, Field(strict=False)] = GoodsType.general
-    cross_border: bool = False
-    reason: Reason = ""
-    parcel_stage: Annotated[ParcelStage | None, Field(strict=False)] = None
-    refund_mode: Annotated[RefundMode, Field(strict=False)] = RefundMode.standard
-    redirect_to: RedirectAddress | None = Field(
-        default=None, description="re-address the parcel instead of returning it to the sender (SF, and carriers "
-                                  "reached through kuaidi100); refused as `redirect_not_supported` elsewhere")
-
-
-class FeeExportRequest(_Strict):
-    period: Annotated[str, Field(description="a day YYYY-MM-DD or a month YYYY-MM (Asia/Shanghai calendar)")]
-
-
-class CancelRequest(_Strict):
-    reason: Reason = ""
-
-
-Note = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
-
-
-class RefundDecisionRequest(_Strict):
-    decision: Annotated[RefundDecision, Field(strict=False)]
-    note: Note = ""
-
-
-class ClaimRequest(_Strict):
-    """Loss or damage after a successful interception; the carrier pays offline."""
-
-    amount: Annotated[int, Field(ge=1, le=100_000_000)]
-    description: Annotated[str, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]
-    evidence: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=500)]],
-                        Field(max_length=20)] = Field(default_factory=list)
-
-
-class ClaimResolutionRequest(_Strict):
-    status: Literal["paid", "rejected"]
-    note: Note = ""
 
 
 class Claim(BaseModel):

@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from chalicelib.domain.models import Platform
 from chalicelib.errors import Unauthorized
-from chalicelib.models import Platform
 from chalicelib.observability import bind
 from chalicelib.store import Store
 

@@ -9,25 +9,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from chalicelib import refunds
+from chalicelib.api.bodies import parse_model
 from chalicelib.clock import Clock, new_id, to_iso
+from chalicelib.domain import refund_track as refunds
+from chalicelib.domain.models import Claim, ClaimStatus, EventSource, Intercept, Platform, RefundStatus
+from chalicelib.domain.refund_track import SUCCEEDED
+from chalicelib.domain.requests import ClaimRequest, ClaimResolutionRequest, RefundDecisionRequest
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.intercepts import InterceptService
-from chalicelib.models import (
-    Claim,
-    ClaimRequest,
-    ClaimResolutionRequest,
-    ClaimStatus,
-    EventSource,
-    Intercept,
-    Platform,
-    RefundDecisionRequest,
-    RefundStatus,
-)
-from chalicelib.refunds import SUCCEEDED
-from chalicelib.request_bodies import parse_model
 from chalicelib.rules import policy_for
 from chalicelib.store import StaleState, Store
+from chalicelib.usecases.intercepts import InterceptService
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from chalicelib.clock import Clock, from_iso, to_iso
-from chalicelib.store.breaker import CLOSED, HALF_OPEN, OPEN, BreakerRecord, BreakerStore
+from chalicelib.store.circuits import CLOSED, HALF_OPEN, OPEN, BreakerRecord, BreakerStore
 
 log = logging.getLogger(__name__)
 

@@ -12,29 +12,24 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from chalicelib.localclock import AdvanceRequest
-from chalicelib.merchants import MerchantSettingsUpdate
-from chalicelib.models import (
+from chalicelib.domain.models import Carrier, Claim, Intercept, InterceptStatus, MerchantSettings, ReasonItem
+from chalicelib.domain.requests import (
+    AdvanceRequest,
     CancelRequest,
-    Carrier,
-    Claim,
     ClaimRequest,
     ClaimResolutionRequest,
     CreateInterceptRequest,
+    EndpointRequest,
     FeeExportRequest,
-    Intercept,
-    InterceptStatus,
-    MerchantSettings,
-    ReasonItem,
+    MerchantSettingsUpdate,
     RefundDecisionRequest,
 )
-from chalicelib.webhooks.endpoints import EndpointRequest
 
 TITLE = "Parcel Intercept Gateway"
 VERSION = "1.0.0"
 REF = "#/components/schemas/"
 
-# -- response models (what the routes answer; the request models live in chalicelib.models) -------
+# -- response models (what the routes answer; the request models live in chalicelib.domain.models) -------
 
 
 class ErrorDetail(BaseModel):

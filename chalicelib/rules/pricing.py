@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from chalicelib.models import Carrier, MerchantSettings
+from chalicelib.domain.models import Carrier, MerchantSettings
 from chalicelib.rules.policies import PlatformPolicy
 
 CURRENCY = "CNY"

@@ -28,14 +28,14 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable, ContextManager, Iterable, Mapping, NamedTuple
 
-from chalicelib.breaker import Admission, CircuitBreaker
 from chalicelib.carriers.base import Address, CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
 from chalicelib.clock import Clock, from_iso
-from chalicelib.intercepts import Applied, InterceptService
-from chalicelib.models import EventSource, Intercept, InterceptStatus
+from chalicelib.dispatch.circuit_breaker import Admission, CircuitBreaker
+from chalicelib.domain.models import EventSource, Intercept, InterceptStatus
 from chalicelib.observability import bind, correlation, metrics
 from chalicelib.queues import QueueMessage, Queues, dispatch_message
 from chalicelib.store import StaleState, Store
+from chalicelib.usecases.intercepts import Applied, InterceptService
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from collections import Counter, defaultdict
 from typing import Iterable
 
 from chalicelib.clock import from_iso, to_iso
+from chalicelib.domain.models import Intercept, InterceptStatus, RefundMode, RefundStatus
 from chalicelib.errors import BadRequest
-from chalicelib.models import Intercept, InterceptStatus, RefundMode, RefundStatus
 
 SUCCEEDED = {InterceptStatus.intercepted, InterceptStatus.returned}
 RESULTS = SUCCEEDED | {InterceptStatus.failed}

@@ -6,15 +6,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from chalicelib.clock import Clock
-from chalicelib.models import EventSource, InterceptStatus
+from chalicelib.domain.models import EventSource, InterceptStatus
 from chalicelib.queues import dispatch_message
 
 if TYPE_CHECKING:  # the requeue schedule loads neither carriers nor the lifecycle service nor the breaker
-    from chalicelib.breaker import CircuitBreaker
     from chalicelib.carriers.base import CarrierAdapter
-    from chalicelib.intercepts import InterceptService
+    from chalicelib.dispatch.circuit_breaker import CircuitBreaker
     from chalicelib.queues import Queues
     from chalicelib.store import Store
+    from chalicelib.usecases.intercepts import InterceptService
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def poll_overdue_results(store: Store, adapters: Mapping[str, CarrierAdapter], i
     circuit is open is not asked at all.
     """
     from chalicelib.carriers.base import CarrierResult, CarrierUnavailable, InterceptOrder
-    from chalicelib.intercepts import Applied
+    from chalicelib.usecases.intercepts import Applied
 
     changed_before = clock.now() - timedelta(seconds=older_than_seconds)
     counts = {"polled": 0, "applied": 0, "unchanged": 0, "skipped": 0}

@@ -11,8 +11,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from chalicelib.clock import Clock, to_iso
 from chalicelib.errors import NotFound
 
@@ -43,16 +41,10 @@ class OffsetClock:
             self._read_at = self._monotonic()
 
 
-class AdvanceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    #: seconds, millisecond precision (the clock's own): at least 0.001
-    advance_seconds: float = Field(ge=0.001, le=366 * 86_400)
-
-
 def advance(stage_is_local: bool, store: Any, clock: Clock, raw_body: bytes | str | None) -> dict:
     """`POST /local/clock {advance_seconds}`: move the local stage's clock forward; 404 elsewhere."""
-    from chalicelib.request_bodies import parse_model
+    from chalicelib.api.bodies import parse_model
+    from chalicelib.domain.requests import AdvanceRequest
 
     if not stage_is_local or not isinstance(clock, OffsetClock):
         raise NotFound("the clock can only be moved in the local stage")

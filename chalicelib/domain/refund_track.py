@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib.clock import from_iso, to_iso
-from chalicelib.models import Intercept, InterceptStatus, RefundDecision, RefundMode, RefundStatus
+from chalicelib.domain.models import Intercept, InterceptStatus, RefundDecision, RefundMode, RefundStatus
 from chalicelib.rules.policies import PlatformPolicy
 
 #: A carrier result that ends the interception successfully: no refusal after one.

@@ -9,16 +9,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Callable, Mapping
 
-from chalicelib import refunds
+from chalicelib.api.bodies import parse_model
 from chalicelib.carriers.base import CarrierResult
-from chalicelib.carriers.stages import ParcelStage
 from chalicelib.clock import Clock, from_iso, new_id, to_iso
-from chalicelib.errors import BadRequest, Conflict, Ineligible, NotFound
-from chalicelib.lifecycle import CANCELLABLE, can_move
-from chalicelib.models import (
-    CancelRequest,
+from chalicelib.domain import refund_track as refunds
+from chalicelib.domain.lifecycle import CANCELLABLE, can_move
+from chalicelib.domain.models import (
     Carrier,
-    CreateInterceptRequest,
     Event,
     EventSource,
     Intercept,
@@ -28,12 +25,14 @@ from chalicelib.models import (
     ReasonItem,
     RefundStatus,
 )
+from chalicelib.domain.requests import CancelRequest, CreateInterceptRequest
+from chalicelib.domain.stages import ParcelStage
+from chalicelib.errors import BadRequest, Conflict, Ineligible, NotFound
 from chalicelib.observability import bind, metrics
 from chalicelib.queues import Queues, dispatch_message
-from chalicelib.request_bodies import parse_model
 from chalicelib.rules import Assessment, assess, policy_for
-from chalicelib.rules.fees import fee_on_result, quote_fee
 from chalicelib.rules.likelihood import success_likelihood
+from chalicelib.rules.pricing import fee_on_result, quote_fee
 from chalicelib.store import (
     IdempotencyKeyUsed,
     InvalidCursor,
