@@ -44,10 +44,10 @@ POWERTOOLS_ABSENT = "not measured (aws-lambda-powertools not installed)"
 #: Per Lambda function: what its first event loads and builds, after `import app` (see app.py).
 FIRST_EVENT = {
     "API (create an intercept)": "from chalicelib.api.auth import authenticate\ngw.store, gw.intercepts",
-    "carrier callback (API)": "from chalicelib.usecases.callbacks import handle_callback\ngw.adapters, gw.intercepts",
+    "carrier callback (API)": "from chalicelib.usecases.callbacks import handle_callback\ngw.adapters, gw.carrier_results",
     "dispatch worker": "from chalicelib.queues import messages_from_event\ngw.dispatcher",
     "notify worker": "from chalicelib.queues import messages_from_event\ngw.webhook_delivery",
-    "requeue schedule": "from chalicelib.schedules.sweeps import requeue_unsent\ngw.store, gw.queues",
+    "requeue schedule": "from chalicelib.schedules.requeue_unsent import requeue_unsent\ngw.store, gw.queues",
     "health check (API)": "from chalicelib.api.health import check_health\ngw.store, gw.queues",
 }
 FIRST_EVENT_SETUP = """import boto3

@@ -28,6 +28,7 @@ import boto3
 from bench.aws_meter import AwsMeter
 from chalicelib.api.auth import hash_key
 from chalicelib.domain.models import InterceptStatus
+from chalicelib.domain.requests import CreateInterceptRequest
 from chalicelib.queues import QueueMessage, dispatch_message
 from local.inprocess import API_KEY, Harness
 
@@ -75,12 +76,12 @@ class Round(NamedTuple):
 
 def one_round(harness: Harness, timed: TimedAdapter, meter: AwsMeter, round_no: int, batch: int) -> Round:
     gateway = harness.gateways["zto"]
-    platform = gateway.store.platform_for_key(hash_key(API_KEY))
+    platform = gateway.store.platforms.for_key(hash_key(API_KEY))
     messages = []  # tracking numbers end in 0: the simulator accepts at once
     for n in range(batch):
         body = {"merchant_id": "demo-merchant", "order_id": f"b{round_no}-{n}", "after_sale_id": f"b{round_no}-{n}",
                 "carrier": "zto", "tracking_no": f"BENCH{round_no:03d}{n:03d}0", "refund_amount": 1999}
-        created = gateway.intercepts.create(platform, f"bench-{round_no}-{n}", json.dumps(body)).body
+        created = gateway.intercepts.create(platform, f"bench-{round_no}-{n}", CreateInterceptRequest(**body)).body
         messages.append(QueueMessage(f"m-{round_no}-{n}", "unused-receipt",
                                      json.dumps(dispatch_message(created["id"], "intercept", "zto"))))
     # Nothing consumes the queues here, and moto's SQS scans a queue's every message on each send
@@ -93,7 +94,7 @@ def one_round(harness: Harness, timed: TimedAdapter, meter: AwsMeter, round_no: 
     result = gateway.dispatcher.handle_batch(messages)
     ended = time.perf_counter()
     meter.step = "checks"
-    records = [gateway.store.get_intercept(json.loads(message.body)["intercept_id"]) for message in messages]
+    records = [gateway.store.intercepts.get(json.loads(message.body)["intercept_id"]) for message in messages]
     assert result == {"batchItemFailures": []}, [record.last_error for record in records if record.last_error]
     assert all(record.status == InterceptStatus.submitted for record in records), [r.status for r in records]
     first_call, last_answer = min(start for start, _ in timed.calls), max(end for _, end in timed.calls)

@@ -43,7 +43,6 @@ from moto import mock_aws  # noqa: E402
 import app as app_module  # noqa: E402
 from bench.aws_meter import AwsMeter, serialised_aws_calls  # noqa: E402
 from chalicelib import runtime  # noqa: E402
-from chalicelib.api.auth import hash_key  # noqa: E402
 from chalicelib.carriers import build_adapters  # noqa: E402
 from chalicelib.carriers.http import CarrierHttp  # noqa: E402
 from chalicelib.clock import FixedClock, to_iso  # noqa: E402
@@ -52,7 +51,7 @@ from chalicelib.domain.models import InterceptStatus, Platform, PolicyName  # no
 from chalicelib.observability import JsonFormatter  # noqa: E402
 from local.lambda_events import scheduled_event  # noqa: E402
 from local.pump import QueuePump  # noqa: E402
-from local.resources import create_resources, demo_merchant  # noqa: E402
+from local.resources import create_resources, demo_merchant, seed_platform  # noqa: E402
 from local.webhook_receiver import WebhookReceiver  # noqa: E402
 from simulator import CarrierSimulator  # noqa: E402
 from simulator.protocol import InterceptRequest, Outcome  # noqa: E402
@@ -144,13 +143,11 @@ def run(count: int) -> dict:
                                 public_base_url="http://gateway.bench")
             create_resources(boto3.client("dynamodb"), boto3.client("sqs"), boto3.client("s3"), settings)
             clock = FixedClock(datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc))
-            gateway = runtime.Gateway(settings=settings, clock=clock)
-            gateway.adapters = build_adapters({"zto": {"base_url": f"{simulator.url}/zto", **CREDENTIALS["zto"]}},
-                                              CarrierHttp())
+            adapters = build_adapters({"zto": {"base_url": f"{simulator.url}/zto", **CREDENTIALS["zto"]}},
+                                      CarrierHttp())
+            gateway = runtime.Gateway(settings, clock, adapters=adapters)
             platform = Platform(id="bench", name="Bench platform", policy=PolicyName.default)
-            gateway.store.put_platform(platform)
-            gateway.store.put_api_key(hash_key(API_KEY), platform)
-            gateway.store.put_merchant(platform.id, demo_merchant(to_iso(clock.now())))
+            seed_platform(gateway.store, platform, API_KEY, demo_merchant(to_iso(clock.now())))
             runtime.use(gateway)
             # Lambda's event source mapping polls with its own client: metered, as SQS bills it.
             event_source = boto3.client("sqs")
@@ -198,7 +195,7 @@ def run(count: int) -> dict:
 
                 meter.step = "checks"
                 for intercept_id in ids:
-                    record = gateway.store.get_intercept(intercept_id)
+                    record = gateway.store.intercepts.get(intercept_id)
                     assert record.status == InterceptStatus.intercepted, record.status
                     assert record.refund_status.value == "refund_auto", record.refund_status
                 deliveries = len(receiver.received)

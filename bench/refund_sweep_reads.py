@@ -4,7 +4,7 @@ Prints counts, not times: the items DynamoDB read (ScannedCount summed over the 
 calls) and the Query calls made. The sweep reads the sparse `refund_due` index with a key
 condition on the deadline, so the count follows D (up to the batch), not N.
 
-By default it runs the sweep's read (`Store.due_refunds`, the only read a sweep makes when no
+By default it runs the sweep's read (`InterceptStore.due_refunds`, the only read a sweep makes when no
 write loses a race). `--apply` runs the whole sweep, timeouts included; moto copies the whole
 table for every transaction, so with 10,000 items that takes many minutes.
 
@@ -21,10 +21,15 @@ import boto3
 from moto import mock_aws
 
 from chalicelib.clock import FixedClock, to_iso
+from chalicelib.domain.lifecycle import as_stored
 from chalicelib.domain.models import Intercept, InterceptStatus, PolicyName, RefundStatus
+from chalicelib.schedules.refund_deadlines import sweep_refund_deadlines
 from chalicelib.store import Store
+from chalicelib.store.codec import to_item
+from chalicelib.store.intercepts import record_values
 from chalicelib.store.schema import create_table_params
-from chalicelib.usecases.after_sales import AfterSaleService
+from chalicelib.usecases.changes import ChangeWriter
+from chalicelib.usecases.refund_decisions import RefundDecisions
 
 START = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 
@@ -47,6 +52,13 @@ class CountingClient:
         return getattr(self._client, name)
 
 
+class NoWebhookQueue:
+    """The sweep's webhooks are written with each timeout (the outbox); this bench queues none."""
+
+    def publish(self, deliveries: list[dict]) -> None:
+        pass
+
+
 def intercept(number: int, deadline_days: float) -> Intercept:
     created = START + timedelta(days=deadline_days) - timedelta(days=5)
     return Intercept(id=f"icp_bench{number:08d}", platform_id="bench", policy=PolicyName.kuaishou, merchant_id="m",
@@ -61,21 +73,22 @@ def main(live: int, due: int, batch: int, apply: bool) -> dict:
     with mock_aws():
         raw = boto3.client("dynamodb")
         raw.create_table(**create_table_params("bench"))
-        writer = Store(raw, "bench")
         items = []
         for number in range(live):
             # the first `due` ones passed their deadline an hour ago; the rest are due in 1-4 days
             days_left = -1 / 24 if number < due else 1 + (number % 4)
-            items.append({"PutRequest": {"Item": writer._intercept_item(intercept(number, days_left))}})
+            items.append({"PutRequest": {"Item": to_item(record_values(as_stored(intercept(number, days_left))))}})
         for start in range(0, len(items), 25):
             raw.batch_write_item(RequestItems={"bench": items[start:start + 25]})
         counting = CountingClient(raw)
         store = Store(counting, "bench")
         if apply:
-            report = AfterSaleService(store, intercepts=None, clock=FixedClock(START)).sweep_refund_deadlines(batch)
+            clock = FixedClock(START)
+            decisions = RefundDecisions(store.intercepts, None, ChangeWriter(store.intercepts, NoWebhookQueue()), clock)
+            report = sweep_refund_deadlines(store.intercepts, decisions, clock, batch)
             returned, applied = report.due, report.timed_out
         else:
-            returned, applied = len(store.due_refunds(START, batch)[0]), None
+            returned, applied = len(store.intercepts.due_refunds(START, batch)[0]), None
         figures = {"live intercepts": live, "due intercepts": due, "batch": batch,
                    "items read (ScannedCount)": counting.scanned, "due items returned": returned,
                    "Query calls": counting.queries, "items read / live": round(counting.scanned / live, 4)}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
@@ -28,6 +29,39 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self._now += timedelta(**delta)
+
+
+class OffsetClock:
+    """The local stage's clock: system time plus an offset kept in the table.
+
+    Moving it forward (`POST /local/clock`) lets a person watch a 5-day refund deadline fire in
+    seconds. The offset lives in the table, not in one process, so the API, the queue workers and
+    the sweeps all read the same time. It is re-read at most once a second.
+    """
+
+    def __init__(self, base: Clock, read_offset: Callable[[], float], refresh_seconds: float = 1.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._base = base
+        self._read_offset = read_offset
+        self._refresh_seconds = refresh_seconds
+        self._monotonic = monotonic
+        self._offset = 0.0
+        self._read_at: float | None = None
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            if self._read_at is None or self._monotonic() - self._read_at >= self._refresh_seconds:
+                self._offset = self._read_offset()
+                self._read_at = self._monotonic()
+            offset = self._offset
+        return self._base.now() + timedelta(seconds=offset)
+
+    def use_offset(self, seconds: float) -> None:
+        """Take a just-written offset at once, without waiting for the next refresh."""
+        with self._lock:
+            self._offset = seconds
+            self._read_at = self._monotonic()
 
 
 def to_iso(moment: datetime) -> str:

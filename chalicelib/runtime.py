@@ -1,6 +1,8 @@
-"""Builds the gateway's parts once per Lambda container (or local process) and hands them out.
+"""The composition root: builds each part of the gateway once per Lambda container (or local
+process), with exactly the parts it depends on, and hands them out.
 
-Tests build their own `Gateway` with a fixed clock and install it with `use()`.
+`gateway()` builds from the environment; tests build a `Gateway` with a fixed clock (and carrier
+adapters of their own) and install it with `use()`.
 
 Each part imports its module when first built, so a Lambda function loads only the parts its
 handlers use: the health check loads neither rules nor carrier protocols, the requeue schedule
@@ -8,46 +10,48 @@ no dispatcher.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import boto3
 
-from chalicelib.clock import Clock, SystemClock
+from chalicelib.clock import Clock, OffsetClock, SystemClock
 from chalicelib.config import Settings, dead_letter_queue, settings
 
 if TYPE_CHECKING:
     from chalicelib.carriers.base import CarrierAdapter
     from chalicelib.dispatch.circuit_breaker import CircuitBreaker
     from chalicelib.dispatch.worker import Dispatcher
-    from chalicelib.exports.fee_exports import ExportService
+    from chalicelib.exports.fee_exports import FeeExports
     from chalicelib.queues import Queues
     from chalicelib.store import Store
-    from chalicelib.usecases.after_sales import AfterSaleService
+    from chalicelib.usecases.carrier_results import CarrierResults
+    from chalicelib.usecases.changes import ChangeWriter
+    from chalicelib.usecases.claims import Claims
     from chalicelib.usecases.intercepts import InterceptService, StageLookup
-    from chalicelib.usecases.merchant_settings import MerchantService
+    from chalicelib.usecases.merchant_settings import MerchantSettingsService
+    from chalicelib.usecases.refund_decisions import RefundDecisions
     from chalicelib.webhooks.delivery import WebhookDelivery
     from chalicelib.webhooks.endpoints import WebhookEndpoints
+    from chalicelib.webhooks.outbox import WebhookOutbox
 
 
-@dataclass
 class Gateway:
-    settings: Settings
-    clock: Clock
+    def __init__(self, settings: Settings, clock: Clock, *, store: Store | None = None,
+                 adapters: Mapping[str, CarrierAdapter] | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._given_store = store
+        self._given_adapters = adapters
 
-    @cached_property
-    def dynamodb(self):
-        """The one DynamoDB client every store shares (connection pool, credentials, retries)."""
-        return boto3.client("dynamodb")
+    # -- AWS and carriers ---------------------------------------------------------------------
 
     @cached_property
     def store(self) -> Store:
+        """Every store over the one table, sharing one DynamoDB client (connection pool, credentials)."""
         from chalicelib.store import Store
 
-        store = Store(self.dynamodb, self.settings.table_name)
-        store.outbox_listener = lambda deliveries: self.webhook_delivery.enqueue(deliveries)
-        return store
+        return self._given_store or Store(boto3.client("dynamodb"), self.settings.table_name)
 
     @cached_property
     def queues(self) -> Queues:
@@ -56,40 +60,84 @@ class Gateway:
         return Queues(boto3.client("sqs"))
 
     @cached_property
-    def adapters(self) -> dict[str, CarrierAdapter]:
+    def adapters(self) -> Mapping[str, CarrierAdapter]:
+        if self._given_adapters is not None:
+            return self._given_adapters
         from chalicelib.carriers import build_adapters
         from chalicelib.carriers.http import CarrierHttp
 
         return build_adapters(self.settings.carriers, CarrierHttp())
 
+    # -- the record's changes and their webhooks ------------------------------------------------
+
+    @cached_property
+    def outbox(self) -> WebhookOutbox:
+        from chalicelib.webhooks.outbox import WebhookOutbox
+
+        return WebhookOutbox(self.queues, self.settings.notify_queue)
+
+    @cached_property
+    def changes(self) -> ChangeWriter:
+        from chalicelib.usecases.changes import ChangeWriter
+
+        return ChangeWriter(self.store.intercepts, self.outbox)
+
+    # -- use cases ----------------------------------------------------------------------------
+
+    @cached_property
+    def merchant_settings(self) -> MerchantSettingsService:
+        from chalicelib.usecases.merchant_settings import MerchantSettingsService
+
+        return MerchantSettingsService(self.store.merchants, self.clock)
+
     @cached_property
     def intercepts(self) -> InterceptService:
-        from chalicelib.usecases.intercepts import InterceptService
+        from chalicelib.usecases.intercepts import ConnectedCarriers, InterceptService
 
-        return InterceptService(self.store, self.queues, self.clock, self.settings.dispatch_queue,
-                                frozenset(self.adapters), stage_lookup=carrier_stage_lookup(self.adapters),
-                                redirect_carriers=frozenset(code for code, adapter in self.adapters.items()
-                                                            if adapter.can_redirect))
-
-    @cached_property
-    def exports(self) -> ExportService:
-        from chalicelib.exports.fee_exports import ExportService
-
-        return ExportService(self.store, boto3.client("s3"), self.settings.export_bucket, self.clock)
+        carriers = ConnectedCarriers(codes=frozenset(self.adapters), redirecting=frozenset(
+            code for code, adapter in self.adapters.items() if adapter.can_redirect))
+        return InterceptService(self.store.intercepts, self.changes, self.merchant_settings, self.queues, self.clock,
+                                self.settings.dispatch_queue, carriers, stage_lookup=carrier_stage_lookup(self.adapters))
 
     @cached_property
-    def merchants(self) -> MerchantService:
-        from chalicelib.store.merchants import MerchantStore
-        from chalicelib.usecases.merchant_settings import MerchantService
+    def carrier_results(self) -> CarrierResults:
+        from chalicelib.usecases.carrier_results import CarrierResults
 
-        return MerchantService(MerchantStore(self.dynamodb, self.settings.table_name), self.clock)
+        return CarrierResults(self.store.intercepts, self.changes, self.clock)
+
+    @cached_property
+    def refund_decisions(self) -> RefundDecisions:
+        from chalicelib.usecases.refund_decisions import RefundDecisions
+
+        return RefundDecisions(self.store.intercepts, self.intercepts, self.changes, self.clock)
+
+    @cached_property
+    def claims(self) -> Claims:
+        from chalicelib.usecases.claims import Claims
+
+        return Claims(self.store.claims, self.intercepts, self.outbox, self.clock)
+
+    @cached_property
+    def fee_exports(self) -> FeeExports:
+        from chalicelib.exports.fee_exports import FeeExports
+
+        return FeeExports(self.store.intercepts, boto3.client("s3"), self.settings.export_bucket, self.clock)
+
+    @cached_property
+    def webhook_endpoints(self) -> WebhookEndpoints:
+        from chalicelib.webhooks.endpoints import WebhookEndpoints
+
+        return WebhookEndpoints(self.store.webhook_endpoints, self.clock,
+                                allow_loopback_http=self.settings.stage in ("local", "test"),
+                                loopback_only=self.settings.is_local)
+
+    # -- workers ------------------------------------------------------------------------------
 
     @cached_property
     def breaker(self) -> CircuitBreaker:
         from chalicelib.dispatch.circuit_breaker import BreakerPolicy, CircuitBreaker
-        from chalicelib.store.circuits import BreakerStore
 
-        return CircuitBreaker(BreakerStore(self.dynamodb, self.settings.table_name), self.clock,
+        return CircuitBreaker(self.store.circuits, self.clock,
                               BreakerPolicy(failure_threshold=self.settings.breaker_failure_threshold,
                                             cooldown_seconds=self.settings.breaker_cooldown_seconds))
 
@@ -99,39 +147,56 @@ class Gateway:
 
         config = self.settings
         return Dispatcher(
-            self.store, self.queues, self.intercepts, self.clock, self.adapters,
+            self.store.intercepts, self.changes, self.carrier_results, self.queues, self.clock, self.adapters,
             queue_name=config.dispatch_queue, dead_letter_queue=dead_letter_queue(config.dispatch_queue),
             callback_url=config.callback_url,
             retry=RetryPolicy(max_attempts=config.dispatch_max_attempts,
                               base_seconds=config.dispatch_base_backoff_seconds,
                               max_seconds=config.dispatch_max_backoff_seconds),
             breaker=self.breaker,
-            batch_scope=self.webhook_delivery.collected,
+            batch_scope=self.outbox.collected,
         )
-
-    @cached_property
-    def aftersale(self) -> AfterSaleService:
-        from chalicelib.usecases.after_sales import AfterSaleService
-
-        return AfterSaleService(self.store, self.intercepts, self.clock)
-
-    @cached_property
-    def webhook_endpoints(self) -> WebhookEndpoints:
-        from chalicelib.webhooks.endpoints import WebhookEndpoints
-
-        return WebhookEndpoints(self.store, self.clock, allow_loopback_http=self.settings.stage in ("local", "test"),
-                                loopback_only=self.settings.is_local)
 
     @cached_property
     def webhook_delivery(self) -> WebhookDelivery:
         from chalicelib.webhooks.delivery import WebhookDelivery
 
-        return WebhookDelivery(self.store, self.queues, self.clock, SystemClock(),
-                               queue_name=self.settings.notify_queue,
+        return WebhookDelivery(self.store.deliveries, self.store.webhook_endpoints, self.outbox, self.queues,
+                               self.clock, SystemClock(),
                                dead_letter_queue=dead_letter_queue(self.settings.notify_queue))
 
+    # -- schedules ------------------------------------------------------------------------------
 
-def carrier_stage_lookup(adapters: dict[str, CarrierAdapter]) -> StageLookup:
+    def requeue_unsent(self) -> int:
+        from chalicelib.schedules.requeue_unsent import requeue_unsent
+
+        return requeue_unsent(self.store.intercepts, self.queues, self.clock, self.settings.dispatch_queue,
+                              self.settings.pending_requeue_after_seconds)
+
+    def poll_overdue(self) -> dict[str, int]:
+        from chalicelib.schedules.poll_overdue import poll_overdue_results
+
+        return poll_overdue_results(self.store.intercepts, self.adapters, self.carrier_results, self.clock,
+                                    self.settings.callback_url, self.settings.poll_submitted_after_seconds,
+                                    breaker=self.breaker)
+
+    def sweep_refund_deadlines(self):
+        from chalicelib.schedules.refund_deadlines import sweep_refund_deadlines
+
+        return sweep_refund_deadlines(self.store.intercepts, self.refund_decisions, self.clock)
+
+    def resend_due_webhooks(self) -> int:
+        from chalicelib.schedules.resend_webhooks import resend_due_webhooks
+
+        return resend_due_webhooks(self.store.deliveries, self.outbox, self.clock)
+
+    def export_fees_daily(self) -> int:
+        from chalicelib.schedules.daily_fee_export import export_previous_day
+
+        return export_previous_day(self.store.platforms, self.fee_exports, self.clock)
+
+
+def carrier_stage_lookup(adapters: Mapping[str, CarrierAdapter]) -> StageLookup:
     """The stage from the carrier's tracking query; `unknown` (the rules pass, the carrier decides)
     when the adapter has no query or the carrier cannot answer, so a tracking outage never blocks a create."""
 
@@ -150,18 +215,24 @@ def carrier_stage_lookup(adapters: dict[str, CarrierAdapter]) -> StageLookup:
     return lookup
 
 
+def build(config: Settings) -> Gateway:
+    """The gateway for `config`. The local stage's clock is system time plus the offset kept in the
+    table (`POST /local/clock`), read through the same store every part uses."""
+    if not config.is_local:
+        return Gateway(config, SystemClock())
+    from chalicelib.store import Store
+
+    store = Store(boto3.client("dynamodb"), config.table_name)
+    return Gateway(config, OffsetClock(SystemClock(), store.local_clock.offset_seconds), store=store)
+
+
 _current: Gateway | None = None
 
 
 def gateway() -> Gateway:
     global _current
     if _current is None:
-        built = Gateway(settings=settings(), clock=SystemClock())
-        if built.settings.is_local:
-            from chalicelib.api.local_clock import OffsetClock
-
-            built.clock = OffsetClock(SystemClock(), lambda: built.store.clock_offset_seconds())
-        _current = built
+        _current = build(settings())
     return _current
 
 

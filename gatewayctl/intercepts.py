@@ -24,7 +24,7 @@ def intercepts() -> None:
 def list_intercepts(target, platform_id: str, merchant_id: str | None, status: str | None, carrier: str | None,
                     limit: int) -> None:
     """A platform's interceptions, newest first, one line each."""
-    records, cursor = target.get().store.list_intercepts(ListQuery(
+    records, cursor = target.get().store.intercepts.list(ListQuery(
         platform_id=platform_id, merchant_id=merchant_id, status=InterceptStatus(status) if status else None,
         carrier=carrier, limit=limit))
     for record in records:
@@ -39,7 +39,7 @@ def list_intercepts(target, platform_id: str, merchant_id: str | None, status: s
 @click.pass_obj
 def show(target, intercept_id: str) -> None:
     """One interception with its event history, as JSON."""
-    record = target.get().store.get_intercept(intercept_id, with_events=True)
+    record = target.get().store.intercepts.get_with_history(intercept_id)
     if record is None:
         raise click.ClickException(f"no intercept {intercept_id}")
     click.echo(json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False))

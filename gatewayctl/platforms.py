@@ -2,13 +2,9 @@
 from __future__ import annotations
 
 import click
-from boto3.dynamodb.types import TypeDeserializer
 
 from chalicelib.api.auth import hash_key, new_api_key
 from chalicelib.domain.models import Platform, PolicyName
-from chalicelib.store import keys
-
-_plain = TypeDeserializer().deserialize
 
 
 @click.group()
@@ -28,29 +24,21 @@ def _show_key_once(key: str) -> None:
 @click.pass_obj
 def create(target, platform_id: str, name: str, policy: str) -> None:
     """Create PLATFORM_ID and its first API key."""
-    store = target.get().store
+    platforms = target.get().store.platforms
     platform = Platform(id=platform_id, name=name, policy=PolicyName(policy))
-    table = target.get().client("dynamodb")
-    try:
-        table.put_item(TableName=target.get().table_name, ConditionExpression="attribute_not_exists(PK)",
-                       Item={name_: {"S": value} for name_, value in {
-                           **keys.platform(platform.id), "id": platform.id, "name": platform.name,
-                           "policy": platform.policy.value}.items()})
-    except table.exceptions.ConditionalCheckFailedException:
-        raise click.ClickException(f"platform {platform_id} already exists") from None
+    if not platforms.create(platform):
+        raise click.ClickException(f"platform {platform_id} already exists")
     key = new_api_key()
-    store.put_api_key(hash_key(key), platform)
+    platforms.put_api_key(hash_key(key), platform)
     click.echo(f"platform {platform_id} created on the {target.get().describe()}")
     _show_key_once(key)
 
 
 def _platform(target, platform_id: str) -> Platform:
-    found = target.client("dynamodb").get_item(TableName=target.table_name,
-                                               Key={k: {"S": v} for k, v in keys.platform(platform_id).items()})
-    if "Item" not in found:
+    found = target.store.platforms.get(platform_id)
+    if found is None:
         raise click.ClickException(f"no platform {platform_id}")
-    item = {name: _plain(value) for name, value in found["Item"].items()}
-    return Platform(id=item["id"], name=item["name"], policy=item["policy"])
+    return found
 
 
 def platform_key_hashes(target, platform_id: str) -> list[str]:
@@ -89,7 +77,7 @@ def rotate_key(target, platform_id: str, revoke_old: bool) -> None:
     platform = _platform(resolved, platform_id)
     old = platform_key_hashes(resolved, platform_id)
     key = new_api_key()
-    resolved.store.put_api_key(hash_key(key), platform)
+    resolved.store.platforms.put_api_key(hash_key(key), platform)
     _show_key_once(key)
     if revoke_old:
         for key_hash in old:
@@ -115,5 +103,4 @@ def revoke_key(target, platform_id: str, fingerprint: str) -> None:
 
 
 def _delete_key(target, key_hash: str) -> None:
-    target.client("dynamodb").delete_item(TableName=target.table_name,
-                                          Key={k: {"S": v} for k, v in keys.api_key(key_hash).items()})
+    target.store.platforms.delete_api_key(key_hash)

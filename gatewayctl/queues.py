@@ -7,6 +7,7 @@ import click
 
 from chalicelib.clock import SystemClock
 from chalicelib.config import DISPATCH_QUEUE, dead_letter_queue
+from chalicelib.domain import lifecycle
 from chalicelib.domain.models import EventSource, InterceptStatus
 from chalicelib.store import StaleState
 
@@ -25,14 +26,15 @@ def depth(target, queue: str) -> int:
 def reopen_for_dispatch(target, intercept_id: str) -> bool:
     """Put a `needs_attention` intercept back to `pending` with a fresh attempt count, so the worker
     will call the carrier again. False when it has moved on (a result or a cancel came meanwhile)."""
-    store = target.store
-    record = store.get_intercept(intercept_id)
+    record = target.store.intercepts.get(intercept_id)
     if record is None or record.status != InterceptStatus.needs_attention:
         return record is not None and record.status == InterceptStatus.pending
+    now = SystemClock().now()
     try:
-        store.transition(record, InterceptStatus.pending, source=EventSource.operator,
-                         reason="redriven from the dead-letter queue by an operator", now=SystemClock().now(),
-                         changes={"dispatch_attempts": 0, "dispatch_lease_until": None})
+        target.changes.commit(lifecycle.transition(
+            record, to_status=InterceptStatus.pending, source=EventSource.operator,
+            reason="redriven from the dead-letter queue by an operator", now=now,
+            changes={"dispatch_attempts": 0, "dispatch_lease_until": None}), now)
     except StaleState:
         return False
     return True

@@ -9,12 +9,12 @@ from chalice.utils import to_cfn_resource_name
 
 from chalicelib.clock import SystemClock, to_iso
 from chalicelib.config import DISPATCH_QUEUE, settings
-from chalicelib.schedules.sweeps import requeue_unsent
+from chalicelib.schedules.requeue_unsent import requeue_unsent
 
 #: Sweep name (the app.py handler) -> how to run it in-process against the local stack.
 LOCAL_SWEEPS = {
     "requeue_unsent_dispatches": lambda target: requeue_unsent(
-        target.store, target.sqs, SystemClock(), DISPATCH_QUEUE, settings().pending_requeue_after_seconds),
+        target.store.intercepts, target.sqs, SystemClock(), DISPATCH_QUEUE, settings().pending_requeue_after_seconds),
 }
 
 

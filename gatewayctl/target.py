@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import boto3
 import click
@@ -13,6 +13,9 @@ import click
 from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE
 from chalicelib.queues import Queues
 from chalicelib.store import Store
+
+if TYPE_CHECKING:
+    from chalicelib.usecases.changes import ChangeWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILE = ROOT / ".local" / "stack.json"
@@ -44,6 +47,14 @@ class Target:
     @cached_property
     def sqs(self) -> Queues:
         return Queues(self.client("sqs"))
+
+    @cached_property
+    def changes(self) -> ChangeWriter:
+        """Status changes an operator makes, written like any other (history, webhooks)."""
+        from chalicelib.usecases.changes import ChangeWriter
+        from chalicelib.webhooks.outbox import WebhookOutbox
+
+        return ChangeWriter(self.store.intercepts, WebhookOutbox(self.sqs, NOTIFY_QUEUE))
 
     @property
     def is_local(self) -> bool:

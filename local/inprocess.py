@@ -18,7 +18,6 @@ from typing import Any
 
 import boto3
 
-from chalicelib.api.auth import hash_key
 from chalicelib.carriers import build_adapters
 from chalicelib.carriers.http import CarrierHttp
 from chalicelib.clock import SystemClock, to_iso
@@ -29,7 +28,7 @@ from chalicelib.runtime import Gateway
 from chalicelib.usecases.callbacks import handle_callback
 from local.moto_server import LocalAws, LocalAwsProcess
 from local.pump import QueuePump
-from local.resources import create_resources, demo_merchant
+from local.resources import create_resources, demo_merchant, seed_platform
 from local.servers import LoopbackHTTPServer
 from simulator import CarrierSimulator
 
@@ -48,7 +47,7 @@ class CallbackEndpoint:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 carrier = self.path.rstrip("/").rsplit("/", 1)[-1]
                 gateway = gateways[carrier]
-                reply = handle_callback(gateway.adapters, gateway.intercepts, gateway.clock, carrier,
+                reply = handle_callback(gateway.adapters, gateway.carrier_results, gateway.clock, carrier,
                                         dict(self.headers.items()), body)
                 payload = reply.body.encode("utf-8")
                 try:
@@ -125,11 +124,8 @@ class Harness:
                                    "notify_queue": f"{name}-notify", "export_bucket": f"{name}-exports",
                                    "public_base_url": callbacks.url, **self.settings_overrides})
             create_resources(boto3.client("dynamodb"), boto3.client("sqs"), boto3.client("s3"), settings)
-            gateway = Gateway(settings=settings, clock=SystemClock())
-            gateway.adapters = {code: adapters[code] for code in group}
-            gateway.store.put_platform(PLATFORM)
-            gateway.store.put_api_key(hash_key(API_KEY), PLATFORM)
-            gateway.store.put_merchant(PLATFORM.id, demo_merchant(to_iso(gateway.clock.now())))
+            gateway = Gateway(settings, SystemClock(), adapters={code: adapters[code] for code in group})
+            seed_platform(gateway.store, PLATFORM, API_KEY, demo_merchant(to_iso(gateway.clock.now())))
             for code in group:
                 self.gateways[code] = gateway
         return self

@@ -7,7 +7,7 @@ from typing import Any
 from chalicelib.api.auth import hash_key
 from chalicelib.config import Settings, dead_letter_queue
 from chalicelib.domain.models import Carrier, MerchantSettings, Outlet, Platform, PolicyName
-from chalicelib.store import Store
+from chalicelib.store import Store, VersionConflict
 from chalicelib.store.schema import TTL_ATTRIBUTE, create_table_params
 
 #: Deliveries before SQS moves a message to its DLQ (the dispatch worker moves exhausted ones itself).
@@ -44,9 +44,17 @@ def seed_demo(store: Store, api_key: str, now_iso: str) -> None:
     """The local stage's demo platforms: `api_key` on the Kuaishou policy, and `demo-kuaishou`,
     `demo-pinduoduo`, `demo-douyin` one per policy; each has a merchant set up for every carrier."""
     for key, platform in ((api_key, DEMO_PLATFORM), *POLICY_DEMOS.items()):
-        store.put_platform(platform)
-        store.put_api_key(hash_key(key), platform)
-        store.put_merchant(platform.id, demo_merchant(now_iso))
+        seed_platform(store, platform, key, demo_merchant(now_iso))
+
+
+def seed_platform(store: Store, platform: Platform, api_key: str, merchant: MerchantSettings) -> None:
+    """A platform, its API key and one merchant's settings (kept as they are if already stored)."""
+    store.platforms.put(platform)
+    store.platforms.put_api_key(hash_key(api_key), platform)
+    try:
+        store.merchants.save(platform.id, merchant, expected_version=merchant.version - 1)
+    except VersionConflict:
+        pass
 
 
 def demo_merchant(now_iso: str) -> MerchantSettings:

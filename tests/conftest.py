@@ -18,7 +18,6 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib import runtime  # noqa: E402
-from chalicelib.api.auth import hash_key  # noqa: E402
 from chalicelib.carriers.base import (  # noqa: E402
     CancelOutcome,
     CarrierResult,
@@ -29,7 +28,7 @@ from chalicelib.clock import FixedClock  # noqa: E402
 from chalicelib.config import Settings  # noqa: E402
 from chalicelib.domain.models import Platform, PolicyName  # noqa: E402
 from chalicelib.domain.stages import ParcelStage  # noqa: E402
-from local.resources import create_resources, demo_merchant  # noqa: E402
+from local.resources import create_resources, demo_merchant, seed_platform  # noqa: E402
 
 START = datetime(2026, 11, 23, 8, 0, 0, tzinfo=timezone.utc)
 KEY_A, KEY_B = "key-platform-a", "key-platform-b"
@@ -115,12 +114,9 @@ def carrier() -> ScriptedCarrier:
 
 @pytest.fixture
 def gw(aws, settings: Settings, clock: FixedClock, carrier: ScriptedCarrier) -> Iterator[runtime.Gateway]:
-    gateway = runtime.Gateway(settings=settings, clock=clock)
-    gateway.adapters = {"zto": carrier}
+    gateway = runtime.Gateway(settings, clock, adapters={"zto": carrier})
     for platform, key in ((PLATFORM_A, KEY_A), (PLATFORM_B, KEY_B)):
-        gateway.store.put_platform(platform)
-        gateway.store.put_api_key(hash_key(key), platform)
-        gateway.store.put_merchant(platform.id, demo_merchant("2026-01-01T00:00:00.000Z"))
+        seed_platform(gateway.store, platform, key, demo_merchant("2026-01-01T00:00:00.000Z"))
     runtime.use(gateway)
     yield gateway
     runtime.use(None)
@@ -158,3 +154,25 @@ def post_intercept(client, body: dict | str, key: str = KEY_A, idempotency_key: 
 
 def auth(key: str = KEY_A) -> dict:
     return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+
+def stored_item(record) -> dict:
+    """`record` as a DynamoDB item, with the index entries its state calls for (a fixture, not a change)."""
+    from chalicelib.domain.lifecycle import as_stored
+    from chalicelib.store.codec import to_item
+    from chalicelib.store.intercepts import record_values
+
+    return to_item(record_values(as_stored(record)))
+
+
+def put_record(store, record) -> None:
+    """Write `record` as it is (see `stored_item`)."""
+    store.table.client.put_item(TableName=store.table.name, Item=stored_item(record))
+
+
+def transition(gw, record, **change):
+    """Commit a lifecycle transition of `record` the way the gateway does (history, webhooks)."""
+    from chalicelib.domain import lifecycle
+
+    now = change.pop("now", None) or gw.clock.now()
+    return gw.changes.commit(lifecycle.transition(record, now=now, **change), now)

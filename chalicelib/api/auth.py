@@ -11,7 +11,7 @@ import secrets
 from chalicelib.domain.models import Platform
 from chalicelib.errors import Unauthorized
 from chalicelib.observability import bind
-from chalicelib.store import Store
+from chalicelib.store.platforms import PlatformStore
 
 KEY_PREFIX = "pig_"
 
@@ -24,11 +24,11 @@ def new_api_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def authenticate(store: Store, authorization: str | None) -> Platform:
+def authenticate(platforms: PlatformStore, authorization: str | None) -> Platform:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send the platform API key as 'Authorization: Bearer <key>'")
-    platform = store.platform_for_key(hash_key(token.strip()))
+    platform = platforms.for_key(hash_key(token.strip()))
     if platform is None:
         raise Unauthorized("the API key is not valid")
     bind(platform_id=platform.id)

@@ -1,10 +1,24 @@
-"""Readiness: the gateway answers only when its table and queues answer."""
+"""GET /health: readiness; 200 only when the table and every queue answer."""
 from __future__ import annotations
 
-from chalicelib.config import dead_letter_queue
+from chalice import Blueprint, Response
+
+from chalicelib.api.context import gateway
+from chalicelib.api.http import api, json_response
+
+routes = Blueprint(__name__)
+
+
+@routes.route("/health", methods=["GET"])
+@api
+def health() -> Response:
+    healthy, checks = check_health(gateway())
+    return json_response({"status": "ok" if healthy else "unavailable", "checks": checks}, 200 if healthy else 503)
 
 
 def check_health(gw) -> tuple[bool, dict[str, str]]:
+    from chalicelib.config import dead_letter_queue
+
     checks: dict[str, str] = {}
     try:
         gw.store.ping()

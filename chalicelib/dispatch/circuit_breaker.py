@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from chalicelib.clock import Clock, from_iso, to_iso
-from chalicelib.store.circuits import CLOSED, HALF_OPEN, OPEN, BreakerRecord, BreakerStore
+from chalicelib.store.circuits import CLOSED, HALF_OPEN, OPEN, CircuitState, CircuitStore
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Admission:
 
 
 class CircuitBreaker:
-    def __init__(self, store: BreakerStore, clock: Clock, policy: BreakerPolicy) -> None:
+    def __init__(self, store: CircuitStore, clock: Clock, policy: BreakerPolicy) -> None:
         self._store = store
         self._clock = clock
         self._policy = policy
@@ -83,7 +83,7 @@ class CircuitBreaker:
             return Admission(False, _seconds(probe_until - now))
         return self._take_probe(carrier, HALF_OPEN)
 
-    def _remember_if_clean(self, record: BreakerRecord, now: datetime) -> None:
+    def _remember_if_clean(self, record: CircuitState, now: datetime) -> None:
         """A closed circuit with no failures counted is trusted for `clean_cache_seconds` without a read."""
         if record.state == CLOSED and record.failures == 0 and self._policy.clean_cache_seconds > 0:
             self._clean_until[record.carrier] = now + timedelta(seconds=self._policy.clean_cache_seconds)

@@ -28,14 +28,18 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable, ContextManager, Iterable, Mapping, NamedTuple
 
+from chalicelib.backoff import Backoff
 from chalicelib.carriers.base import Address, CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
 from chalicelib.clock import Clock, from_iso
 from chalicelib.dispatch.circuit_breaker import Admission, CircuitBreaker
+from chalicelib.domain import lifecycle
 from chalicelib.domain.models import EventSource, Intercept, InterceptStatus
 from chalicelib.observability import bind, correlation, metrics
 from chalicelib.queues import QueueMessage, Queues, dispatch_message
-from chalicelib.store import StaleState, Store
-from chalicelib.usecases.intercepts import Applied, InterceptService
+from chalicelib.store import StaleState
+from chalicelib.store.intercepts import InterceptStore
+from chalicelib.usecases.carrier_results import Applied, CarrierResults
+from chalicelib.usecases.changes import ChangeWriter
 
 log = logging.getLogger(__name__)
 
@@ -49,21 +53,21 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rand: Callable[[float, float], float] = random.uniform) -> int:
         """Exponential backoff with equal jitter: half fixed, half random, so it never collapses to 0."""
-        ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
-        return int(round(ceiling / 2 + rand(0, ceiling / 2)))
+        return int(round(Backoff(first=self.base_seconds, cap=self.max_seconds, jitter="equal").seconds(attempt, rand)))
 
 
 class Dispatcher:
-    def __init__(self, store: Store, queues: Queues, intercepts: InterceptService, clock: Clock,
-                 adapters: Mapping[str, CarrierAdapter], queue_name: str, dead_letter_queue: str,
+    def __init__(self, store: InterceptStore, changes: ChangeWriter, results: CarrierResults, queues: Queues,
+                 clock: Clock, adapters: Mapping[str, CarrierAdapter], queue_name: str, dead_letter_queue: str,
                  callback_url: Callable[[str], str], retry: RetryPolicy, max_parallel: int = 10,
                  breaker: CircuitBreaker | None = None, max_receive_count: int = 10,
                  batch_scope: Callable[[], ContextManager[None]] = nullcontext) -> None:
         """`batch_scope` wraps the processing of one batch (the runtime passes the webhook
         outbox's `collected`, so a batch's webhook messages are queued together)."""
         self._store = store
+        self._changes = changes
+        self._results = results
         self._queues = queues
-        self._intercepts = intercepts
         self._clock = clock
         self._adapters = adapters
         self._queue = queue_name
@@ -117,7 +121,7 @@ class Dispatcher:
         intercept_id, action = work.intercept_id, work.action
         bind(intercept_id=intercept_id)
         if action == "cancel":
-            cancelled = self._store.get_intercept(intercept_id)
+            cancelled = self._store.get(intercept_id)
             return True if cancelled is None else self._cancel(message, cancelled)
         record = self._store.claim_dispatch(intercept_id, self._clock.now(), self._retry.lease_seconds)
         if record is None:
@@ -148,7 +152,7 @@ class Dispatcher:
             changes["carrier_ref"] = outcome.carrier_ref
         if outcome.result == CarrierResult.failed:
             changes["result_reason"] = outcome.reason_code or "carrier_refused"
-        applied = self._intercepts.apply_carrier_result(
+        applied = self._results.apply(
             record.id, outcome.result, source=EventSource.carrier,
             reason=reason or f"carrier answered {outcome.result.value}", changes=changes, last_read=record,
             carrier_accepted=outcome.result != CarrierResult.failed)
@@ -160,7 +164,7 @@ class Dispatcher:
         """The merchant cancelled while the carrier was taking the instruction: the carrier now holds
         one we no longer want. The cancel may not have queued a withdrawal (it read the record
         before this call's lease), so queue one; duplicates are harmless (`claim_cancel`)."""
-        current = self._store.get_intercept(intercept_id)
+        current = self._store.get(intercept_id)
         if current is not None and current.status == InterceptStatus.cancelled and not current.carrier_cancel:
             self._queues.send(self._queue, dispatch_message(intercept_id, "cancel", current.carrier.value),
                               delay_seconds=min(self._retry.lease_seconds + 1, 900))
@@ -243,12 +247,14 @@ class Dispatcher:
     def _after_transient_failure(self, message: QueueMessage, leased: Intercept, error: str) -> bool:
         intercept_id, attempts = leased.id, leased.dispatch_attempts
         if attempts >= self._retry.max_attempts:
-            record = self._store.get_intercept(intercept_id)
+            record = self._store.get(intercept_id)
             if record is not None and record.status == InterceptStatus.pending:
+                now = self._clock.now()
                 try:
-                    self._store.transition(record, InterceptStatus.needs_attention, source=EventSource.worker,
-                                           reason=f"carrier unreachable after {attempts} attempts: {error}",
-                                           now=self._clock.now(), changes={"last_error": error[:500]})
+                    self._changes.commit(lifecycle.transition(
+                        record, to_status=InterceptStatus.needs_attention, source=EventSource.worker,
+                        reason=f"carrier unreachable after {attempts} attempts: {error}", now=now,
+                        changes={"last_error": error[:500]}), now)
                 except StaleState:
                     pass
             dead = dispatch_message(intercept_id, "intercept", leased.carrier.value)

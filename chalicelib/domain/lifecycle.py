@@ -1,12 +1,25 @@
-"""The interception state machine: which status may follow which, and nothing else.
+"""The interception state machine and the after-sale track's moves, and `transition`: the one
+function every status change goes through.
 
 A carrier's result may overtake our own record of the submission (a fast callback arrives before the
 worker writes `submitted`), so carrier results are accepted from `pending` too. Terminal statuses
 never change again, so a late or duplicated carrier message cannot undo a result or a cancel.
+The after-sale track moves once, out of `awaiting_result`.
+
+`transition` refuses any move these tables do not hold (TransitionNotAllowed) and returns the
+`Change` for the store to write; `started` is the first change of a new record.
 """
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from chalicelib.clock import to_iso
+from chalicelib.domain import deadlines
+from chalicelib.domain.changes import Change
+from chalicelib.domain.models import Event, EventSource, Intercept
 from chalicelib.domain.models import InterceptStatus as S
+from chalicelib.domain.models import RefundStatus as R
 
 ALLOWED: dict[S, frozenset[S]] = {
     S.pending: frozenset({S.submitted, S.intercepted, S.failed, S.cancelled, S.needs_attention}),
@@ -18,12 +31,80 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.cancelled: frozenset(),
 }
 
-#: A merchant may cancel only while no carrier result exists.
-CANCELLABLE = frozenset({S.pending, S.submitted, S.needs_attention})
+REFUND_ALLOWED: dict[R, frozenset[R]] = {
+    R.awaiting_result: frozenset({R.refund_auto, R.refund_agreed, R.refund_refused, R.refund_timeout, R.arbitration}),
+    **{decided: frozenset() for decided in R if decided != R.awaiting_result},
+}
 
-#: Statuses with no carrier result yet: the polling and requeue sweeps look at these.
-OPEN = frozenset({S.pending, S.submitted, S.needs_attention})
+#: The status a new record starts in.
+INITIAL = S.pending
+
+#: A merchant may cancel only while no carrier result exists.
+CANCELLABLE = frozenset(status for status, targets in ALLOWED.items() if S.cancelled in targets)
+
+#: A carrier result that ends the interception successfully (no refusal of the refund after one).
+SUCCEEDED = frozenset({S.intercepted, S.returned})
+
+#: Statuses that hold the carrier's final word on the interception.
+RESULTS = SUCCEEDED | {S.failed}
+
+#: Statuses with no carrier result yet (one may still come): the polling and requeue sweeps look at these.
+OPEN = frozenset(status for status, targets in ALLOWED.items() if S.intercepted in targets)
+
+
+class TransitionNotAllowed(Exception):
+    def __init__(self, record: Intercept, to_status: S | None, to_refund: R | None) -> None:
+        moves = [f"status {record.status.value} -> {to_status.value}" if to_status else "",
+                 f"refund {record.refund_status.value} -> {to_refund.value}" if to_refund else ""]
+        super().__init__(f"{record.id}: {' and '.join(move for move in moves if move) or 'no move'} is not allowed")
 
 
 def can_move(current: S, target: S) -> bool:
     return target in ALLOWED[current]
+
+
+def can_move_refund(current: R, target: R) -> bool:
+    return target in REFUND_ALLOWED[current]
+
+
+def started(record: Intercept) -> Change:
+    """The change that creates `record`; it carries its first history event."""
+    if record.status != INITIAL or len(record.events) != 1:
+        raise ValueError(f"a new record starts {INITIAL.value} with one history event")
+    event = record.events[0]
+    return Change(before=None, after=record, event=event, fields={}, open=record.status in OPEN,
+                  refund_due=deadlines.running(record))
+
+
+def as_stored(record: Intercept) -> Change:
+    """A change that writes `record` as it stands, with the index entries its state calls for: for
+    fixtures, imports and benchmarks that put records directly (`store.intercepts.record_values`)."""
+    return Change(before=None, after=record, event=record.events[0] if record.events else None, fields={},
+                  open=record.status in OPEN, refund_due=deadlines.running(record))
+
+
+def transition(record: Intercept, *, to_status: S | None = None, to_refund: R | None = None, source: EventSource,
+               reason: str, now: datetime, changes: dict[str, Any] | None = None) -> Change:
+    """Move the status and/or the after-sale track of `record`, with `changes` to other fields
+    (None removes one). Raises TransitionNotAllowed for a move the tables do not hold."""
+    status_moves = to_status is not None
+    refund_moves = to_refund is not None
+    if (not status_moves and not refund_moves) \
+            or (status_moves and not can_move(record.status, to_status)) \
+            or (refund_moves and not can_move_refund(record.refund_status, to_refund)):
+        raise TransitionNotAllowed(record, to_status, to_refund)
+    at = to_iso(now)
+    event = Event(at=at, source=source, from_status=record.status, to_status=to_status or record.status,
+                  reason=reason, **({"from_refund_status": record.refund_status, "to_refund_status": to_refund}
+                                    if refund_moves else {}))
+    fields: dict[str, Any] = {"updated_at": at, **(changes or {})}
+    if status_moves:
+        fields["status"] = to_status
+    if refund_moves:
+        fields["refund_status"] = to_refund
+    after = Intercept.model_validate({**record.model_dump(exclude={"events", "claims"}), **fields,
+                                      "version": record.version + 1})
+    after.events = [*record.events, event]
+    after.claims = record.claims
+    return Change(before=record, after=after, event=event, fields=fields, open=after.status in OPEN,
+                  refund_due=deadlines.running(after))

@@ -1,4 +1,4 @@
-"""Fee exports for a platform: run one for a period, show one with download links, run the daily one."""
+"""Fee exports for a platform: run one for a period, show one with download links."""
 from __future__ import annotations
 
 import logging
@@ -7,8 +7,8 @@ from typing import Any
 from chalicelib.clock import Clock, to_iso
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.exports.fee_report import export_fees, read_manifest
-from chalicelib.exports.periods import InvalidPeriod, Period, parse_period, previous_day
-from chalicelib.store import Store
+from chalicelib.exports.periods import InvalidPeriod, Period, parse_period
+from chalicelib.store.intercepts import InterceptStore
 
 log = logging.getLogger(__name__)
 
@@ -16,9 +16,9 @@ log = logging.getLogger(__name__)
 LINK_SECONDS = 900
 
 
-class ExportService:
-    def __init__(self, store: Store, s3: Any, bucket: str, clock: Clock) -> None:
-        self._store = store
+class FeeExports:
+    def __init__(self, intercepts: InterceptStore, s3: Any, bucket: str, clock: Clock) -> None:
+        self._intercepts = intercepts
         self._s3 = s3
         self._bucket = bucket
         self._clock = clock
@@ -31,7 +31,7 @@ class ExportService:
         query = {"index": "charged", "partition": f"CHARGED#{platform_id}", "charged_at_from": start,
                  "charged_at_before": end, "calendar": "Asia/Shanghai"}
         records = (record.model_dump(mode="json")
-                   for record in self._store.charged_intercepts(platform_id, start, end))
+                   for record in self._intercepts.charged(platform_id, start, end))
         manifest = export_fees(self._s3, self._bucket, platform_id, period, records, self._clock, query)
         log.info("fee export written", extra={"platform_id": platform_id, "period": period.label,
                                               "rows": manifest["totals"]["rows"]})
@@ -46,15 +46,6 @@ class ExportService:
             "get_object", Params={"Bucket": self._bucket, "Key": entry["key"]}, ExpiresIn=LINK_SECONDS)
             for entry in manifest["files"]}
         return {"manifest": manifest, "downloads": downloads, "downloads_expire_in_seconds": LINK_SECONDS}
-
-    def export_previous_day(self) -> int:
-        """The daily run: yesterday (Shanghai calendar) for every platform. Returns exports written."""
-        period = previous_day(self._clock.now())
-        written = 0
-        for platform in self._store.platforms():
-            self.export(platform.id, period.label)
-            written += 1
-        return written
 
 
 def _period(value: Any) -> Period:

@@ -1,13 +1,46 @@
-"""Storage: the single DynamoDB table behind one small interface."""
-from chalicelib.store.dynamodb import (
+"""Storage: the single DynamoDB table, one store per kind of item, composed over one `Table`.
+
+`Store` holds them all; each part of the gateway is given only the stores it uses (see
+chalicelib/runtime.py). The codec (`codec.py`) and the key shapes (`keys.py`) are the only ones;
+domain decisions (which status is open, which webhooks a change emits) come in as arguments.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.store.circuits import CircuitStore
+from chalicelib.store.claims import ClaimStore
+from chalicelib.store.deliveries import DeliveryStore
+from chalicelib.store.errors import (
     DuplicateCallback,
     IdempotencyKeyUsed,
     InvalidCursor,
-    ListQuery,
     ParcelAlreadyIntercepted,
     StaleState,
-    Store,
+    VersionConflict,
 )
+from chalicelib.store.intercepts import IdempotencyRecord, InterceptStore, ListQuery
+from chalicelib.store.local_clock import LocalClockStore
+from chalicelib.store.merchants import MerchantStore
+from chalicelib.store.platforms import PlatformStore
+from chalicelib.store.table import Table
+from chalicelib.store.webhook_endpoints import WebhookEndpointStore
 
-__all__ = ["DuplicateCallback", "IdempotencyKeyUsed", "InvalidCursor", "ListQuery", "ParcelAlreadyIntercepted",
-           "StaleState", "Store"]
+__all__ = ["DuplicateCallback", "IdempotencyKeyUsed", "IdempotencyRecord", "InvalidCursor", "ListQuery",
+           "ParcelAlreadyIntercepted", "StaleState", "Store", "VersionConflict"]
+
+
+class Store:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.table = Table(client, table_name)
+        self.platforms = PlatformStore(self.table)
+        self.merchants = MerchantStore(self.table)
+        self.intercepts = InterceptStore(self.table)
+        self.deliveries = DeliveryStore(self.table)
+        self.webhook_endpoints = WebhookEndpointStore(self.table)
+        self.claims = ClaimStore(self.table)
+        self.circuits = CircuitStore(self.table)
+        self.local_clock = LocalClockStore(self.table)
+
+    def ping(self) -> None:
+        self.table.describe()

@@ -1,28 +1,22 @@
 """Circuit-breaker state per carrier, in the single table, shared by every worker instance.
 
-One item per carrier (`BREAKER#<carrier>` / `BREAKER`). Every change is a conditional write, so
-concurrent workers agree on one transition: one opens the circuit, one takes the half-open probe.
+One item per carrier (`keys.circuit`). Every change is a conditional write, so concurrent workers
+agree on one transition: one opens the circuit, one takes the half-open probe. The breaker's
+rules are in chalicelib/dispatch/circuit_breaker.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from chalicelib.store import keys
+from chalicelib.store.codec import data, to_item
+from chalicelib.store.table import Table
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def breaker_key(carrier: str) -> dict:
-    return {"PK": f"BREAKER#{carrier}", "SK": "BREAKER"}
-
 
 @dataclass(frozen=True)
-class BreakerRecord:
+class CircuitState:
     carrier: str
     state: str = CLOSED
     failures: int = 0
@@ -30,54 +24,48 @@ class BreakerRecord:
     probe_until: str = ""   # ISO time the half-open probe's lease ends
 
 
-def _values(values: dict) -> dict:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
+class CircuitStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
 
+    def get(self, carrier: str) -> CircuitState:
+        found = self._table.get(keys.circuit(carrier))
+        return _state(carrier, found) if found else CircuitState(carrier)
 
-class BreakerStore:
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._db = client
-        self._table = table_name
-
-    def get(self, carrier: str) -> BreakerRecord:
-        item = self._db.get_item(TableName=self._table, Key=_values(breaker_key(carrier)),
-                                 ConsistentRead=True).get("Item")
-        return self._record(carrier, item) if item else BreakerRecord(carrier)
-
-    def get_many(self, carriers: list[str]) -> list[BreakerRecord]:
-        """Several carriers' records in one request. A key DynamoDB hands back unread (under
+    def get_many(self, carriers: list[str]) -> list[CircuitState]:
+        """Several carriers' states in one request. A key DynamoDB hands back unread (under
         throttling) is left out: callers read ahead with this and fall back to `get`."""
         if len(carriers) == 1:
             return [self.get(carriers[0])]
-        answer = self._db.batch_get_item(RequestItems={self._table: {
-            "Keys": [_values(breaker_key(carrier)) for carrier in carriers], "ConsistentRead": True}})
-        found = {item["PK"]["S"]: item for item in answer.get("Responses", {}).get(self._table, [])}
-        unread = {key["PK"]["S"] for key in answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])}
-        records = []
+        table = self._table
+        answer = table.client.batch_get_item(RequestItems={table.name: {
+            "Keys": [to_item(keys.circuit(carrier)) for carrier in carriers], "ConsistentRead": True}})
+        found = {item["PK"]["S"]: item for item in answer.get("Responses", {}).get(table.name, [])}
+        unread = {key["PK"]["S"] for key in answer.get("UnprocessedKeys", {}).get(table.name, {}).get("Keys", [])}
+        states = []
         for carrier in carriers:
-            partition = breaker_key(carrier)["PK"]
+            partition = keys.circuit(carrier)["PK"]
             if partition in found:
-                records.append(self._record(carrier, found[partition]))
+                states.append(_state(carrier, data(found[partition])))
             elif partition not in unread:
-                records.append(BreakerRecord(carrier))  # never failed: no item yet
-        return records
+                states.append(CircuitState(carrier))  # never failed: no item yet
+        return states
 
-    def add_failure(self, carrier: str) -> BreakerRecord:
+    def add_failure(self, carrier: str) -> CircuitState:
         """Count one more consecutive failure (creating the item closed if it is new)."""
-        found = self._db.update_item(
-            TableName=self._table, Key=_values(breaker_key(carrier)),
-            UpdateExpression="SET #state = if_not_exists(#state, :closed) ADD failures :one",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=_values({":closed": CLOSED, ":one": 1}), ReturnValues="ALL_NEW")
-        return self._record(carrier, found["Attributes"])
+        found = self._table.update(
+            keys.circuit(carrier), UpdateExpression="SET #state = if_not_exists(#state, :closed) ADD failures :one",
+            ExpressionAttributeNames={"#state": "state"}, ExpressionAttributeValues=to_item({":closed": CLOSED, ":one": 1}),
+            ReturnValues="ALL_NEW")
+        return _state(carrier, found)
 
     def move(self, carrier: str, expected_state: str, new_state: str, *, open_until: str = "", probe_until: str = "",
              expired_before: str | None = None) -> bool:
         """Change state if it is still `expected_state` (and, with `expired_before`, its open or
         probe time has passed). False when another worker got there first."""
         condition = "#state = :expected"
-        values: dict[str, Any] = {":expected": expected_state, ":new": new_state, ":open_until": open_until,
-                                  ":probe_until": probe_until}
+        values = {":expected": expected_state, ":new": new_state, ":open_until": open_until,
+                  ":probe_until": probe_until}
         if expired_before is not None:
             field = "open_until" if expected_state == OPEN else "probe_until"
             condition += f" AND {field} < :now"
@@ -93,18 +81,11 @@ class BreakerStore:
             {":closed": CLOSED, ":zero": 0, ":empty": ""})
 
     def _conditional_update(self, carrier: str, update: str, condition: str, values: dict) -> bool:
-        try:
-            self._db.update_item(TableName=self._table, Key=_values(breaker_key(carrier)), UpdateExpression=update,
-                                 ConditionExpression=condition, ExpressionAttributeNames={"#state": "state"},
-                                 ExpressionAttributeValues=_values(values))
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._table.update(keys.circuit(carrier), UpdateExpression=update, ConditionExpression=condition,
+                                  ExpressionAttributeNames={"#state": "state"},
+                                  ExpressionAttributeValues=to_item(values)) is not None
 
-    @staticmethod
-    def _record(carrier: str, item: dict) -> BreakerRecord:
-        data = {name: _deserializer.deserialize(value) for name, value in item.items()}
-        return BreakerRecord(carrier=carrier, state=data.get("state", CLOSED), failures=int(data.get("failures", 0)),
-                             open_until=data.get("open_until", ""), probe_until=data.get("probe_until", ""))
+
+def _state(carrier: str, found: dict) -> CircuitState:
+    return CircuitState(carrier=carrier, state=found.get("state", CLOSED), failures=int(found.get("failures", 0)),
+                        open_until=found.get("open_until", ""), probe_until=found.get("probe_until", ""))

@@ -1,4 +1,11 @@
-"""Key builders for every entity in the single table: one place that knows the key shapes."""
+"""Every key shape in the single table and its indexes: one place that knows them.
+
+Item keys are dicts of `PK`/`SK`; index entries are dicts of the GSI attributes an item carries so
+that an index lists it (see chalicelib/store/schema.py and docs/data-model.md).
+"""
+from __future__ import annotations
+
+# -- items ------------------------------------------------------------------------------------
 
 
 def platform(platform_id: str) -> dict:
@@ -21,6 +28,14 @@ def intercept_event(intercept_id: str, at: str, unique: str) -> dict:
     return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"EVENT#{at}#{unique}"}
 
 
+#: An intercept's partition holds, in sort order: CLAIM#..., EVENT#..., META, WEBHOOK#...; reading
+#: `SK <= META` gets the record with its history and claims and skips the webhook deliveries.
+RECORD_WITH_HISTORY_UNTIL = "META"
+EVENT_PREFIX = "EVENT#"
+CLAIM_PREFIX = "CLAIM#"
+DELIVERY_PREFIX = "WEBHOOK#"
+
+
 def parcel(platform_id: str, carrier: str, tracking_no: str) -> dict:
     return {"PK": f"PARCEL#{platform_id}#{carrier}#{tracking_no}", "SK": "PARCEL"}
 
@@ -32,6 +47,33 @@ def idempotency(platform_id: str, key: str) -> dict:
 def callback_receipt(carrier: str, event_id: str) -> dict:
     return {"PK": f"CALLBACK#{carrier}#{event_id}", "SK": "CALLBACK"}
 
+
+def delivery(intercept_id: str, message_id: str) -> dict:
+    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"{DELIVERY_PREFIX}{message_id}"}
+
+
+def delivery_of(key: dict) -> dict:
+    """`delivery()` backwards: the intercept and message ids in a delivery's key."""
+    return {"intercept_id": key["PK"].removeprefix("INTERCEPT#"), "id": key["SK"].removeprefix(DELIVERY_PREFIX)}
+
+
+def claim(intercept_id: str, claim_id: str) -> dict:
+    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"{CLAIM_PREFIX}{claim_id}"}
+
+
+def webhook_endpoint(platform_id: str) -> dict:
+    return {"PK": f"PLATFORM#{platform_id}", "SK": "WEBHOOK"}
+
+
+def circuit(carrier: str) -> dict:
+    return {"PK": f"BREAKER#{carrier}", "SK": "BREAKER"}
+
+
+def local_clock() -> dict:
+    return {"PK": "LOCALCLOCK", "SK": "LOCALCLOCK"}
+
+
+# -- index partitions -------------------------------------------------------------------------
 
 def by_platform(platform_id: str) -> str:
     return f"PLATFORM#{platform_id}"
@@ -53,8 +95,6 @@ def open_work(status: str) -> str:
     return f"OPEN#{status}"
 
 
-# -- after-sale: refund deadlines, webhook outbox, endpoints, claims, the local clock ----------
-
 #: Partitions of the due-deadline and outbox indexes. Every create and every refund decision
 #: writes to them, so one partition would cap the table's write rate on one GSI partition; the
 #: sweeps read every shard (one Query each), which costs a few requests and no extra items.
@@ -73,22 +113,43 @@ def outbox(shard: int) -> str:
     return f"OUTBOX#{shard}"
 
 
-def delivery(intercept_id: str, message_id: str) -> dict:
-    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"WEBHOOK#{message_id}"}
+#: Sorts after every `<time>#<id>` sort key that starts with the same time: `<= f"{now}{AFTER}"`
+#: selects everything due at or before `now`.
+AFTER = "#~"
 
 
-def delivery_of(key: dict) -> dict:
-    """`delivery()` backwards: the intercept and message ids in a delivery's key."""
-    return {"intercept_id": key["PK"].removeprefix("INTERCEPT#"), "id": key["SK"].removeprefix("WEBHOOK#")}
+def ordered(at: str, item_id: str) -> str:
+    """An index sort key: a time, then the item id so equal times stay distinct and ordered."""
+    return f"{at}#{item_id}"
 
 
-def claim(intercept_id: str, claim_id: str) -> dict:
-    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"CLAIM#{claim_id}"}
+# -- index entries (the GSI attributes an item carries) ----------------------------------------
+
+def listing_entries(platform_id: str, merchant_id: str, created_at: str, intercept_id: str) -> dict:
+    created = ordered(created_at, intercept_id)
+    return {"GSI1PK": by_platform(platform_id), "GSI1SK": created,
+            "GSI2PK": by_merchant(platform_id, merchant_id), "GSI2SK": created}
 
 
-def webhook_endpoint(platform_id: str) -> dict:
-    return {"PK": f"PLATFORM#{platform_id}", "SK": "WEBHOOK"}
+def platform_listing_entry(platform_id: str) -> dict:
+    return {"GSI1PK": PLATFORMS, "GSI1SK": platform_id}
 
 
-def local_clock() -> dict:
-    return {"PK": "LOCALCLOCK", "SK": "LOCALCLOCK"}
+def open_work_entry(status: str, changed_at: str, intercept_id: str) -> dict:
+    return {"GSI3PK": open_work(status), "GSI3SK": ordered(changed_at, intercept_id)}
+
+
+def refund_due_entry(deadline: str, intercept_id: str) -> dict:
+    return {"GSI4PK": refund_due(shard_of(intercept_id)), "GSI4SK": ordered(deadline, intercept_id)}
+
+
+def charged_entry(platform_id: str, charged_at: str, intercept_id: str) -> dict:
+    return {"GSI5PK": charged(platform_id), "GSI5SK": ordered(charged_at, intercept_id)}
+
+
+def outbox_entry(message_id: str, due_at: str) -> dict:
+    return {"GSI3PK": outbox(shard_of(message_id)), "GSI3SK": ordered(due_at, message_id)}
+
+
+OPEN_WORK_ATTRIBUTES = ("GSI3PK", "GSI3SK")
+REFUND_DUE_ATTRIBUTES = ("GSI4PK", "GSI4SK")

@@ -22,6 +22,9 @@ KEYS_ONLY_INDEXES = frozenset({"open_work", "refund_due"})
 
 TTL_ATTRIBUTE = "expires_at"
 
+#: Every key attribute of the table and its indexes: stored, never part of a record's data.
+KEY_ATTRIBUTES = frozenset(TABLE_KEYS) | {name for pair in INDEXES.values() for name in pair}
+
 
 def create_table_params(table_name: str) -> dict:
     attributes = {name for pair in INDEXES.values() for name in pair} | set(TABLE_KEYS)

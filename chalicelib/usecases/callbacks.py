@@ -11,7 +11,7 @@ from chalicelib.clock import Clock
 from chalicelib.domain.models import EventSource
 from chalicelib.store import DuplicateCallback
 from chalicelib.store.keys import callback_receipt
-from chalicelib.usecases.intercepts import Applied, InterceptService
+from chalicelib.usecases.carrier_results import Applied, CarrierResults
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 RECEIPT_TTL = timedelta(days=14)
 
 
-def handle_callback(adapters: Mapping[str, CarrierAdapter], intercepts: InterceptService, clock: Clock,
+def handle_callback(adapters: Mapping[str, CarrierAdapter], results: CarrierResults, clock: Clock,
                     carrier: str, headers: Mapping[str, str], body: bytes) -> HttpReply:
     adapter = adapters.get(carrier)
     if adapter is None:
@@ -33,7 +33,7 @@ def handle_callback(adapters: Mapping[str, CarrierAdapter], intercepts: Intercep
     receipt = {**callback_receipt(carrier, event.event_id), "expires_at": int((now + RECEIPT_TTL).timestamp())}
     changes = {"result_reason": event.reason_code} if event.reason_code else {}
     try:
-        applied = intercepts.apply_carrier_result(
+        applied = results.apply(
             event.intercept_id, event.result, source=EventSource.carrier,
             reason=event.message or event.reason_code or f"{carrier} reported {event.result.value}",
             changes=changes, receipt=receipt, tracking_no=event.tracking_no)

@@ -11,14 +11,15 @@ separately in `express_refunds` and have no refund time.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from chalicelib.clock import from_iso, to_iso
+from chalicelib.domain.lifecycle import RESULTS, SUCCEEDED
 from chalicelib.domain.models import Intercept, InterceptStatus, RefundMode, RefundStatus
-from chalicelib.errors import BadRequest
 
-SUCCEEDED = {InterceptStatus.intercepted, InterceptStatus.returned}
-RESULTS = SUCCEEDED | {InterceptStatus.failed}
+if TYPE_CHECKING:
+    from chalicelib.store.intercepts import InterceptStore
+from chalicelib.errors import BadRequest
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -104,7 +105,6 @@ def metrics_range(params: dict | None) -> tuple[str, str]:
     return to_iso(moments["from"]), to_iso(moments["to"])
 
 
-def metrics_report(store, platform_id: str, merchant_id: str, params: dict | None) -> dict:
-    start, end = metrics_range(params)
-    records = store.merchant_intercepts(platform_id, merchant_id, start, end)
+def metrics_report(intercepts: InterceptStore, platform_id: str, merchant_id: str, start: str, end: str) -> dict:
+    records = intercepts.of_merchant(platform_id, merchant_id, start, end)
     return {"merchant_id": merchant_id, "from": start, "to": end, **merchant_metrics(records)}

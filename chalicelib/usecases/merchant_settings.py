@@ -1,36 +1,41 @@
-"""Merchant settings use cases: read and replace a merchant's interception set-up, per platform.
+"""Merchant settings: the one reader and writer of a merchant's interception set-up, per platform.
 
-A PUT replaces the whole settings document. `version` is optimistic concurrency: 0 (or absent)
-creates, otherwise it must equal the stored version; each write increments it.
+Create and the dry run read settings here (strongly consistent, so a PUT is seen by the next
+create); the settings routes read and replace them here. A PUT replaces the whole document under
+optimistic concurrency (`version`): 0 (or absent) creates, otherwise it must equal the stored
+version; each write increments it.
 """
 from __future__ import annotations
 
 import re
 
-from chalicelib.api.bodies import parse_model
 from chalicelib.clock import Clock, to_iso
 from chalicelib.domain.models import MerchantSettings, Platform
 from chalicelib.domain.requests import MerchantSettingsUpdate
 from chalicelib.errors import BadRequest, Conflict, NotFound
-from chalicelib.store.merchants import MerchantStore, VersionConflict
+from chalicelib.store import VersionConflict
+from chalicelib.store.merchants import MerchantStore
 
 _MERCHANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 
-class MerchantService:
+class MerchantSettingsService:
     def __init__(self, store: MerchantStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
 
+    def find(self, platform: Platform, merchant_id: str) -> MerchantSettings | None:
+        """The merchant's settings, or None when it has none (the rules then refuse)."""
+        return self._store.get(platform.id, merchant_id)
+
     def get(self, platform: Platform, merchant_id: str) -> MerchantSettings:
-        found = self._store.get(platform.id, _valid_merchant_id(merchant_id))
+        found = self.find(platform, valid_merchant_id(merchant_id))
         if found is None:
             raise NotFound(f"no settings for merchant {merchant_id}")
         return found
 
-    def put(self, platform: Platform, merchant_id: str, raw_body: bytes | str | None) -> MerchantSettings:
-        merchant_id = _valid_merchant_id(merchant_id)
-        update = parse_model(MerchantSettingsUpdate, raw_body)
+    def put(self, platform: Platform, merchant_id: str, update: MerchantSettingsUpdate) -> MerchantSettings:
+        merchant_id = valid_merchant_id(merchant_id)
         if update.amount_min is not None and update.amount_max is not None and update.amount_min > update.amount_max:
             raise BadRequest("request body is invalid",
                              fields=[{"field": "amount_max", "problem": "must be at least amount_min"}])
@@ -44,7 +49,7 @@ class MerchantService:
         return settings
 
 
-def _valid_merchant_id(merchant_id: str) -> str:
+def valid_merchant_id(merchant_id: str) -> str:
     if not _MERCHANT_ID.match(merchant_id or ""):
         raise BadRequest("merchant_id is invalid", fields=[{
             "field": "merchant_id", "problem": "must be 1-64 letters, digits or _.:- starting with a letter or digit"}])

@@ -1,7 +1,7 @@
-"""Webhook delivery: queue the outbox, send each message signed, retry for about three days.
+"""The notify worker: send each webhook signed, retry for about three days.
 
-Every delivery record is written with the change that caused it (the outbox), then queued. The
-worker takes a lease on the record before calling the platform, so duplicate messages send once;
+Every delivery record is written with the change that caused it and queued by the outbox
+(chalicelib/webhooks/outbox.py). The worker takes a lease on the record before calling the platform, so duplicate messages send once;
 it records every attempt. A failure schedules the next attempt with exponential backoff and
 jitter: short waits go back on the queue with a delay, long ones (SQS delays stop at 15 minutes)
 are picked up by the outbox sweep when due, which also sends anything whose enqueue failed. After
@@ -18,26 +18,23 @@ import logging
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
+from chalicelib.backoff import Backoff
 from chalicelib.clock import Clock, from_iso, to_iso
 from chalicelib.queues import QueueMessage, Queues
-from chalicelib.store import Store
-from chalicelib.store.aftersale import DeliveryStatus
+from chalicelib.store.deliveries import DeliveryStatus, DeliveryStore
+from chalicelib.store.webhook_endpoints import WebhookEndpointStore
 from chalicelib.webhooks.endpoints import signing_secrets
+from chalicelib.webhooks.outbox import WebhookOutbox
 from chalicelib.webhooks.signing import signed_headers
 
 log = logging.getLogger(__name__)
 
 #: SQS refuses longer message delays; longer waits are left to the outbox sweep.
 MAX_QUEUE_DELAY_SECONDS = 900
-
-#: Deliveries waiting to be queued together, inside `WebhookDelivery.collected()`.
-_collecting: ContextVar[list[dict] | None] = ContextVar("webhook_deliveries_collecting", default=None)
 
 
 @dataclass(frozen=True)
@@ -49,8 +46,8 @@ class RetrySchedule:
 
     def delay(self, attempts: int, rand: Callable[[float, float], float] = random.uniform) -> int:
         """Wait after the `attempts`-th failure: exponential, capped, with +-20 % jitter."""
-        base = min(self.max_seconds, self.first_seconds * self.factor ** max(0, attempts - 1))
-        return max(1, int(base * rand(0.8, 1.2)))
+        backoff = Backoff(first=self.first_seconds, factor=self.factor, cap=self.max_seconds, jitter="proportional")
+        return max(1, int(backoff.seconds(attempts, rand)))
 
 
 @dataclass(frozen=True)
@@ -72,15 +69,15 @@ class BatchEndpoints:
     """Each platform's webhook endpoint, read once per batch: a batch is mostly one platform's
     events, and a registration that changes mid-batch applies from the next batch."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, endpoints: WebhookEndpointStore) -> None:
+        self._endpoints = endpoints
         self._found: dict[str, dict | None] = {}
         self._lock = threading.Lock()
 
     def get(self, platform_id: str) -> dict | None:
         with self._lock:
             if platform_id not in self._found:
-                self._found[platform_id] = self._store.get_webhook_endpoint(platform_id)
+                self._found[platform_id] = self._endpoints.get(platform_id)
             return self._found[platform_id]
 
     def forget(self, platform_id: str) -> None:
@@ -89,58 +86,23 @@ class BatchEndpoints:
 
 
 class WebhookDelivery:
-    def __init__(self, store: Store, queues: Queues, clock: Clock, wall_clock: Clock, queue_name: str,
-                 dead_letter_queue: str, schedule: RetrySchedule = RetrySchedule(),
+    def __init__(self, deliveries: DeliveryStore, endpoints: WebhookEndpointStore, outbox: WebhookOutbox,
+                 queues: Queues, clock: Clock, wall_clock: Clock, dead_letter_queue: str,
+                 schedule: RetrySchedule = RetrySchedule(),
                  send: Callable[[str, str, dict[str, str], Timeouts], int] = post_webhook,
                  timeouts: Timeouts = Timeouts(), lease_seconds: int = 60, max_parallel: int = 10) -> None:
-        self._store = store
+        self._deliveries = deliveries
+        self._endpoints = endpoints
+        self._outbox = outbox
         self._queues = queues
         self._clock = clock
         self._wall_clock = wall_clock
-        self._queue = queue_name
         self._dead_letter_queue = dead_letter_queue
         self._schedule = schedule
         self._send = send
         self._timeouts = timeouts
         self._lease_seconds = lease_seconds
         self._max_parallel = max_parallel
-
-    # -- queueing -----------------------------------------------------------------------------
-
-    def enqueue(self, deliveries: Iterable[dict], delay_seconds: int = 0) -> None:
-        collecting = _collecting.get()
-        if collecting is not None and not delay_seconds:
-            collecting.extend(deliveries)
-            return
-        messages = [{"intercept_id": delivery["intercept_id"], "message_id": delivery["id"]} for delivery in deliveries]
-        if messages:
-            self._queues.send_all(self._queue, messages, delay_seconds=delay_seconds)
-
-    @contextmanager
-    def collected(self) -> Iterator[None]:
-        """Within, deliveries are gathered and queued together on the way out, ten to a request:
-        for a worker that commits a batch of changes in one invocation. Threads started within
-        must run in a copy of this context. Deliveries whose queueing fails (or that a crash
-        never queues) are sent by the outbox sweep."""
-        gathered: list[dict] = []
-        token = _collecting.set(gathered)
-        try:
-            yield
-        finally:
-            _collecting.reset(token)
-            try:
-                self.enqueue(gathered)
-            except Exception:  # noqa: BLE001 - the outbox sweep sends what was not queued
-                log.exception("queueing webhook deliveries failed; the outbox sweep will send them",
-                              extra={"count": len(gathered)})
-
-    def resend_due(self, limit: int = 100) -> int:
-        """The outbox sweep: queue deliveries still pending after their due time plus a grace period."""
-        due = self._store.due_deliveries(self._clock.now(), limit)
-        self.enqueue(due)
-        if due:
-            log.info("queued due webhook deliveries", extra={"count": len(due)})
-        return len(due)
 
     # -- the worker ---------------------------------------------------------------------------
 
@@ -150,7 +112,7 @@ class WebhookDelivery:
         batch = list(messages)
         if not batch:
             return {"batchItemFailures": []}
-        endpoints = BatchEndpoints(self._store)
+        endpoints = BatchEndpoints(self._endpoints)
         with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
             outcomes = list(pool.map(lambda message: self._process_safely(message, endpoints), batch))
         return {"batchItemFailures": [{"itemIdentifier": message.message_id}
@@ -172,13 +134,13 @@ class WebhookDelivery:
             log.error("notify message is not valid; leaving it for the DLQ", extra={"message_id": message.message_id})
             return False
         now = self._clock.now()
-        delivery = self._store.claim_delivery(intercept_id, message_id, now, self._lease_seconds)
+        delivery = self._deliveries.claim(intercept_id, message_id, now, self._lease_seconds)
         if delivery is None:
             return True  # finished, not due yet, or another copy of the message holds the lease
-        endpoints = endpoints or BatchEndpoints(self._store)
+        endpoints = endpoints or BatchEndpoints(self._endpoints)
         endpoint = endpoints.get(delivery["platform_id"])
         if endpoint is None or not endpoint.get("enabled"):
-            self._store.record_attempt(delivery, status=DeliveryStatus.no_endpoint, next_attempt_at=None, now=now,
+            self._deliveries.record_attempt(delivery, status=DeliveryStatus.no_endpoint, next_attempt_at=None, now=now,
                                        attempt={"at": to_iso(now), "error": "no enabled webhook endpoint"})
             return True
         wall = int(self._wall_clock.now().timestamp())
@@ -194,13 +156,13 @@ class WebhookDelivery:
         if error:
             attempt["error"] = error
         if error is None:
-            self._store.record_attempt(delivery, status=DeliveryStatus.delivered, attempt=attempt,
+            self._deliveries.record_attempt(delivery, status=DeliveryStatus.delivered, attempt=attempt,
                                        next_attempt_at=None, now=now)
         elif status_code == 410:
-            self._store.disable_webhook_endpoint(delivery["platform_id"], endpoint["url"],
+            self._endpoints.disable(delivery["platform_id"], endpoint["url"],
                                                  "the endpoint answered 410 Gone", now)
             endpoints.forget(delivery["platform_id"])
-            self._store.record_attempt(delivery, status=DeliveryStatus.endpoint_gone, attempt=attempt,
+            self._deliveries.record_attempt(delivery, status=DeliveryStatus.endpoint_gone, attempt=attempt,
                                        next_attempt_at=None, now=now)
         else:
             self._after_failure(delivery, attempt, now)
@@ -211,15 +173,15 @@ class WebhookDelivery:
         wait = self._schedule.delay(attempts)
         next_at = now + timedelta(seconds=wait)
         if next_at > from_iso(delivery["created_at"]) + self._schedule.window:
-            if self._store.record_attempt(delivery, status=DeliveryStatus.exhausted, attempt=attempt,
+            if self._deliveries.record_attempt(delivery, status=DeliveryStatus.exhausted, attempt=attempt,
                                           next_attempt_at=None, now=now):
                 self._queues.send(self._dead_letter_queue, {
                     "intercept_id": delivery["intercept_id"], "message_id": delivery["id"],
                     "type": delivery["type"], "attempts": attempts, "last_error": attempt.get("error")})
             return
-        if self._store.record_attempt(delivery, status=DeliveryStatus.pending, attempt=attempt,
+        if self._deliveries.record_attempt(delivery, status=DeliveryStatus.pending, attempt=attempt,
                                       next_attempt_at=next_at, now=now) and wait <= MAX_QUEUE_DELAY_SECONDS:
-            self.enqueue([delivery], delay_seconds=wait)
+            self._outbox.enqueue([delivery], delay_seconds=wait)
 
 
 def public_delivery(delivery: dict) -> dict:

@@ -5,12 +5,11 @@ import ipaddress
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from chalicelib.api.bodies import parse_model
 from chalicelib.clock import Clock, from_iso, to_iso
 from chalicelib.domain.models import Platform
 from chalicelib.domain.requests import EndpointRequest
 from chalicelib.errors import BadRequest, Conflict
-from chalicelib.store import Store
+from chalicelib.store.webhook_endpoints import WebhookEndpointStore
 from chalicelib.webhooks.signing import new_secret
 
 #: A rotated-out secret keeps signing this long, so the platform can switch without losing events.
@@ -50,21 +49,20 @@ def signing_secrets(endpoint: dict, now: datetime) -> list[str]:
 
 
 class WebhookEndpoints:
-    def __init__(self, store: Store, clock: Clock, allow_loopback_http: bool, loopback_only: bool = False) -> None:
+    def __init__(self, store: WebhookEndpointStore, clock: Clock, allow_loopback_http: bool, loopback_only: bool = False) -> None:
         self._store = store
         self._clock = clock
         self._allow_loopback_http = allow_loopback_http
         self._loopback_only = loopback_only
 
-    def register(self, platform: Platform, raw_body: bytes | str | None) -> dict:
+    def register(self, platform: Platform, request: EndpointRequest) -> dict:
         """Set the URL and issue a new secret; the previous secret stays valid for 24 hours."""
-        request = parse_model(EndpointRequest, raw_body)
         problem = url_problem(request.url, self._allow_loopback_http, self._loopback_only)
         if problem:
             raise BadRequest("the webhook URL is not acceptable", fields=[{"field": "url", "problem": problem}])
         for _ in range(3):
             now = self._clock.now()
-            current = self._store.get_webhook_endpoint(platform.id)
+            current = self._store.get(platform.id)
             secret = new_secret()
             kept = []
             for entry in (current or {}).get("secrets", []):
@@ -73,13 +71,13 @@ class WebhookEndpoints:
                     kept.append({**entry, "expires_at": expires})
             endpoint = {"url": request.url, "enabled": True, "updated_at": to_iso(now),
                         "secrets": [{"secret": secret, "created_at": to_iso(now)}, *kept]}
-            if self._store.put_webhook_endpoint(platform.id, endpoint, current["version"] if current else None):
+            if self._store.put(platform.id, endpoint, current["version"] if current else None):
                 return {"url": request.url, "enabled": True, "secret": secret,
                         "previous_secrets_valid_until": max((entry["expires_at"] for entry in kept), default=None)}
         raise Conflict("the webhook endpoint changed meanwhile; retry", code="concurrent_change")
 
     def show(self, platform: Platform) -> dict:
-        current = self._store.get_webhook_endpoint(platform.id)
+        current = self._store.get(platform.id)
         if current is None:
             return {"url": None, "enabled": False}
         return {"url": current["url"], "enabled": current["enabled"],

@@ -11,7 +11,7 @@ from chalicelib.carriers import REGISTRY
 from chalicelib.domain.models import Carrier, InterceptStatus
 from simulator.protocol import InterceptRequest, Outcome
 from simulator.server import CARRIERS as SIMULATED
-from tests.conftest import START
+from tests.conftest import START, put_record
 from tests.functional.test_store_races import pending_intercept
 from tests.simulator.test_every_protocol import CREDENTIALS, ROUTES, SECRET_FIELD
 
@@ -25,7 +25,7 @@ def route(request, gw):
     code, module = request.param
     gw.adapters = {code: REGISTRY[module](code, {"base_url": "http://unused", **CREDENTIALS[module]}, None)}
     record = pending_intercept(f"icp_{code}_{module}").model_copy(update={"carrier": Carrier(code)})
-    gw.store._db.put_item(TableName=gw.settings.table_name, Item=gw.store._intercept_item(record))
+    put_record(gw.store, record)
     return code, module, record
 
 
@@ -42,7 +42,7 @@ def post(client, code, push):
 
 
 def history(gw, record):
-    return gw.store.get_intercept(record.id, with_events=True)
+    return gw.store.intercepts.get_with_history(record.id)
 
 
 def test_a_good_push_is_applied_and_acknowledged_in_the_carriers_format(client, gw, route):

@@ -8,7 +8,7 @@ import app as app_module
 from chalicelib.carriers.base import CancelOutcome, CarrierResult, CarrierUnavailable, SubmitOutcome
 from chalicelib.domain.models import EventSource, InterceptStatus
 from chalicelib.queues import QueueMessage
-from chalicelib.schedules.sweeps import poll_overdue_results
+from chalicelib.schedules.poll_overdue import poll_overdue_results
 from local.pump import QueuePump
 from tests.conftest import auth
 from tests.functional.test_dispatch_worker import create, make_visible, queue_counts
@@ -37,7 +37,7 @@ def test_cancelling_a_submitted_intercept_withdraws_it_at_the_carrier(client, gw
     assert pump.run_once() == 1
     [order] = carrier.cancelled
     assert (order.intercept_id, order.carrier_ref) == (intercept_id, "ref-ZT1000000003")
-    assert gw.store.get_intercept(intercept_id).carrier_cancel == "withdrawn"
+    assert gw.store.intercepts.get(intercept_id).carrier_cancel == "withdrawn"
     assert queue_counts(gw, gw.settings.dispatch_queue) == (0, 0)
 
 
@@ -46,7 +46,7 @@ def test_a_carrier_that_already_acted_refuses_the_cancel_and_that_is_recorded(cl
     intercept_id = submitted(client, pump)
     cancel(client, intercept_id)
     pump.run_once()
-    assert gw.store.get_intercept(intercept_id).carrier_cancel == "refused: intercept_not_found"
+    assert gw.store.intercepts.get(intercept_id).carrier_cancel == "refused: intercept_not_found"
 
 
 def test_a_cancel_before_any_carrier_call_sends_nothing_to_the_carrier(client, gw, pump, carrier):
@@ -65,7 +65,7 @@ def test_a_cancel_the_carrier_cannot_take_is_retried_then_left_unconfirmed(clien
         pump.run_once()
         make_visible(gw)
     assert len(carrier.cancelled) == 3  # max_attempts in the test settings
-    assert gw.store.get_intercept(intercept_id).carrier_cancel == "unconfirmed: HTTP 503"
+    assert gw.store.intercepts.get(intercept_id).carrier_cancel == "unconfirmed: HTTP 503"
     dead = boto3.client("sqs").receive_message(QueueUrl=gw.queues.url("intercept-dispatch-dlq"))["Messages"]
     assert json.loads(dead[0]["Body"])["action"] == "cancel"
 
@@ -84,7 +84,7 @@ def test_a_duplicate_cancel_message_calls_the_carrier_once(client, gw, pump, car
 # --- polling -----------------------------------------------------------------------------------
 
 def poll(gw, clock):
-    return poll_overdue_results(gw.store, gw.adapters, gw.intercepts, clock, gw.settings.callback_url,
+    return poll_overdue_results(gw.store.intercepts, gw.adapters, gw.carrier_results, clock, gw.settings.callback_url,
                                 older_than_seconds=600)
 
 
@@ -101,7 +101,7 @@ def test_a_result_learned_by_polling_is_applied_like_a_callback(client, gw, pump
     clock.advance(minutes=11)
     carrier.query_script = [SubmitOutcome(CarrierResult.failed, reason_code="parcel_out_for_delivery", message="已派件")]
     assert poll(gw, clock)["applied"] == 1
-    record = gw.store.get_intercept(intercept_id, with_events=True)
+    record = gw.store.intercepts.get_with_history(intercept_id)
     assert (record.status, record.result_reason) == (InterceptStatus.failed, "parcel_out_for_delivery")
     assert record.events[-1].source == EventSource.schedule
     assert poll(gw, clock)["polled"] == 0  # no longer submitted: out of the sparse index
@@ -112,7 +112,7 @@ def test_a_carrier_that_cannot_answer_is_skipped_until_the_next_run(client, gw, 
     clock.advance(minutes=11)
     carrier.query_script = [CarrierUnavailable("timeout")]
     assert poll(gw, clock)["skipped"] == 1
-    assert gw.store.get_intercept(intercept_id).status == InterceptStatus.submitted
+    assert gw.store.intercepts.get(intercept_id).status == InterceptStatus.submitted
     carrier.query_script = [SubmitOutcome(CarrierResult.intercepted)]
     assert poll(gw, clock)["applied"] == 1
 
@@ -125,7 +125,7 @@ def test_the_schedule_is_wired(gw, client, pump, carrier, clock):
 
     app_module.poll_overdue_carrier_results(scheduled_event("arn:aws:events:us-east-1:1:rule/poll", "us-east-1"),
                                             LocalContext("poll"))
-    assert gw.store.get_intercept(intercept_id).status == InterceptStatus.intercepted
+    assert gw.store.intercepts.get(intercept_id).status == InterceptStatus.intercepted
 
 
 def received(gw, action: str) -> list[QueueMessage]:
@@ -138,7 +138,7 @@ def received(gw, action: str) -> list[QueueMessage]:
 
 def test_a_withdrawal_waits_for_a_submission_still_in_flight(client, gw, carrier, clock):
     intercept_id = create(client)
-    assert gw.store.claim_dispatch(intercept_id, clock.now(), 60) is not None  # a worker is calling the carrier
+    assert gw.store.intercepts.claim_dispatch(intercept_id, clock.now(), 60) is not None  # a worker is calling the carrier
     cancel(client, intercept_id)
     [withdrawal] = received(gw, "cancel")
     assert gw.dispatcher.process(withdrawal) is False  # held back: it could overtake the instruction
@@ -146,7 +146,7 @@ def test_a_withdrawal_waits_for_a_submission_still_in_flight(client, gw, carrier
     clock.advance(seconds=61)  # the submitting worker's lease is over
     assert gw.dispatcher.process(withdrawal) is True
     assert [order.intercept_id for order in carrier.cancelled] == [intercept_id]
-    assert gw.store.get_intercept(intercept_id).carrier_cancel == "withdrawn"
+    assert gw.store.intercepts.get(intercept_id).carrier_cancel == "withdrawn"
 
 
 def test_a_cancel_during_the_carrier_call_is_withdrawn_at_the_carrier_once(client, gw, pump, carrier, clock,
@@ -164,7 +164,7 @@ def test_a_cancel_during_the_carrier_call_is_withdrawn_at_the_carrier_once(clien
     monkeypatch.setattr(gw.queues, "send", lambda queue, body, delay_seconds=0: (
         sent.append((body, delay_seconds)), send(queue, body, delay_seconds))[1])
     assert pump.run_once() == 1
-    record = gw.store.get_intercept(intercept_id)
+    record = gw.store.intercepts.get(intercept_id)
     assert record.status == InterceptStatus.cancelled  # the accepted answer came too late to count
     withdrawals = [body for body, delay in sent if body.get("action") == "cancel"]
     assert len(withdrawals) == 2  # queued by the cancel, and by the worker that saw its instruction taken
@@ -177,7 +177,7 @@ def test_a_cancel_during_the_carrier_call_is_withdrawn_at_the_carrier_once(clien
 
 def test_a_finished_submission_lets_a_later_cancel_withdraw_at_once(client, gw, pump, carrier):
     intercept_id = submitted(client, pump)
-    assert gw.store.get_intercept(intercept_id).dispatch_lease_until is None
+    assert gw.store.intercepts.get(intercept_id).dispatch_lease_until is None
     cancel(client, intercept_id)
     assert pump.run_once() == 1
-    assert gw.store.get_intercept(intercept_id).carrier_cancel == "withdrawn"
+    assert gw.store.intercepts.get(intercept_id).carrier_cancel == "withdrawn"

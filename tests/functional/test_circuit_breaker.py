@@ -8,14 +8,15 @@ import app as app_module
 from chalicelib.carriers.base import CarrierUnavailable
 from chalicelib.dispatch.circuit_breaker import BreakerPolicy, CircuitBreaker
 from chalicelib.domain.models import InterceptStatus
-from chalicelib.store.circuits import CLOSED, HALF_OPEN, OPEN, BreakerStore
+from chalicelib.store.circuits import CLOSED, HALF_OPEN, OPEN, CircuitStore
+from chalicelib.store.table import Table
 from local.pump import QueuePump
 from tests.functional.test_dispatch_worker import create, queue_counts
 
 
 @pytest.fixture
 def breaker_store(gw):
-    return BreakerStore(boto3.client("dynamodb"), gw.settings.table_name)
+    return CircuitStore(Table(boto3.client("dynamodb"), gw.settings.table_name))
 
 
 @pytest.fixture
@@ -104,10 +105,10 @@ def test_the_dispatcher_holds_messages_back_while_open_without_calling_or_counti
     while pump.run_once():
         pass
     assert len(carrier.submitted) == 5  # nobody called the carrier while it is open
-    record = gw.store.get_intercept(held)
+    record = gw.store.intercepts.get(held)
     assert (record.status, record.dispatch_attempts) == (InterceptStatus.pending, 0)
     assert queue_counts(gw, gw.settings.dispatch_queue) == (0, 6)  # everything waiting, invisible
-    assert all(gw.store.get_intercept(intercept_id).dispatch_attempts == 1 for intercept_id in first)
+    assert all(gw.store.intercepts.get(intercept_id).dispatch_attempts == 1 for intercept_id in first)
 
 
 def test_a_held_message_near_the_redrive_limit_is_sent_again_instead(gw, client, carrier, breaker_store, clock):
@@ -125,10 +126,10 @@ def test_a_held_message_near_the_redrive_limit_is_sent_again_instead(gw, client,
     sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])  # what Lambda does for a success
     delayed = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
     assert delayed["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"
-    assert gw.store.get_intercept(intercept_id).dispatch_attempts == 0
+    assert gw.store.intercepts.get(intercept_id).dispatch_attempts == 0
 
 
-class CountingBreakerStore(BreakerStore):
+class CountingCircuitStore(CircuitStore):
     def __init__(self, *args) -> None:
         super().__init__(*args)
         self.reads: list[str] = []
@@ -143,7 +144,7 @@ class CountingBreakerStore(BreakerStore):
 
 
 def test_reading_ahead_spares_later_admits_a_read_of_a_clean_circuit(gw, clock):
-    store = CountingBreakerStore(boto3.client("dynamodb"), gw.settings.table_name)
+    store = CountingCircuitStore(Table(boto3.client("dynamodb"), gw.settings.table_name))
     breaker = CircuitBreaker(store, clock, BreakerPolicy())
     breaker.read_ahead({"zto", "yto"})  # one BatchGetItem for both
     assert sorted(store.reads) == ["yto", "zto"]
@@ -169,8 +170,8 @@ def test_the_dispatcher_reads_the_circuit_before_it_leases_anything(client, gw, 
 
     order: list[str] = []
     monkeypatch.setattr(gw.breaker._store, "get_many", lambda carriers: order.append("breaker") or [])
-    claim = gw.store.claim_dispatch
-    monkeypatch.setattr(gw.store, "claim_dispatch", lambda *args: order.append("lease") or claim(*args))
+    claim = gw.store.intercepts.claim_dispatch
+    monkeypatch.setattr(gw.store.intercepts, "claim_dispatch", lambda *args: order.append("lease") or claim(*args))
     ids = [create(client, tracking_no=f"ZT100000000{n}", key=f"idem-{n}") for n in range(3)]
     received = boto3.client("sqs").receive_message(QueueUrl=gw.queues.url(gw.settings.dispatch_queue),
                                                    MaxNumberOfMessages=10)["Messages"]
@@ -178,4 +179,4 @@ def test_the_dispatcher_reads_the_circuit_before_it_leases_anything(client, gw, 
     with serialised_aws_calls():  # the batch's threads would otherwise race inside in-process moto
         gw.dispatcher.handle_batch([QueueMessage(m["MessageId"], m["ReceiptHandle"], m["Body"]) for m in received])
     assert order[0] == "breaker" and order.count("lease") == 3
-    assert all(gw.store.get_intercept(i).status == InterceptStatus.submitted for i in ids)
+    assert all(gw.store.intercepts.get(i).status == InterceptStatus.submitted for i in ids)

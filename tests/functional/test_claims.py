@@ -6,7 +6,7 @@ from tests.conftest import KEY_B, auth, intercept_body, post_intercept
 
 def intercepted(client, gw) -> str:
     intercept_id = json.loads(post_intercept(client, intercept_body()).body)["id"]
-    gw.intercepts.apply_carrier_result(intercept_id, "intercepted", source="carrier")
+    gw.carrier_results.apply(intercept_id, "intercepted", source="carrier")
     return intercept_id
 
 
@@ -36,7 +36,7 @@ def test_a_claim_is_opened_listed_and_paid_once(client, gw):
     record = json.loads(client.http.get(f"/v1/intercepts/{intercept_id}", headers=auth()).body)
     assert [(item["id"], item["status"]) for item in record["claims"]] == [(claim["id"], "paid")]
     assert record["events"][-1]["reason"] == f"claim {claim['id']} paid: carrier paid offline"
-    types = [item["type"] for item in gw.store.list_deliveries(intercept_id)]
+    types = [item["type"] for item in gw.store.deliveries.of_intercept(intercept_id)]
     assert types[-2:] == ["claim.opened", "claim.paid"]
 
 

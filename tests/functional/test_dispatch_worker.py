@@ -9,7 +9,7 @@ import app as app_module
 from chalicelib.carriers.base import CarrierResult, CarrierUnavailable, SubmitOutcome
 from chalicelib.dispatch.worker import RetryPolicy
 from chalicelib.domain.models import InterceptStatus
-from chalicelib.schedules.sweeps import requeue_unsent
+from chalicelib.schedules.requeue_unsent import requeue_unsent
 from local.pump import QueuePump
 from tests.conftest import auth, intercept_body, post_intercept
 
@@ -42,7 +42,7 @@ def create(client, tracking_no="ZT1000000003", key="idem-1") -> str:
 def test_an_accepted_submission_moves_the_intercept_to_submitted(client, gw, pump, carrier):
     intercept_id = create(client)
     assert pump.run_once() == 1
-    record = gw.store.get_intercept(intercept_id, with_events=True)
+    record = gw.store.intercepts.get_with_history(intercept_id)
     assert record.status == InterceptStatus.submitted
     assert record.carrier_ref == "ref-ZT1000000003"
     assert [event.source for event in record.events] == ["api", "carrier"]
@@ -54,7 +54,7 @@ def test_a_refusal_fails_the_intercept_with_the_carriers_reason(client, gw, pump
     carrier.script = [SubmitOutcome(CarrierResult.failed, reason_code="parcel_signed", message="SIGNED: signed")]
     intercept_id = create(client)
     pump.run_once()
-    record = gw.store.get_intercept(intercept_id)
+    record = gw.store.intercepts.get(intercept_id)
     assert (record.status, record.result_reason) == (InterceptStatus.failed, "parcel_signed")
 
 
@@ -62,13 +62,13 @@ def test_a_transient_failure_keeps_the_message_and_backs_off(client, gw, pump, c
     carrier.script = [CarrierUnavailable("HTTP 503")]
     intercept_id = create(client)
     pump.run_once()
-    record = gw.store.get_intercept(intercept_id)
+    record = gw.store.intercepts.get(intercept_id)
     assert record.status == InterceptStatus.pending
     assert (record.dispatch_attempts, record.last_error) == (1, "HTTP 503")
     assert queue_counts(gw, gw.settings.dispatch_queue) == (0, 1)  # still there, invisible for the backoff
     make_visible(gw)
     pump.run_once()
-    record = gw.store.get_intercept(intercept_id)
+    record = gw.store.intercepts.get(intercept_id)
     assert (record.status, record.dispatch_attempts, record.last_error) == (InterceptStatus.submitted, 2, None)
     assert len(carrier.submitted) == 2
 
@@ -80,7 +80,7 @@ def test_after_the_last_attempt_the_intercept_needs_attention_and_the_message_is
     for _ in range(3):
         pump.run_once()
         make_visible(gw)
-    record = gw.store.get_intercept(intercept_id, with_events=True)
+    record = gw.store.intercepts.get_with_history(intercept_id)
     assert record.status == InterceptStatus.needs_attention
     assert record.last_error == "timeout"
     assert "after 3 attempts" in record.events[-1].reason
@@ -100,7 +100,7 @@ def test_duplicate_deliveries_call_the_carrier_once(client, gw, carrier):
     while pump.run_once():
         pass
     assert len(carrier.submitted) == 1
-    assert gw.store.get_intercept(intercept_id).status == InterceptStatus.submitted
+    assert gw.store.intercepts.get(intercept_id).status == InterceptStatus.submitted
 
 
 def test_a_cancelled_intercept_is_never_sent(client, gw, pump, carrier):
@@ -116,7 +116,7 @@ def test_an_unreadable_message_fails_alone(gw, pump, client, carrier):
     boto3.client("sqs").send_message(QueueUrl=gw.queues.url(gw.settings.dispatch_queue), MessageBody="garbage")
     while pump.run_once():
         pass
-    assert gw.store.get_intercept(intercept_id).status == InterceptStatus.submitted
+    assert gw.store.intercepts.get(intercept_id).status == InterceptStatus.submitted
     assert queue_counts(gw, gw.settings.dispatch_queue)[1] == 1  # the bad one waits for its DLQ
 
 
@@ -128,11 +128,11 @@ def test_a_lost_enqueue_is_sent_again_by_the_requeue_sweep(client, gw, pump, car
     intercept_id = create(client)
     monkeypatch.undo()
     assert pump.run_once() == 0
-    assert requeue_unsent(gw.store, gw.queues, clock, gw.settings.dispatch_queue, older_than_seconds=120) == 0
+    assert requeue_unsent(gw.store.intercepts, gw.queues, clock, gw.settings.dispatch_queue, older_than_seconds=120) == 0
     clock.advance(minutes=3)
-    assert requeue_unsent(gw.store, gw.queues, clock, gw.settings.dispatch_queue, older_than_seconds=120) == 1
+    assert requeue_unsent(gw.store.intercepts, gw.queues, clock, gw.settings.dispatch_queue, older_than_seconds=120) == 1
     pump.run_once()
-    assert gw.store.get_intercept(intercept_id).status == InterceptStatus.submitted
+    assert gw.store.intercepts.get(intercept_id).status == InterceptStatus.submitted
 
 
 @pytest.mark.parametrize("attempt, low, high", [(1, 1, 2), (2, 2, 4), (3, 4, 8), (10, 150, 300)])

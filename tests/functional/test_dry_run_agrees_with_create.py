@@ -6,11 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.api.auth import hash_key
 from chalicelib.carriers.base import CarrierUnavailable
 from chalicelib.domain.models import Carrier, GoodsType, Platform, PolicyName
 from chalicelib.domain.stages import ParcelStage
-from local.resources import demo_merchant
+from local.resources import demo_merchant, seed_platform
 from tests.conftest import KEY_A, auth, intercept_body, post_intercept
 
 OTHER_POLICIES = {f"key-{policy.value}": Platform(id=f"plat-{policy.value}", name=policy.value, policy=policy)
@@ -32,9 +31,7 @@ def tracked_stage(tracking_no: str) -> ParcelStage:
 @pytest.fixture
 def platforms(gw, carrier):
     for key, platform in OTHER_POLICIES.items():
-        gw.store.put_platform(platform)
-        gw.store.put_api_key(hash_key(key), platform)
-        gw.store.put_merchant(platform.id, demo_merchant("2026-01-01T00:00:00.000Z").model_copy(
+        seed_platform(gw.store, platform, key, demo_merchant("2026-01-01T00:00:00.000Z").model_copy(
             update={"amount_min": 1_000, "amount_max": 60_000}))
     carrier.query_stage = tracked_stage
     return [KEY_A, *OTHER_POLICIES]

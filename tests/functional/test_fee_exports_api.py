@@ -27,7 +27,7 @@ def create(client, n: int, key=None) -> str:
 def settle(gw, intercept_id: str, *results: CarrierResult, reason_code: str | None = None) -> None:
     for result in results:
         changes = {"result_reason": reason_code} if reason_code else None
-        gw.intercepts.apply_carrier_result(intercept_id, result, source=EventSource.carrier, changes=changes)
+        gw.carrier_results.apply(intercept_id, result, source=EventSource.carrier, changes=changes)
 
 
 def record(client, intercept_id: str, key=None) -> dict:
@@ -107,7 +107,7 @@ def test_the_previous_day_holds_none_of_todays_charges(client, gw, clock):
 def test_the_daily_export_covers_every_platform(client, gw, clock):
     settle(gw, create(client, 8), CarrierResult.intercepted)
     clock.advance(days=1)
-    assert gw.exports.export_previous_day() == 2
+    assert gw.export_fees_daily() == 2
     s3 = boto3.client("s3")
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="fees/")["Contents"]]
     assert "fees/period=2026-11-23/platform=plat-a/manifest.json" in keys

@@ -14,7 +14,7 @@ from chalicelib.config import dead_letter_queue
 from chalicelib.domain.models import EventSource, InterceptStatus
 from gatewayctl.cli import cli
 from gatewayctl.target import Target
-from tests.conftest import PLATFORM_A, intercept_body, post_intercept
+from tests.conftest import PLATFORM_A, intercept_body, post_intercept, transition
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_create_platform_prints_a_working_key_once_and_refuses_a_duplicate(run, 
     result = run("platforms", "create", "plat-new", "--name", "New", "--policy", "pinduoduo")
     assert result.exit_code == 0, result.output
     key = _key(result.output)
-    platform = gw.store.platform_for_key(hash_key(key))
+    platform = gw.store.platforms.for_key(hash_key(key))
     assert platform.id == "plat-new" and platform.policy.value == "pinduoduo"
     again = run("platforms", "create", "plat-new", "--name", "New", "--policy", "pinduoduo")
     assert again.exit_code != 0 and "already exists" in again.output
@@ -44,19 +44,19 @@ def test_create_platform_prints_a_working_key_once_and_refuses_a_duplicate(run, 
 def test_rotate_keeps_the_old_key_until_revoked(run, gw):
     old = _key(run("platforms", "create", "plat-r", "--name", "R", "--policy", "kuaishou").output)
     new = _key(run("platforms", "rotate-key", "plat-r").output)
-    assert gw.store.platform_for_key(hash_key(old)) and gw.store.platform_for_key(hash_key(new))
+    assert gw.store.platforms.for_key(hash_key(old)) and gw.store.platforms.for_key(hash_key(new))
     revoked = run("platforms", "revoke-key", "plat-r", hash_key(old)[:12])
     assert revoked.exit_code == 0, revoked.output
-    assert gw.store.platform_for_key(hash_key(old)) is None
-    assert gw.store.platform_for_key(hash_key(new)) is not None
+    assert gw.store.platforms.for_key(hash_key(old)) is None
+    assert gw.store.platforms.for_key(hash_key(new)) is not None
     assert run("platforms", "keys", "plat-r").output.split() == [hash_key(new)[:12]]
 
 
 def test_rotate_with_revoke_old_leaves_only_the_new_key(run, gw):
     old = _key(run("platforms", "create", "plat-x", "--name", "X", "--policy", "kuaishou").output)
     new = _key(run("platforms", "rotate-key", "plat-x", "--revoke-old").output)
-    assert gw.store.platform_for_key(hash_key(old)) is None
-    assert gw.store.platform_for_key(hash_key(new)).id == "plat-x"
+    assert gw.store.platforms.for_key(hash_key(old)) is None
+    assert gw.store.platforms.for_key(hash_key(new)).id == "plat-x"
 
 
 def test_list_and_show_intercepts(run, client):
@@ -72,11 +72,11 @@ def test_redrive_reopens_needs_attention_intercepts_and_drops_finished_ones(run,
     stuck = json.loads(post_intercept(client, intercept_body()).body)["id"]
     done = json.loads(post_intercept(client, intercept_body(tracking_no="ZT1000000004", order_id="o-2"),
                                      idempotency_key="idem-2").body)["id"]
-    record = gw.store.get_intercept(stuck)
-    gw.store.transition(record, InterceptStatus.needs_attention, source=EventSource.worker, reason="carrier down",
+    record = gw.store.intercepts.get(stuck)
+    transition(gw, record, to_status=InterceptStatus.needs_attention, source=EventSource.worker, reason="carrier down",
                         now=clock.now(), changes={"dispatch_attempts": 3, "last_error": "timeout"})
-    finished = gw.store.get_intercept(done)
-    gw.store.transition(finished, InterceptStatus.cancelled, source=EventSource.api, reason="x", now=clock.now())
+    finished = gw.store.intercepts.get(done)
+    transition(gw, finished, to_status=InterceptStatus.cancelled, source=EventSource.api, reason="x", now=clock.now())
     dlq = dead_letter_queue(gw.settings.dispatch_queue)
     for intercept_id in (stuck, done):
         gw.queues.send(dlq, {"intercept_id": intercept_id, "action": "intercept", "attempts": 3})
@@ -87,7 +87,7 @@ def test_redrive_reopens_needs_attention_intercepts_and_drops_finished_ones(run,
     result = run("queues", "redrive")
     assert result.exit_code == 0, result.output
     assert "redriven 1, dropped 1" in result.output and "left 1 unreadable" in result.output
-    reopened = gw.store.get_intercept(stuck)
+    reopened = gw.store.intercepts.get(stuck)
     assert reopened.status == InterceptStatus.pending and reopened.dispatch_attempts == 0
     messages = sqs.receive_message(QueueUrl=gw.queues.url(gw.settings.dispatch_queue),
                                    MaxNumberOfMessages=10)["Messages"]

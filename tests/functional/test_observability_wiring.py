@@ -21,6 +21,7 @@ def emitted(monkeypatch):
     stream = io.StringIO()
     recorder = Metrics(stream=stream, clock_ms=lambda: 0)
     monkeypatch.setattr("chalicelib.usecases.intercepts.metrics", recorder)
+    monkeypatch.setattr("chalicelib.usecases.carrier_results.metrics", recorder)
     monkeypatch.setattr("chalicelib.dispatch.worker.metrics", recorder)
 
     def names() -> list[tuple[str, str]]:
@@ -44,11 +45,11 @@ def log_lines():
 def test_create_and_carrier_results_emit_per_carrier_metrics(client, gw, emitted):
     created = json.loads(post_intercept(client, intercept_body()).body)
     assert emitted() == [("InterceptsCreated", "zto")]
-    gw.intercepts.apply_carrier_result(created["id"], CarrierResult.intercepted, source=EventSource.carrier)
+    gw.carrier_results.apply(created["id"], CarrierResult.intercepted, source=EventSource.carrier)
     assert emitted()[-1] == ("InterceptsSucceeded", "zto")
     other = json.loads(post_intercept(client, intercept_body(tracking_no="ZT1000000008", order_id="o-8"),
                                       idempotency_key="idem-8").body)
-    gw.intercepts.apply_carrier_result(other["id"], CarrierResult.failed, source=EventSource.carrier)
+    gw.carrier_results.apply(other["id"], CarrierResult.failed, source=EventSource.carrier)
     assert emitted()[-1] == ("InterceptsFailed", "zto")
 
 

@@ -17,7 +17,7 @@ import app as app_module
 from chalicelib.carriers.base import CarrierResult, CarrierUnavailable
 from chalicelib.config import dead_letter_queue
 from chalicelib.domain.models import EventSource
-from chalicelib.schedules.sweeps import requeue_unsent
+from chalicelib.schedules.requeue_unsent import requeue_unsent
 from chalicelib.store.keys import callback_receipt
 from local.lambda_events import scheduled_event
 from local.pump import QueuePump
@@ -112,13 +112,13 @@ def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier,
 
     second = json.loads(post_intercept(client, intercept_body(tracking_no="ZT1000000004", order_id="o-2"),
                                        idempotency_key="idem-2").body)["id"]
-    gw.intercepts.apply_carrier_result(second, CarrierResult.intercepted, source=EventSource.carrier,
+    gw.carrier_results.apply(second, CarrierResult.intercepted, source=EventSource.carrier,
                                        receipt=callback_receipt("zto", "evt-1"))
     third = json.loads(post_intercept(client, intercept_body(tracking_no="ZT1000000005", order_id="o-3"),
                                       idempotency_key="idem-3").body)["id"]
     client.http.post(f"/v1/intercepts/{third}/cancel", headers=auth(), body="{}")
     clock.advance(hours=1)
-    requeue_unsent(gw.store, gw.queues, clock, gw.settings.dispatch_queue, 120)
+    requeue_unsent(gw.store.intercepts, gw.queues, clock, gw.settings.dispatch_queue, 120)
 
     # Merchant settings, dry run, metrics, refunds, claims, webhooks, fee export, every schedule.
     settings = json.loads(client.http.get("/v1/merchants/demo-merchant/settings", headers=auth()).body)
@@ -152,16 +152,16 @@ def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier,
         yield
 
     with monkeypatch.context() as broken:  # a failed export aborts its multipart upload
-        broken.setattr(gw.store, "charged_intercepts", unreadable)
+        broken.setattr(gw.store.intercepts, "charged", unreadable)
         with pytest.raises(RuntimeError):
-            gw.exports.export("plat-a", "2026-11-23")
+            gw.fee_exports.export("plat-a", "2026-11-23")
     clock.advance(days=6)
     for schedule in (app_module.sweep_refund_deadlines, app_module.poll_overdue_carrier_results,
                      app_module.export_fees_daily, app_module.resend_due_webhooks):
         schedule(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/test", "us-east-1"), None)
     while notify.run_once():  # three days of retries are over: the deliveries are dead-lettered
         pass
-    assert gw.store.get_intercept(fourth).refund_status == "refund_timeout"
+    assert gw.store.intercepts.get(fourth).refund_status == "refund_timeout"
 
     monkeypatch.undo()
     table = gw.settings.table_name

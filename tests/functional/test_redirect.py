@@ -36,7 +36,7 @@ def test_a_redirect_reaches_the_carrier_with_the_new_address(client, gw, yto):
     assert created["redirect_to"] == ADDRESS
     dispatch_all(gw)
     assert [order.redirect_to for order in yto.submitted] == [Address(**ADDRESS)]
-    assert gw.store.get_intercept(created["id"]).status == InterceptStatus.submitted
+    assert gw.store.intercepts.get(created["id"]).status == InterceptStatus.submitted
 
 
 def test_without_redirect_the_order_returns_to_the_sender(client, gw, yto):

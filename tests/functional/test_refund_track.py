@@ -7,8 +7,9 @@ import pytest
 from bench.refund_sweep_reads import CountingClient, intercept
 from chalicelib.clock import to_iso
 from chalicelib.domain.models import InterceptStatus, RefundStatus
+from chalicelib.schedules.refund_deadlines import sweep_refund_deadlines
 from chalicelib.store import StaleState
-from tests.conftest import START, auth, intercept_body, post_intercept
+from tests.conftest import START, auth, intercept_body, post_intercept, stored_item, transition
 
 THREE_DAYS = timedelta(days=3)
 FIVE_DAYS = timedelta(days=5)
@@ -56,16 +57,16 @@ def test_refuse_at_three_days_without_a_result_is_recorded(client, clock):
 
 def test_refuse_right_after_a_failed_interception_is_allowed(client, gw, clock):
     record = create(client)
-    stored = gw.store.get_intercept(record["id"])
-    gw.store.transition(stored, InterceptStatus.failed, source="carrier", reason="signed", now=clock.now())
+    stored = gw.store.intercepts.get(record["id"])
+    transition(gw, stored, to_status=InterceptStatus.failed, source="carrier", reason="signed", now=clock.now())
     clock.advance(seconds=1)
     assert decide(client, record["id"], "refuse").status_code == 200
 
 
 def test_refuse_after_success_is_409_without_a_time_it_becomes_allowed(client, gw, clock):
     record = create(client)
-    stored = gw.store.get_intercept(record["id"])
-    gw.store.transition(stored, InterceptStatus.intercepted, source="carrier", reason="", now=clock.now())
+    stored = gw.store.intercepts.get(record["id"])
+    transition(gw, stored, to_status=InterceptStatus.intercepted, source="carrier", reason="", now=clock.now())
     at(clock, THREE_DAYS)
     error = json.loads(decide(client, record["id"], "refuse").body)["error"]
     assert error["code"] == "refuse_not_allowed"
@@ -91,28 +92,28 @@ def test_arbitration_stops_the_timer(client, gw, clock):
     record = create(client)
     assert json.loads(decide(client, record["id"], "arbitrate").body)["refund_status"] == "arbitration"
     at(clock, FIVE_DAYS + timedelta(days=1))
-    report = gw.aftersale.sweep_refund_deadlines()
+    report = gw.sweep_refund_deadlines()
     assert (report.due, report.timed_out) == (0, 0)
-    assert gw.store.get_intercept(record["id"]).refund_status == RefundStatus.arbitration
+    assert gw.store.intercepts.get(record["id"]).refund_status == RefundStatus.arbitration
 
 
 def test_a_decision_one_second_before_the_deadline_wins_over_the_sweep(client, gw, clock):
     record = create(client)
     at(clock, FIVE_DAYS - timedelta(seconds=1))
-    assert gw.aftersale.sweep_refund_deadlines().due == 0
+    assert gw.sweep_refund_deadlines().due == 0
     assert decide(client, record["id"], "agree").status_code == 200
     at(clock, FIVE_DAYS)
-    report = gw.aftersale.sweep_refund_deadlines()
+    report = gw.sweep_refund_deadlines()
     assert (report.due, report.timed_out) == (0, 0)
-    assert gw.store.get_intercept(record["id"]).refund_status == RefundStatus.refund_agreed
+    assert gw.store.intercepts.get(record["id"]).refund_status == RefundStatus.refund_agreed
 
 
 def test_the_sweep_at_five_days_applies_the_timeout_once(client, gw, clock):
     record = create(client)
     at(clock, FIVE_DAYS)
-    assert gw.aftersale.sweep_refund_deadlines().timed_out == 1
-    assert gw.aftersale.sweep_refund_deadlines().timed_out == 0
-    stored = gw.store.get_intercept(record["id"], with_events=True)
+    assert gw.sweep_refund_deadlines().timed_out == 1
+    assert gw.sweep_refund_deadlines().timed_out == 0
+    stored = gw.store.intercepts.get_with_history(record["id"])
     assert stored.refund_status == RefundStatus.refund_timeout
     timeouts = [event for event in stored.events if event.to_refund_status == RefundStatus.refund_timeout]
     assert len(timeouts) == 1 and timeouts[0].source == "schedule"
@@ -123,11 +124,11 @@ def test_a_sweep_from_a_stale_read_does_not_apply_a_second_timeout(gw, client, c
     """Two sweeps interleaved: both read the due item, the second writes after the first."""
     record = create(client)
     at(clock, FIVE_DAYS)
-    first, _ = gw.store.due_refunds(clock.now(), 10)
-    second, _ = gw.store.due_refunds(clock.now(), 10)
-    assert gw.aftersale._time_out(first[0]) is True
-    assert gw.aftersale._time_out(second[0]) is False
-    events = gw.store.get_intercept(record["id"], with_events=True).events
+    first, _ = gw.store.intercepts.due_refunds(clock.now(), 10)
+    second, _ = gw.store.intercepts.due_refunds(clock.now(), 10)
+    assert gw.refund_decisions.time_out(first[0]) is True
+    assert gw.refund_decisions.time_out(second[0]) is False
+    events = gw.store.intercepts.get_with_history(record["id"]).events
     assert [event.to_refund_status for event in events if event.to_refund_status] == [RefundStatus.refund_timeout]
 
 
@@ -143,39 +144,39 @@ def test_the_sweep_reads_a_bounded_batch_and_continues_where_it_stopped(client, 
     ids = [create(client, order_id=f"o-{n}", after_sale_id=f"as-{n}", tracking_no=f"ZT10000000{n:02d}")["id"]
            for n in range(10)]
     at(clock, FIVE_DAYS)
-    first = gw.aftersale.sweep_refund_deadlines(batch=4)
+    first = sweep_refund_deadlines(gw.store.intercepts, gw.refund_decisions, clock, batch=4)
     assert first.timed_out == 4 and first.scanned <= 4
-    assert gw.aftersale.sweep_refund_deadlines(batch=4).timed_out == 4
-    assert gw.aftersale.sweep_refund_deadlines(batch=4).timed_out == 2
-    assert gw.aftersale.sweep_refund_deadlines(batch=4).due == 0
-    assert {gw.store.get_intercept(id_).refund_status for id_ in ids} == {RefundStatus.refund_timeout}
+    assert sweep_refund_deadlines(gw.store.intercepts, gw.refund_decisions, clock, batch=4).timed_out == 4
+    assert sweep_refund_deadlines(gw.store.intercepts, gw.refund_decisions, clock, batch=4).timed_out == 2
+    assert sweep_refund_deadlines(gw.store.intercepts, gw.refund_decisions, clock, batch=4).due == 0
+    assert {gw.store.intercepts.get(id_).refund_status for id_ in ids} == {RefundStatus.refund_timeout}
 
 
 def test_success_applies_the_automatic_refund_and_leaves_the_due_index(client, gw, clock):
     record = create(client)
-    gw.intercepts.apply_carrier_result(record["id"], "intercepted", source="carrier")
+    gw.carrier_results.apply(record["id"], "intercepted", source="carrier")
     at(clock, FIVE_DAYS)
-    assert gw.aftersale.sweep_refund_deadlines().due == 0
-    assert gw.store.get_intercept(record["id"]).refund_status == RefundStatus.refund_auto
+    assert gw.sweep_refund_deadlines().due == 0
+    assert gw.store.intercepts.get(record["id"]).refund_status == RefundStatus.refund_auto
 
 
 def test_express_refund_starts_paid_upfront_with_no_deadline(client, gw, clock):
     record = create(client, refund_mode="express")
     assert (record["refund_status"], record["refund_mode"]) == ("refund_paid_upfront", "express")
-    gw.intercepts.apply_carrier_result(record["id"], "intercepted", source="carrier")
+    gw.carrier_results.apply(record["id"], "intercepted", source="carrier")
     at(clock, FIVE_DAYS)
-    assert gw.aftersale.sweep_refund_deadlines().due == 0
-    stored = gw.store.get_intercept(record["id"])
+    assert gw.sweep_refund_deadlines().due == 0
+    stored = gw.store.intercepts.get(record["id"])
     assert (stored.status, stored.refund_status) == (InterceptStatus.intercepted, RefundStatus.refund_paid_upfront)
     assert decide(client, record["id"], "agree").status_code == 409
 
 
 def test_a_return_after_interception_records_the_return_time(client, gw, clock):
     record = create(client)
-    gw.intercepts.apply_carrier_result(record["id"], "intercepted", source="carrier")
+    gw.carrier_results.apply(record["id"], "intercepted", source="carrier")
     clock.advance(days=2)
-    gw.intercepts.apply_carrier_result(record["id"], "returned", source="carrier", reason="back at sender")
-    stored = gw.store.get_intercept(record["id"])
+    gw.carrier_results.apply(record["id"], "returned", source="carrier", reason="back at sender")
+    stored = gw.store.intercepts.get(record["id"])
     assert stored.status == InterceptStatus.returned
     assert stored.returned_at == to_iso(START + timedelta(days=2))
 
@@ -183,13 +184,13 @@ def test_a_return_after_interception_records_the_return_time(client, gw, clock):
 def test_a_success_racing_a_decision_moves_the_track_once(client, gw, clock):
     """The carrier's success was read before a merchant agreed; its refund_auto must not overwrite."""
     record = create(client)
-    stale = gw.store.get_intercept(record["id"])
+    stale = gw.store.intercepts.get(record["id"])
     assert decide(client, record["id"], "agree").status_code == 200
     with pytest.raises(StaleState):
-        gw.store.transition(stale, InterceptStatus.intercepted, source="carrier", reason="", now=clock.now(),
-                            changes={"refund_status": "refund_auto"})
-    gw.intercepts.apply_carrier_result(record["id"], "intercepted", source="carrier")
-    stored = gw.store.get_intercept(record["id"])
+        transition(gw, stale, to_status=InterceptStatus.intercepted, to_refund=RefundStatus.refund_auto,
+                   source="carrier", reason="", now=clock.now())
+    gw.carrier_results.apply(record["id"], "intercepted", source="carrier")
+    stored = gw.store.intercepts.get(record["id"])
     assert (stored.status, stored.refund_status) == (InterceptStatus.intercepted, RefundStatus.refund_agreed)
 
 
@@ -202,12 +203,11 @@ def test_the_clock_cannot_be_moved_outside_the_local_stage(client):
 def test_a_sweep_reads_only_the_due_items_among_many_live_ones(gw, clock):
     """The bench (`python -m bench.refund_sweep_reads`) runs this with 10,000 live and 100 due."""
     table = gw.settings.table_name
-    items = [{"PutRequest": {"Item": gw.store._intercept_item(intercept(n, -1 / 24 if n < 7 else 2))}}
-             for n in range(300)]
+    items = [{"PutRequest": {"Item": stored_item(intercept(n, -1 / 24 if n < 7 else 2))}} for n in range(300)]
     for start in range(0, len(items), 25):
-        gw.store._db.batch_write_item(RequestItems={table: items[start:start + 25]})
-    counting = CountingClient(gw.store._db)
-    gw.store._db = counting
-    report = gw.aftersale.sweep_refund_deadlines(batch=100)
+        gw.store.table.client.batch_write_item(RequestItems={table: items[start:start + 25]})
+    counting = CountingClient(gw.store.table.client)
+    gw.store.table.client = counting
+    report = sweep_refund_deadlines(gw.store.intercepts, gw.refund_decisions, clock, batch=100)
     assert (report.due, report.timed_out) == (7, 7)
     assert counting.scanned == report.scanned == 7

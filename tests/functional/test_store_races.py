@@ -4,7 +4,7 @@ import pytest
 from chalicelib.clock import to_iso
 from chalicelib.domain.models import Event, EventSource, Intercept, InterceptStatus, PolicyName, RefundStatus
 from chalicelib.store import StaleState
-from tests.conftest import START
+from tests.conftest import START, put_record, transition
 
 
 def pending_intercept(intercept_id: str = "icp_race") -> Intercept:
@@ -19,19 +19,19 @@ def pending_intercept(intercept_id: str = "icp_race") -> Intercept:
 
 def test_a_transition_from_a_stale_read_is_refused(gw, clock):
     record = pending_intercept()
-    gw.store._db.put_item(TableName=gw.settings.table_name, Item=gw.store._intercept_item(record))
-    gw.store.transition(record, InterceptStatus.submitted, source=EventSource.carrier, reason="", now=clock.now())
+    put_record(gw.store, record)
+    transition(gw, record, to_status=InterceptStatus.submitted, source=EventSource.carrier, reason="", now=clock.now())
     with pytest.raises(StaleState):
-        gw.store.transition(record, InterceptStatus.cancelled, source=EventSource.api, reason="", now=clock.now())
-    stored = gw.store.get_intercept(record.id, with_events=True)
+        transition(gw, record, to_status=InterceptStatus.cancelled, source=EventSource.api, reason="", now=clock.now())
+    stored = gw.store.intercepts.get_with_history(record.id)
     assert stored.status == InterceptStatus.submitted
     assert [event.to_status for event in stored.events] == ["submitted"]
 
 
 def test_a_held_lease_is_not_granted_twice_until_it_expires(gw, clock):
     record = pending_intercept()
-    gw.store._db.put_item(TableName=gw.settings.table_name, Item=gw.store._intercept_item(record))
-    assert gw.store.claim_dispatch(record.id, clock.now(), 60).dispatch_attempts == 1
-    assert gw.store.claim_dispatch(record.id, clock.now(), 60) is None
+    put_record(gw.store, record)
+    assert gw.store.intercepts.claim_dispatch(record.id, clock.now(), 60).dispatch_attempts == 1
+    assert gw.store.intercepts.claim_dispatch(record.id, clock.now(), 60) is None
     clock.advance(seconds=61)
-    assert gw.store.claim_dispatch(record.id, clock.now(), 60).dispatch_attempts == 2
+    assert gw.store.intercepts.claim_dispatch(record.id, clock.now(), 60).dispatch_attempts == 2

@@ -71,8 +71,8 @@ def test_a_created_intercept_is_delivered_signed_per_standard_webhooks(client, g
 def test_every_change_emits_its_event_in_order(client, gw, receiver):
     register(client, receiver.url)
     intercept_id = create(client)
-    gw.intercepts.apply_carrier_result(intercept_id, "accepted", source="carrier")
-    gw.intercepts.apply_carrier_result(intercept_id, "intercepted", source="carrier")
+    gw.carrier_results.apply(intercept_id, "accepted", source="carrier")
+    gw.carrier_results.apply(intercept_id, "intercepted", source="carrier")
     assert [item["type"] for item in deliveries(client, intercept_id)] == [
         "intercept.created", "intercept.submitted", "intercept.succeeded", "refund.auto"]
     drain(gw)
@@ -91,7 +91,7 @@ def test_a_rotated_secret_keeps_verifying_for_24_hours(client, gw, clock, receiv
     Webhook(old).verify(body, headers)
     Webhook(rotated["secret"]).verify(body, headers)
     clock.advance(hours=24)
-    gw.intercepts.apply_carrier_result(json.loads(body)["data"]["intercept"]["id"], "accepted", source="carrier")
+    gw.carrier_results.apply(json.loads(body)["data"]["intercept"]["id"], "accepted", source="carrier")
     drain(gw)
     headers, body = receiver.received[-1]
     assert len(headers["webhook-signature"].split(" ")) == 1
@@ -107,10 +107,10 @@ def test_a_failing_endpoint_is_retried_with_backoff_until_it_answers(client, gw,
     assert (item["status"], item["attempts"]) == ("pending", 1)
     assert item["next_attempt_at"] > "2026-11-23T08:00:00.000Z"
     clock.advance(minutes=2)   # past the first wait (5 s +-20 %) and the outbox grace
-    assert gw.webhook_delivery.resend_due() == 1
+    assert gw.resend_due_webhooks() == 1
     drain(gw)
     clock.advance(hours=1)     # past the second wait (20 s +-20 %) and the grace
-    assert gw.webhook_delivery.resend_due() == 1
+    assert gw.resend_due_webhooks() == 1
     drain(gw)
     [item] = deliveries(client, intercept_id)
     assert (item["status"], item["attempts"]) == ("delivered", 3)
@@ -138,7 +138,7 @@ def test_410_disables_the_endpoint(client, gw, receiver):
     drain(gw)
     endpoint = json.loads(client.http.get("/v1/webhook-endpoint", headers=auth()).body)
     assert endpoint["enabled"] is False and "410" in endpoint["disabled_reason"]
-    gw.intercepts.apply_carrier_result(intercept_id, "accepted", source="carrier")
+    gw.carrier_results.apply(intercept_id, "accepted", source="carrier")
     drain(gw)
     assert [item["status"] for item in deliveries(client, intercept_id)] == ["endpoint_gone", "no_endpoint"]
     assert len(receiver.received) == 1
@@ -153,7 +153,7 @@ def test_after_three_days_of_failures_the_delivery_goes_to_the_dlq(client, gw, c
     drain(gw)
     for _ in range(30):
         clock.advance(hours=13)
-        gw.webhook_delivery.resend_due()
+        gw.resend_due_webhooks()
         drain(gw)
     [item] = deliveries(client, intercept_id)
     assert item["status"] == "exhausted"
@@ -165,21 +165,22 @@ def test_after_three_days_of_failures_the_delivery_goes_to_the_dlq(client, gw, c
     assert json.loads(dead["Body"])["message_id"] == item["id"]
 
 
-def test_an_event_whose_enqueue_failed_is_sent_by_the_outbox_sweep(client, gw, clock, receiver):
+def test_an_event_whose_enqueue_failed_is_sent_by_the_outbox_sweep(client, gw, clock, receiver, monkeypatch):
     register(client, receiver.url)
 
-    def broken_queue(deliveries):
+    def broken_queue(deliveries, delay_seconds=0):
         raise ConnectionError("SQS unreachable")
 
-    gw.store.outbox_listener = broken_queue
-    intercept_id = create(client)
+    with monkeypatch.context() as broken:
+        broken.setattr(gw.outbox, "enqueue", broken_queue)
+        intercept_id = create(client)
     assert drain(gw) == 0
-    assert gw.webhook_delivery.resend_due() == 0          # not before the grace period
+    assert gw.resend_due_webhooks() == 0          # not before the grace period
     clock.advance(seconds=61)
-    assert gw.webhook_delivery.resend_due() == 1
+    assert gw.resend_due_webhooks() == 1
     drain(gw)
     assert [item["status"] for item in deliveries(client, intercept_id)] == ["delivered"]
-    assert gw.webhook_delivery.resend_due() == 0
+    assert gw.resend_due_webhooks() == 0
 
 
 def test_without_an_endpoint_the_delivery_is_logged_as_not_sent(client, gw, receiver):

@@ -5,7 +5,6 @@ read timeout) and 5% with a malformed body. Dispatch runs through real SQS queue
 the Dispatcher (with its circuit breaker) as the SQS handler runs it; results come back as signed
 callbacks over HTTP. One gateway shard per carrier keeps moto's tables small (see local.inprocess).
 """
-import json
 import time
 from collections import Counter
 
@@ -13,6 +12,7 @@ import pytest
 
 from chalicelib.api.auth import hash_key
 from chalicelib.domain.models import InterceptStatus
+from chalicelib.domain.requests import CreateInterceptRequest
 from local.inprocess import API_KEY, Harness
 from tests.simulator.test_every_protocol import CREDENTIALS
 
@@ -43,17 +43,17 @@ def test_two_hundred_interceptions_through_heavy_carrier_faults(harness):
     for n in range(200):
         carrier = CARRIERS[n % len(CARRIERS)]
         gw = harness.gateways[carrier]
-        platform = gw.store.platform_for_key(hash_key(API_KEY))
+        platform = gw.store.platforms.for_key(hash_key(API_KEY))
         body = {"merchant_id": "demo-merchant", "order_id": f"o-{n}", "after_sale_id": f"as-{n}", "carrier": carrier,
                 "tracking_no": f"FI{n:09d}", "refund_amount": 1999, "reason": "buyer asked for a refund",
                 "parcel_stage": "in_transit"}  # go to the carrier whatever its tracking says
-        ids[gw.intercepts.create(platform, f"fault-{n}", json.dumps(body)).body["id"]] = carrier
+        ids[gw.intercepts.create(platform, f"fault-{n}", CreateInterceptRequest(**body)).body["id"]] = carrier
     created = time.monotonic()
     harness.run_pumps()
 
     deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
-        statuses = {intercept_id: harness.gateways[carrier].store.get_intercept(intercept_id).status
+        statuses = {intercept_id: harness.gateways[carrier].store.intercepts.get(intercept_id).status
                     for intercept_id, carrier in ids.items()}
         if all(status in FINAL for status in statuses.values()):
             break
@@ -63,7 +63,7 @@ def test_two_hundred_interceptions_through_heavy_carrier_faults(harness):
     print(f"\nfinal statuses: {dict(counts)} after {time.monotonic() - created:.1f} s of dispatching")
     assert set(statuses.values()) <= FINAL, f"stuck: {dict(counts)}"
     for intercept_id, carrier in ids.items():
-        record = harness.gateways[carrier].store.get_intercept(intercept_id)
+        record = harness.gateways[carrier].store.intercepts.get(intercept_id)
         submissions = harness.simulator.submissions(carrier, intercept_id)
         assert submissions <= MAX_ATTEMPTS, (intercept_id, submissions)
         assert record.dispatch_attempts <= MAX_ATTEMPTS

@@ -8,7 +8,7 @@ from chalicelib.domain.models import InterceptStatus
 from chalicelib.store import Store
 from chalicelib.store.schema import create_table_params
 from local.moto_server import LocalAws
-from tests.conftest import START
+from tests.conftest import START, put_record
 
 pytestmark = pytest.mark.integration
 
@@ -27,9 +27,9 @@ def test_only_one_of_many_concurrent_workers_gets_the_dispatch_lease(local_store
     from tests.functional.test_store_races import pending_intercept
 
     record = pending_intercept()
-    local_store._db.put_item(TableName="race", Item=local_store._intercept_item(record))
+    put_record(local_store, record)
     with ThreadPoolExecutor(max_workers=32) as pool:
-        claims = list(pool.map(lambda _: local_store.claim_dispatch(record.id, START, 60), range(64)))
+        claims = list(pool.map(lambda _: local_store.intercepts.claim_dispatch(record.id, START, 60), range(64)))
     winners = [claim for claim in claims if claim is not None]
     assert len(winners) == 1
     assert winners[0].status == InterceptStatus.pending

@@ -6,13 +6,16 @@ from datetime import timedelta
 import boto3
 import pytest
 
+from bench.refund_sweep_reads import NoWebhookQueue
 from chalicelib.clock import FixedClock, to_iso
 from chalicelib.domain.models import RefundStatus
+from chalicelib.schedules.refund_deadlines import sweep_refund_deadlines
 from chalicelib.store import Store
 from chalicelib.store.schema import create_table_params
-from chalicelib.usecases.after_sales import AfterSaleService
+from chalicelib.usecases.changes import ChangeWriter
+from chalicelib.usecases.refund_decisions import RefundDecisions
 from local.moto_server import LocalAws
-from tests.conftest import START
+from tests.conftest import START, put_record
 
 pytestmark = pytest.mark.integration
 
@@ -34,23 +37,24 @@ def test_two_concurrent_sweeps_at_five_days_time_out_each_intercept_exactly_once
     for intercept_id in ids:
         record = pending_intercept(intercept_id).model_copy(
             update={"processing_deadline": to_iso(START + timedelta(days=5))})
-        local_store._db.put_item(TableName="refund-race", Item=local_store._intercept_item(record))
+        put_record(local_store, record)
     clock = FixedClock(START + timedelta(days=5))
     both_read = threading.Barrier(2)
-    read_due = local_store.due_refunds
+    intercepts = local_store.intercepts
+    read_due = intercepts.due_refunds
 
     def read_then_wait(now, limit):  # both sweeps hold the same due items before either writes
         found = read_due(now, limit)
         both_read.wait(timeout=10)
         return found
 
-    local_store.due_refunds = read_then_wait
-    sweeps = [AfterSaleService(local_store, intercepts=None, clock=clock) for _ in range(2)]
+    intercepts.due_refunds = read_then_wait
+    decisions = RefundDecisions(intercepts, None, ChangeWriter(intercepts, NoWebhookQueue()), clock)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        reports = list(pool.map(lambda sweep: sweep.sweep_refund_deadlines(batch=100), sweeps))
+        reports = list(pool.map(lambda _: sweep_refund_deadlines(intercepts, decisions, clock, batch=100), range(2)))
     assert [report.due for report in reports] == [len(ids), len(ids)]
     assert sum(report.timed_out for report in reports) == len(ids)
     for intercept_id in ids:
-        stored = local_store.get_intercept(intercept_id, with_events=True)
+        stored = intercepts.get_with_history(intercept_id)
         assert stored.refund_status == RefundStatus.refund_timeout
         assert [event.to_refund_status for event in stored.events if event.to_refund_status] == ["refund_timeout"]

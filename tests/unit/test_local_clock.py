@@ -1,8 +1,7 @@
 """The local stage's offset clock: system time plus a shared offset, re-read at most once a second."""
 from datetime import timedelta
 
-from chalicelib.api.local_clock import OffsetClock
-from chalicelib.clock import FixedClock
+from chalicelib.clock import FixedClock, OffsetClock
 from tests.conftest import START
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.clock import to_iso
+from chalicelib.domain import deadlines
 from chalicelib.domain import refund_track as refunds
 from chalicelib.domain.models import InterceptStatus, RefundDecision, RefundMode, RefundStatus
 from chalicelib.rules import policy_for
@@ -56,9 +57,9 @@ def test_no_decision_once_the_track_has_moved_or_the_window_ended():
 
 
 def test_the_timeout_is_due_at_the_deadline_and_only_while_awaiting():
-    assert not refunds.timed_out(record(), START + timedelta(days=5, seconds=-1))
-    assert refunds.timed_out(record(), START + timedelta(days=5))
-    assert not refunds.timed_out(record(refund=RefundStatus.arbitration), START + timedelta(days=9))
+    assert not deadlines.timed_out(record(), START + timedelta(days=5, seconds=-1))
+    assert deadlines.timed_out(record(), START + timedelta(days=5))
+    assert not deadlines.timed_out(record(refund=RefundStatus.arbitration), START + timedelta(days=9))
 
 
 def test_express_mode_starts_paid_upfront():

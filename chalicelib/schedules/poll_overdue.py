@@ -1,60 +1,35 @@
-"""Scheduled sweeps. Each reads only the items it must act on through a sparse index."""
+"""Every two minutes: ask the carrier about `submitted` intercepts with no result for a while.
+
+The fallback for a callback that never came (carrier push lost, our endpoint down). What the
+carrier says goes through the same lifecycle as a callback, so a result that arrives by both
+paths is applied once. A carrier that cannot answer is skipped until the next run; one whose
+circuit is open is not asked at all.
+"""
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Callable, Mapping
 
+from chalicelib.carriers.base import CarrierResult, CarrierUnavailable, InterceptOrder
 from chalicelib.clock import Clock
 from chalicelib.domain.models import EventSource, InterceptStatus
-from chalicelib.queues import dispatch_message
+from chalicelib.usecases.carrier_results import Applied, CarrierResults
 
-if TYPE_CHECKING:  # the requeue schedule loads neither carriers nor the lifecycle service nor the breaker
+if TYPE_CHECKING:
     from chalicelib.carriers.base import CarrierAdapter
     from chalicelib.dispatch.circuit_breaker import CircuitBreaker
-    from chalicelib.queues import Queues
-    from chalicelib.store import Store
-    from chalicelib.usecases.intercepts import InterceptService
+    from chalicelib.store.intercepts import InterceptStore
 
 log = logging.getLogger(__name__)
 
 
-def requeue_unsent(store: Store, queues: Queues, clock: Clock, dispatch_queue: str, older_than_seconds: int,
-                   limit: int = 100) -> int:
-    """Send again the dispatch message of intercepts still `pending` with no carrier attempt.
-
-    That is the trace of an enqueue that failed after the record was committed. An intercept with
-    attempts already has a live message (or has been moved to the DLQ), so it is left alone; a
-    duplicate message would be harmless anyway, since the dispatch lease admits one carrier call.
-    """
-    changed_before = clock.now() - timedelta(seconds=older_than_seconds)
-    sent = 0
-    for record in store.open_intercepts(InterceptStatus.pending, changed_before, limit):
-        if record.dispatch_attempts:
-            continue
-        queues.send(dispatch_queue, dispatch_message(record.id, "intercept", record.carrier.value))
-        sent += 1
-    if sent:
-        log.warning("requeued unsent dispatch messages", extra={"count": sent})
-    return sent
-
-
-def poll_overdue_results(store: Store, adapters: Mapping[str, CarrierAdapter], intercepts: InterceptService,
+def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, CarrierAdapter], results: CarrierResults,
                          clock: Clock, callback_url: Callable[[str], str], older_than_seconds: int,
                          breaker: CircuitBreaker | None = None, limit: int = 50) -> dict[str, int]:
-    """Ask the carrier about `submitted` intercepts with no result for `older_than_seconds`.
-
-    The fallback for a callback that never came (carrier push lost, our endpoint down). What the
-    carrier says goes through the same lifecycle as a callback, so a result that arrives by both
-    paths is applied once. A carrier that cannot answer is skipped until the next run; one whose
-    circuit is open is not asked at all.
-    """
-    from chalicelib.carriers.base import CarrierResult, CarrierUnavailable, InterceptOrder
-    from chalicelib.usecases.intercepts import Applied
-
     changed_before = clock.now() - timedelta(seconds=older_than_seconds)
     counts = {"polled": 0, "applied": 0, "unchanged": 0, "skipped": 0}
-    for record in store.open_intercepts(InterceptStatus.submitted, changed_before, limit):
+    for record in intercepts.open(InterceptStatus.submitted, changed_before, limit):
         carrier = record.carrier.value
         adapter = adapters.get(carrier)
         admission = breaker.admit(carrier) if breaker is not None else None
@@ -78,7 +53,7 @@ def poll_overdue_results(store: Store, adapters: Mapping[str, CarrierAdapter], i
             counts["unchanged"] += 1
             continue
         changes = {"result_reason": outcome.reason_code} if outcome.reason_code else {}
-        applied = intercepts.apply_carrier_result(
+        applied = results.apply(
             record.id, outcome.result, source=EventSource.schedule, changes=changes, last_read=record,
             reason=outcome.message or outcome.reason_code or f"{carrier} reported {outcome.result.value} when polled")
         counts["applied" if applied == Applied.applied else "unchanged"] += 1

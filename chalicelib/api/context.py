@@ -1,0 +1,30 @@
+"""What every route needs: the gateway's parts, and the calling platform from its API key."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.api.http import header
+
+if TYPE_CHECKING:
+    from chalicelib.domain.models import Platform
+    from chalicelib.runtime import Gateway
+
+
+def gateway() -> Gateway:
+    from chalicelib.runtime import gateway as current
+
+    return current()
+
+
+def platform(request: Any) -> Platform:
+    """The platform tenant whose key the request carries (401 otherwise)."""
+    from chalicelib.api.auth import authenticate
+
+    return authenticate(gateway().store.platforms, header(request.headers, "authorization"))
+
+
+def body(model: type, request: Any, allow_empty: bool = False) -> Any:
+    """The request body validated into `model` (400 naming each bad field)."""
+    from chalicelib.api.bodies import parse_model
+
+    return parse_model(model, request.raw_body, allow_empty=allow_empty)

@@ -1,0 +1,113 @@
+"""/v1/intercepts: request an interception, read and list them, cancel one."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.context import body, gateway, platform
+from chalicelib.api.http import api, header, json_response
+from chalicelib.errors import BadRequest
+
+routes = Blueprint(__name__)
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@routes.route("/v1/intercepts", methods=["POST"], content_types=["application/json"])
+@api
+def create_intercept() -> Response:
+    from chalicelib.domain.requests import CreateInterceptRequest
+
+    request = routes.current_request
+    caller = platform(request)
+    key = valid_idempotency_key(header(request.headers, "idempotency-key"))
+    created = gateway().intercepts.create(caller, key, body(CreateInterceptRequest, request))
+    return json_response(created.body, 202, {"Idempotent-Replayed": "true"} if created.replayed else None)
+
+
+@routes.route("/v1/intercepts", methods=["GET"])
+@api
+def list_intercepts() -> Response:
+    caller = platform(routes.current_request)
+    return json_response(gateway().intercepts.list(list_query(caller.id, dict(routes.current_request.query_params or {}))))
+
+
+@routes.route("/v1/intercepts/{intercept_id}", methods=["GET"])
+@api
+def get_intercept(intercept_id: str) -> Response:
+    return json_response(gateway().intercepts.get(platform(routes.current_request), intercept_id).public())
+
+
+@routes.route("/v1/intercepts/{intercept_id}/cancel", methods=["POST"], content_types=["application/json"])
+@api
+def cancel_intercept(intercept_id: str) -> Response:
+    from chalicelib.domain.requests import CancelRequest
+
+    caller = platform(routes.current_request)
+    request = body(CancelRequest, routes.current_request, allow_empty=True)
+    return json_response(gateway().intercepts.cancel(caller, intercept_id, request).public())
+
+
+def valid_idempotency_key(value: str | None) -> str:
+    key = (value or "").strip()
+    if not key:
+        raise BadRequest("the Idempotency-Key header is required",
+                         fields=[{"field": "Idempotency-Key", "problem": "missing"}])
+    if len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise BadRequest("the Idempotency-Key header is invalid",
+                         fields=[{"field": "Idempotency-Key",
+                                  "problem": f"must be 1-{MAX_IDEMPOTENCY_KEY} printable characters"}])
+    return key
+
+
+_LIST_PARAMS = {"merchant_id", "status", "carrier", "created_from", "created_to", "limit", "cursor"}
+
+
+def list_query(platform_id: str, params: dict[str, str]):
+    """The listing's query parameters, validated; 400 naming every bad one."""
+    from chalicelib.clock import from_iso, to_iso
+    from chalicelib.domain.models import Carrier, InterceptStatus
+    from chalicelib.store import ListQuery
+
+    problems = [{"field": name, "problem": "unknown query parameter"} for name in params if name not in _LIST_PARAMS]
+
+    def choice(name: str, enum: type) -> Any:
+        if name not in params:
+            return None
+        try:
+            return enum(params[name])
+        except ValueError:
+            problems.append({"field": name, "problem": f"must be one of {', '.join(item.value for item in enum)}"})
+            return None
+
+    def moment(name: str) -> str | None:
+        if name not in params:
+            return None
+        try:
+            parsed: datetime = from_iso(params[name])
+        except ValueError:
+            problems.append({"field": name, "problem": "must be an ISO-8601 date-time"})
+            return None
+        if parsed.tzinfo is None:
+            problems.append({"field": name, "problem": "must include a UTC offset, e.g. 2026-11-23T00:00:00Z"})
+            return None
+        return to_iso(parsed)
+
+    status, carrier = choice("status", InterceptStatus), choice("carrier", Carrier)
+    created_from, created_to = moment("created_from"), moment("created_to")
+    limit = 50
+    if "limit" in params:
+        if params["limit"].isdigit() and 1 <= int(params["limit"]) <= 200:
+            limit = int(params["limit"])
+        else:
+            problems.append({"field": "limit", "problem": "must be an integer from 1 to 200"})
+    merchant_id = params.get("merchant_id")
+    if merchant_id is not None and not (0 < len(merchant_id) <= 64):
+        problems.append({"field": "merchant_id", "problem": "must be 1-64 characters"})
+    if problems:
+        raise BadRequest("query parameters are invalid", fields=problems)
+    return ListQuery(platform_id=platform_id, merchant_id=merchant_id, status=status,
+                     carrier=carrier.value if carrier else None, created_from=created_from,
+                     created_to=created_to, limit=limit, cursor=params.get("cursor") or None)

@@ -1,0 +1,36 @@
+"""A change of an interception record, as the lifecycle decided it and the store writes it.
+
+Built only by `chalicelib.domain.lifecycle` (`started`, `transition`), so every change that reaches
+the store has passed the state machine. The store reads the decisions it needs for its indexes
+(`open`, `refund_due`) from here and imports no lifecycle rule itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.models import Event, Intercept
+
+
+@dataclass(frozen=True)
+class Change:
+    #: the record as the decision read it (None: the record is new); the write is conditioned on it
+    before: Intercept | None
+    #: the record once the change is applied (with `event` appended to its history)
+    after: Intercept
+    #: the history entry of this change
+    event: Event
+    #: the attributes the change sets; None removes the attribute
+    fields: dict[str, Any]
+    #: no carrier result yet: listed for the sweeps (open_work index)
+    open: bool
+    #: the refund deadline is running: listed for the deadline sweep (refund_due index)
+    refund_due: bool
+
+    @property
+    def status_moved(self) -> bool:
+        return self.before is None or self.before.status != self.after.status
+
+    @property
+    def refund_moved(self) -> bool:
+        return self.before is not None and self.before.refund_status != self.after.refund_status

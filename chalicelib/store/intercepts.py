@@ -1,0 +1,391 @@
+"""Interception records: the record, its history, its idempotency record and parcel claim, the
+listings and sweeps' reads, and the leases of the dispatch worker.
+
+Every status change is written by `apply` from a `Change` the lifecycle built: one transaction of
+the record update (conditioned on the state the change was decided on), its history event, an
+optional callback receipt, and its webhook deliveries (the outbox). Reads are GetItem/Query/
+BatchGetItem; nothing here scans the table.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+from chalicelib.clock import new_id, to_iso
+from chalicelib.domain.changes import Change
+from chalicelib.domain.models import Claim, Event, Intercept, InterceptStatus
+from chalicelib.store import keys
+from chalicelib.store.codec import data, from_item, pack, to_item, unpack
+from chalicelib.store.deliveries import outbox_entries
+from chalicelib.store.errors import (
+    DuplicateCallback,
+    IdempotencyKeyUsed,
+    InvalidCursor,
+    ParcelAlreadyIntercepted,
+    StaleState,
+)
+from chalicelib.store.table import Table, TransactionCancelled, new_put
+
+#: Positions of the writes in the create transaction (see `create`).
+_IDEMPOTENCY, _PARCEL = 3, 2
+#: Position of the callback receipt in a change's transaction (after the update and the event).
+_RECEIPT = 2
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    platform_id: str
+    merchant_id: str | None = None
+    status: InterceptStatus | None = None
+    carrier: str | None = None
+    created_from: str | None = None
+    created_to: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """What `create` stores under the client's Idempotency-Key: the body's fingerprint and the answer."""
+
+    key: str
+    body_hash: str
+    response: dict
+    ttl_seconds: int = 86_400
+
+
+def event_entry(intercept_id: str, event: Event) -> dict:
+    """The transaction entry appending `event` to an intercept's history."""
+    return new_put({**keys.intercept_event(intercept_id, event.at, new_id("evt")), **event.model_dump(mode="json")})
+
+
+class InterceptStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def create(self, change: Change, idempotency: IdempotencyRecord, webhooks: list[tuple[str, str]],
+               now: datetime) -> list[dict]:
+        """Write the record, its first event, the parcel claim and the idempotency record at once.
+
+        Returns the webhook deliveries to queue. Raises IdempotencyKeyUsed (with the stored record)
+        or ParcelAlreadyIntercepted.
+        """
+        record = change.after
+        now_epoch = int(now.timestamp())
+        outbox, deliveries = outbox_entries(record.platform_id, record.id, webhooks, now)
+        entries = [
+            new_put(record_values(change)),
+            event_entry(record.id, change.event),
+            new_put({**keys.parcel(record.platform_id, record.carrier, record.tracking_no), "intercept_id": record.id}),
+            new_put({**keys.idempotency(record.platform_id, idempotency.key), "body_hash": idempotency.body_hash,
+                     "response": pack(json.dumps(idempotency.response)), "intercept_id": record.id,
+                     "expires_at": now_epoch + idempotency.ttl_seconds},
+                    condition="attribute_not_exists(PK) OR expires_at < :now",
+                    ExpressionAttributeValues=to_item({":now": now_epoch})),
+            *outbox,
+        ]
+        try:
+            self._table.transact(entries)
+        except TransactionCancelled as cancelled:
+            if cancelled.failed_at(_IDEMPOTENCY):
+                stored = self.idempotency(record.platform_id, idempotency.key)
+                if stored:
+                    raise IdempotencyKeyUsed(stored) from cancelled
+            if cancelled.failed_at(_PARCEL):
+                claim = self._table.get(keys.parcel(record.platform_id, record.carrier, record.tracking_no),
+                                        consistent=False)
+                if claim:
+                    raise ParcelAlreadyIntercepted(claim["intercept_id"]) from cancelled
+            raise
+        return deliveries
+
+    def apply(self, change: Change, webhooks: list[tuple[str, str]], now: datetime,
+              receipt: dict | None = None) -> list[dict]:
+        """Write `change`: the update conditioned on the status (and, when the after-sale track moves,
+        the refund status) it was decided on, its history event, `receipt` (a callback receipt item,
+        to drop duplicate pushes) and the webhook deliveries. Returns the deliveries to queue.
+
+        Raises StaleState when the record moved on meanwhile, DuplicateCallback when the receipt exists.
+        """
+        before, after = change.before, change.after
+        assert before is not None, "a new record is written by create()"
+        set_values = {name: value for name, value in change.fields.items() if value is not None}
+        removals = [name for name, value in change.fields.items() if value is None]
+        index_values: dict[str, Any] = {}
+        if change.status_moved:
+            if change.open:
+                index_values.update(keys.open_work_entry(after.status.value, after.updated_at, after.id))
+            else:
+                removals += keys.OPEN_WORK_ATTRIBUTES
+        if change.fields.get("charged_at"):
+            index_values.update(keys.charged_entry(after.platform_id, change.fields["charged_at"], after.id))
+        if change.refund_moved and not change.refund_due:
+            removals += keys.REFUND_DUE_ATTRIBUTES
+        assigned = {**set_values, **index_values}
+        names = {f"#f{i}": name for i, name in enumerate(assigned)}
+        values = {f":v{i}": value for i, value in enumerate(assigned.values())}
+        assignments = [f"{alias} = :v{i}" for i, alias in enumerate(names)]
+        names.update({"#expected": "status", "#version": "version"})
+        values.update({":expected": before.status.value, ":one": 1})
+        condition = "#expected = :expected"
+        if change.refund_moved:
+            # The after-sale track moves at most once: a merchant's decision, the deadline sweep or
+            # an automatic refund may have moved it since `before` was read.
+            names["#expected_refund"] = "refund_status"
+            values[":expected_refund"] = before.refund_status.value
+            condition += " AND #expected_refund = :expected_refund"
+        expression = "SET " + ", ".join(assignments + ["#version = #version + :one"])
+        if removals:
+            expression += " REMOVE " + ", ".join(removals)
+        outbox, deliveries = outbox_entries(after.platform_id, after.id, webhooks, now)
+        entries = [
+            {"Update": {"Key": to_item(keys.intercept(after.id)), "UpdateExpression": expression,
+                        "ConditionExpression": condition, "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": to_item(values)}},
+            event_entry(after.id, change.event),
+            *([new_put(receipt)] if receipt is not None else []),
+            *outbox,
+        ]
+        try:
+            self._table.transact(entries)
+        except TransactionCancelled as cancelled:
+            if receipt is not None and cancelled.failed_at(_RECEIPT):
+                raise DuplicateCallback(str(receipt)) from cancelled
+            if cancelled.failed_at(0):
+                raise StaleState(f"{after.id} is no longer {before.status.value}/{before.refund_status.value}") \
+                    from cancelled
+            raise
+        return deliveries
+
+    # -- dispatch and cancel leases -------------------------------------------------------------
+
+    def claim_dispatch(self, intercept_id: str, now: datetime, lease_seconds: int) -> Intercept | None:
+        """Take the right to call the carrier for a pending intercept; None if it is not ours to take.
+
+        The lease keeps two copies of one dispatch message from both calling the carrier; it
+        expires so a crashed worker's message can take over when it becomes visible again.
+        """
+        found = self._table.update(
+            keys.intercept(intercept_id),
+            UpdateExpression="SET dispatch_lease_until = :lease, dispatch_attempts = if_not_exists("
+                             "dispatch_attempts, :zero) + :one",
+            ConditionExpression="#status = :pending AND (attribute_not_exists(dispatch_lease_until) "
+                                "OR dispatch_lease_until < :now)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item({":lease": _lease_until(now, lease_seconds), ":now": to_iso(now),
+                                               ":pending": "pending", ":zero": 0, ":one": 1}),
+            ReturnValues="ALL_NEW")
+        return Intercept.model_validate(found) if found is not None else None
+
+    def release_dispatch(self, intercept_id: str, error: str, uncount: bool = False) -> None:
+        """Give the lease back after a transient carrier failure, keeping the error for operators.
+
+        `uncount` takes back the attempt the claim counted, for a claim that did not call the carrier.
+        """
+        values: dict[str, Any] = {":error": error[:500], ":pending": "pending"}
+        update = "SET last_error = :error"
+        if uncount:
+            update += ", dispatch_attempts = dispatch_attempts - :one"
+            values[":one"] = 1
+        self._table.update(keys.intercept(intercept_id), UpdateExpression=update + " REMOVE dispatch_lease_until",
+                           ConditionExpression="#status = :pending", ExpressionAttributeNames={"#status": "status"},
+                           ExpressionAttributeValues=to_item(values))
+
+    def claim_cancel(self, intercept_id: str, now: datetime, lease_seconds: int) -> int | None:
+        """Take the right to withdraw a cancelled intercept at the carrier, like `claim_dispatch`.
+
+        Returns the attempt number, or None when the carrier's answer is already recorded or
+        another delivery holds the lease. The lease is dropped with the answer or by `release_cancel`.
+        """
+        found = self._table.update(
+            keys.intercept(intercept_id),
+            UpdateExpression="SET cancel_lease_until = :lease ADD cancel_attempts :one",
+            ConditionExpression="#status = :cancelled AND attribute_not_exists(carrier_cancel) AND "
+                                "(attribute_not_exists(cancel_lease_until) OR cancel_lease_until < :now)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item({":lease": _lease_until(now, lease_seconds), ":now": to_iso(now),
+                                               ":one": 1, ":cancelled": "cancelled"}),
+            ReturnValues="UPDATED_NEW")
+        return int(found["cancel_attempts"]) if found is not None else None
+
+    def release_cancel(self, intercept_id: str) -> None:
+        self._table.update(keys.intercept(intercept_id), UpdateExpression="REMOVE cancel_lease_until")
+
+    def set_carrier_cancel(self, intercept_id: str, outcome: str) -> None:
+        """Record what the carrier said to withdrawing a cancelled intercept's instruction."""
+        self._table.update(keys.intercept(intercept_id),
+                           UpdateExpression="SET carrier_cancel = :outcome REMOVE cancel_lease_until",
+                           ConditionExpression="#status = :cancelled", ExpressionAttributeNames={"#status": "status"},
+                           ExpressionAttributeValues=to_item({":outcome": outcome[:300], ":cancelled": "cancelled"}))
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get(self, intercept_id: str) -> Intercept | None:
+        """The record alone (strongly consistent)."""
+        found = self._table.get(keys.intercept(intercept_id))
+        return Intercept.model_validate(found) if found else None
+
+    def get_with_history(self, intercept_id: str) -> Intercept | None:
+        """The record with its event history and claims, in one strongly consistent query."""
+        items = list(self._table.query_all(
+            KeyConditionExpression="PK = :pk AND SK <= :meta",
+            ExpressionAttributeValues=to_item({":pk": keys.intercept(intercept_id)["PK"],
+                                               ":meta": keys.RECORD_WITH_HISTORY_UNTIL}),
+            ConsistentRead=True))
+        meta = next((item for item in items if item["SK"]["S"] == keys.RECORD_WITH_HISTORY_UNTIL), None)
+        if meta is None:
+            return None
+        record = Intercept.model_validate(data(meta))
+        record.events = [Event.model_validate(data(item)) for item in items
+                         if item["SK"]["S"].startswith(keys.EVENT_PREFIX)]
+        record.claims = [Claim.model_validate(data(item)) for item in items
+                         if item["SK"]["S"].startswith(keys.CLAIM_PREFIX)]
+        return record
+
+    def idempotency(self, platform_id: str, key: str) -> dict | None:
+        found = self._table.get(keys.idempotency(platform_id, key), consistent=False)
+        if not found:
+            return None
+        return {**found, "response": unpack(found["response"])}
+
+    def list(self, query: ListQuery) -> tuple[list[Intercept], str | None]:
+        """One page of a tenant's (or one merchant's) intercepts, newest first."""
+        if query.merchant_id:
+            index, pk_name, sk_name = "by_merchant", "GSI2PK", "GSI2SK"
+            partition = keys.by_merchant(query.platform_id, query.merchant_id)
+        else:
+            index, pk_name, sk_name = "by_platform", "GSI1PK", "GSI1SK"
+            partition = keys.by_platform(query.platform_id)
+        condition = f"{pk_name} = :pk"
+        values: dict[str, Any] = {":pk": partition}
+        if query.created_from and query.created_to:
+            condition += f" AND {sk_name} BETWEEN :from AND :to"
+            values.update({":from": query.created_from, ":to": query.created_to + "~"})
+        elif query.created_from:
+            condition += f" AND {sk_name} >= :from"
+            values[":from"] = query.created_from
+        elif query.created_to:
+            condition += f" AND {sk_name} <= :to"
+            values[":to"] = query.created_to + "~"
+        filters, names = [], {}
+        if query.status:
+            filters.append("#status = :status")
+            names["#status"] = "status"
+            values[":status"] = query.status.value
+        if query.carrier:
+            filters.append("carrier = :carrier")
+            values[":carrier"] = query.carrier
+        params: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition,
+                                  "ExpressionAttributeValues": to_item(values), "Limit": query.limit,
+                                  "ScanIndexForward": False}
+        if filters:
+            params["FilterExpression"] = " AND ".join(filters)
+        if names:
+            params["ExpressionAttributeNames"] = names
+        if query.cursor:
+            params["ExclusiveStartKey"] = _decode_cursor(query.cursor, pk_name, partition)
+        page = self._table.query(**params)
+        records = [Intercept.model_validate(data(item)) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return records, _encode_cursor(last) if last else None
+
+    def of_merchant(self, platform_id: str, merchant_id: str, start: str, end: str) -> Iterator[Intercept]:
+        """One merchant's intercepts created in [start, end] (ISO UTC), page by page."""
+        for item in self._table.query_all(
+                IndexName="by_merchant", KeyConditionExpression="GSI2PK = :pk AND GSI2SK BETWEEN :start AND :end",
+                ExpressionAttributeValues=to_item({":pk": keys.by_merchant(platform_id, merchant_id),
+                                                   ":start": start, ":end": end + "~"})):
+            yield Intercept.model_validate(data(item))
+
+    def charged(self, platform_id: str, start: str, end: str) -> Iterator[Intercept]:
+        """A platform's intercepts charged in [start, end) (ISO UTC), page by page."""
+        for item in self._table.query_all(
+                IndexName="charged", KeyConditionExpression="GSI5PK = :pk AND GSI5SK BETWEEN :start AND :end",
+                ExpressionAttributeValues=to_item({":pk": keys.charged(platform_id), ":start": start, ":end": end})):
+            yield Intercept.model_validate(data(item))
+
+    def open(self, status: InterceptStatus, changed_before: datetime, limit: int) -> list[Intercept]:
+        """Intercepts in an open status whose last change is older than `changed_before` (sparse index)."""
+        page = self._table.query(
+            IndexName="open_work", KeyConditionExpression="GSI3PK = :pk AND GSI3SK < :before",
+            ExpressionAttributeValues=to_item({":pk": keys.open_work(status.value), ":before": to_iso(changed_before)}),
+            Limit=limit)
+        return [Intercept.model_validate(data(item)) for item in self._table.fetch(page.get("Items", []))]
+
+    def due_refunds(self, now: datetime, limit: int) -> tuple[list[Intercept], int]:
+        """Intercepts whose refund deadline is at or before `now`, at most `limit`, oldest first.
+
+        Queries each shard of the sparse `refund_due` index with a key condition that selects only
+        due items, so DynamoDB reads no item it does not return. A first pass takes an equal share
+        from every shard; a second pass spends what is left of `limit` on the shards that had more.
+        Also returns the sum of DynamoDB's ScannedCount.
+        """
+        share = max(1, -(-limit // keys.DUE_SHARDS))
+        found: list[dict] = []
+        scanned = 0
+        more: dict[int, dict] = {}
+        for shard in range(keys.DUE_SHARDS):
+            budget = min(share, limit - len(found))
+            if budget <= 0:
+                break
+            page = self._due_page(shard, now, budget, None)
+            scanned += page.get("ScannedCount", 0)
+            found += page.get("Items", [])
+            if "LastEvaluatedKey" in page:
+                more[shard] = page["LastEvaluatedKey"]
+        for shard, start in more.items():
+            if len(found) >= limit:
+                break
+            page = self._due_page(shard, now, limit - len(found), start)
+            scanned += page.get("ScannedCount", 0)
+            found += page.get("Items", [])
+        records = sorted((Intercept.model_validate(data(item)) for item in self._table.fetch(found)),
+                         key=lambda record: (record.processing_deadline, record.id))
+        return records, scanned
+
+    def _due_page(self, shard: int, now: datetime, limit: int, start: dict | None) -> dict:
+        params: dict[str, Any] = {
+            "IndexName": "refund_due", "KeyConditionExpression": "GSI4PK = :pk AND GSI4SK <= :now",
+            "ExpressionAttributeValues": to_item({":pk": keys.refund_due(shard), ":now": to_iso(now) + keys.AFTER}),
+            "Limit": limit,
+        }
+        if start:
+            params["ExclusiveStartKey"] = start
+        return self._table.query(**params)
+
+
+def record_values(change: Change) -> dict:
+    """A new record's item: its data and the index entries its state calls for."""
+    record = change.after
+    values = {**keys.intercept(record.id),
+              **keys.listing_entries(record.platform_id, record.merchant_id, record.created_at, record.id)}
+    if change.open:
+        values.update(keys.open_work_entry(record.status.value, record.updated_at, record.id))
+    if change.refund_due:
+        values.update(keys.refund_due_entry(record.processing_deadline, record.id))
+    return {**values, **record.model_dump(mode="json", exclude={"events", "claims"})}
+
+
+def _lease_until(now: datetime, lease_seconds: int) -> str:
+    return to_iso(now + timedelta(seconds=lease_seconds))
+
+
+def _encode_cursor(last_key: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(from_item(last_key), separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str, partition_attribute: str, partition: str) -> dict:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise InvalidCursor("cursor is not one this API issued") from error
+    if (not isinstance(decoded, dict) or decoded.get(partition_attribute) != partition
+            or not all(isinstance(value, str) for value in decoded.values())):
+        raise InvalidCursor("cursor does not belong to this query")
+    return to_item(decoded)

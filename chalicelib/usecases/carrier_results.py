@@ -1,0 +1,93 @@
+"""What a carrier reports about an interception, applied the same way whichever path brought it:
+the dispatch worker's synchronous answer, a callback, or the polling fallback."""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.carriers.base import CarrierResult
+from chalicelib.clock import Clock, to_iso
+from chalicelib.domain import lifecycle, refund_track
+from chalicelib.domain.models import EventSource, Intercept, InterceptStatus
+from chalicelib.observability import metrics
+from chalicelib.rules import policy_for
+from chalicelib.rules.pricing import fee_on_result
+from chalicelib.store import StaleState
+from chalicelib.store.intercepts import InterceptStore
+from chalicelib.usecases.changes import ChangeWriter
+
+#: What each carrier result makes of an interception.
+RESULT_STATUS = {
+    CarrierResult.accepted: InterceptStatus.submitted,
+    CarrierResult.intercepted: InterceptStatus.intercepted,
+    CarrierResult.failed: InterceptStatus.failed,
+    CarrierResult.returned: InterceptStatus.returned,
+}
+
+
+class Applied(StrEnum):
+    applied = "applied"
+    unchanged = "unchanged"
+    unknown = "unknown"
+
+
+class CarrierResults:
+    def __init__(self, intercepts: InterceptStore, changes: ChangeWriter, clock: Clock) -> None:
+        self._intercepts = intercepts
+        self._changes = changes
+        self._clock = clock
+
+    def apply(self, intercept_id: str, result: CarrierResult, *, source: EventSource, reason: str = "",
+              changes: dict | None = None, receipt: dict | None = None, tracking_no: str | None = None,
+              carrier_accepted: bool = True, last_read: Intercept | None = None) -> Applied:
+        """Apply a carrier result if the lifecycle allows it.
+
+        A result the record already has, or one the lifecycle has moved past (a late `accepted`
+        after `intercepted`), changes nothing. `tracking_no`, when given, must match the record.
+        `carrier_accepted` is False for a refusal at submission: the carrier never took the
+        instruction, so no per-attempt fee is due. `last_read` is the record as the caller last
+        read it, which saves a read: the write is conditioned on its status, so a stale copy only
+        costs a retry that reads afresh.
+        """
+        target = RESULT_STATUS[result]
+        for _ in range(3):
+            record = last_read if last_read is not None else self._intercepts.get(intercept_id)
+            last_read = None
+            if record is None or (tracking_no is not None and record.tracking_no != tracking_no):
+                return Applied.unknown
+            if record.status == target or not lifecycle.can_move(record.status, target):
+                return Applied.unchanged
+            now = self._clock.now()
+            fields, refund = _result_changes(record, target, to_iso(now), carrier_accepted)
+            try:
+                self._changes.commit(lifecycle.transition(
+                    record, to_status=target, to_refund=refund, source=source, reason=reason, now=now,
+                    changes={**fields, **(changes or {})}), now, receipt=receipt)
+            except StaleState:
+                continue
+            _count_result(record.carrier.value, target)
+            return Applied.applied
+        return Applied.unchanged
+
+
+def _count_result(carrier: str, status: InterceptStatus) -> None:
+    if status == InterceptStatus.intercepted:
+        metrics.intercept_succeeded(carrier)
+    elif status == InterceptStatus.failed:
+        metrics.intercept_failed(carrier)
+
+
+def _result_changes(record: Intercept, target: InterceptStatus, at: str,
+                    carrier_accepted: bool) -> tuple[dict[str, Any], Any]:
+    """The fields a result sets (result time, fee, return time) and where it moves the refund track."""
+    if target == InterceptStatus.returned:
+        return {"returned_at": at}, None
+    fields: dict[str, Any] = {}
+    if target in (InterceptStatus.intercepted, InterceptStatus.failed):
+        fields["result_at"] = at
+        fee = fee_on_result(record.fee_quote, target.value, carrier_accepted)
+        if fee and record.fee is None:
+            fields.update({"fee": fee, "charged_at": at})
+    refund = refund_track.on_success(record, policy_for(record.policy)) \
+        if target == InterceptStatus.intercepted else None
+    return fields, refund
