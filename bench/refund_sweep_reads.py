@@ -28,7 +28,7 @@ from chalicelib.store import Store
 from chalicelib.store.codec import to_item
 from chalicelib.store.intercepts import record_values
 from chalicelib.store.schema import create_table_params
-from chalicelib.usecases.changes import ChangeWriter
+from chalicelib.usecases.change_writer import ChangeWriter
 from chalicelib.usecases.refund_decisions import RefundDecisions
 
 START = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.queues import Queues
     from chalicelib.store import Store
     from chalicelib.usecases.carrier_results import CarrierResults
-    from chalicelib.usecases.changes import ChangeWriter
+    from chalicelib.usecases.change_writer import ChangeWriter
     from chalicelib.usecases.claims import Claims
     from chalicelib.usecases.intercepts import InterceptService, StageLookup
     from chalicelib.usecases.merchant_settings import MerchantSettingsService
@@ -78,7 +78,7 @@ class Gateway:
 
     @cached_property
     def changes(self) -> ChangeWriter:
-        from chalicelib.usecases.changes import ChangeWriter
+        from chalicelib.usecases.change_writer import ChangeWriter
 
         return ChangeWriter(self.store.intercepts, self.outbox)
 

@@ -15,7 +15,7 @@ from chalicelib.queues import Queues
 from chalicelib.store import Store
 
 if TYPE_CHECKING:
-    from chalicelib.usecases.changes import ChangeWriter
+    from chalicelib.usecases.change_writer import ChangeWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILE = ROOT / ".local" / "stack.json"
@@ -51,7 +51,7 @@ class Target:
     @cached_property
     def changes(self) -> ChangeWriter:
         """Status changes an operator makes, written like any other (history, webhooks)."""
-        from chalicelib.usecases.changes import ChangeWriter
+        from chalicelib.usecases.change_writer import ChangeWriter
         from chalicelib.webhooks.outbox import WebhookOutbox
 
         return ChangeWriter(self.store.intercepts, WebhookOutbox(self.sqs, NOTIFY_QUEUE))

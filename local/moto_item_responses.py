@@ -21,6 +21,8 @@ from typing import Any, Callable
 from moto.core.utils import get_service_model
 from moto.dynamodb.responses import DynamoHandler
 
+from local import moto_version
+
 ITEM_OPERATIONS = frozenset({
     "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
     "TransactGetItems", "TransactWriteItems",
@@ -66,6 +68,7 @@ def answering_items_as_json(original: Callable[[DynamoHandler, Any], Any]) -> Ca
 
 def install() -> None:
     """Patch moto's DynamoDB handler in this process (idempotent)."""
+    moto_version.check()
     if not getattr(DynamoHandler, _INSTALLED_FLAG, False):
         DynamoHandler.serialized = answering_items_as_json(DynamoHandler.serialized)
         setattr(DynamoHandler, _INSTALLED_FLAG, True)

@@ -22,6 +22,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
+from local import moto_version
+
 _INSTALLED_FLAG = "_rolls_back_named_items"
 
 
@@ -64,6 +66,7 @@ def _put_back(named: list[tuple[Table, Any, Any, Any]]) -> None:
 
 def install() -> None:
     """Patch moto's DynamoDB backend in this process (idempotent)."""
+    moto_version.check()
     if getattr(DynamoDBBackend, _INSTALLED_FLAG, False):
         return
     dynamodb_models.copy = types.SimpleNamespace(**{**vars(copy), "deepcopy": _deepcopy_except_tables})

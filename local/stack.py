@@ -18,6 +18,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from local import moto_version
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_DIR = ROOT / ".local"
 #: Where a running stack says how to reach it (read by gatewayctl).
@@ -212,11 +214,15 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(args.port, args.demo_key, args.callback_delay)
     signal.signal(signal.SIGTERM, lambda *_: stack._stop.set())
     try:
+        moto_version.check()
         stack.start()
         print(BANNER.format(url=stack.url, key=args.demo_key), flush=True)
         stack.wait()
     except KeyboardInterrupt:
         pass
+    except moto_version.UnsupportedMoto as unsupported:
+        print(f"refusing to start: {unsupported}", file=sys.stderr, flush=True)
+        return 2
     finally:
         print("stopping the local stack ...", file=sys.stderr, flush=True)
         stack.stop()

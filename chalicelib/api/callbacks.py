@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api.context import gateway
-from chalicelib.api.http import api
+from chalicelib.api.responses import api
 
 routes = Blueprint(__name__)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.api.http import header
+from chalicelib.api.responses import header
 
 if TYPE_CHECKING:
     from chalicelib.domain.models import Platform

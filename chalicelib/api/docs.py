@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import JSON, api
+from chalicelib.api.responses import JSON, api
 
 routes = Blueprint(__name__)
 

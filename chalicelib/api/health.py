@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api.context import gateway
-from chalicelib.api.http import api, json_response
+from chalicelib.api.responses import api, json_response
 
 routes = Blueprint(__name__)
 

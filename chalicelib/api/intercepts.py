@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.api.context import body, gateway, platform
-from chalicelib.api.http import api, header, json_response
+from chalicelib.api.responses import api, header, json_response
 from chalicelib.errors import BadRequest
 
 routes = Blueprint(__name__)

@@ -39,7 +39,7 @@ from chalicelib.queues import QueueMessage, Queues, dispatch_message
 from chalicelib.store import StaleState
 from chalicelib.store.intercepts import InterceptStore
 from chalicelib.usecases.carrier_results import Applied, CarrierResults
-from chalicelib.usecases.changes import ChangeWriter
+from chalicelib.usecases.change_writer import ChangeWriter
 
 log = logging.getLogger(__name__)
 

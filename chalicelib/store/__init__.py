@@ -11,7 +11,11 @@ from typing import Any
 from chalicelib.store.circuits import CircuitStore
 from chalicelib.store.claims import ClaimStore
 from chalicelib.store.deliveries import DeliveryStore
-from chalicelib.store.errors import (
+from chalicelib.store.intercepts import IdempotencyRecord, InterceptStore, ListQuery
+from chalicelib.store.local_clock import LocalClockStore
+from chalicelib.store.merchant_settings import MerchantStore
+from chalicelib.store.platforms import PlatformStore
+from chalicelib.store.refusals import (
     DuplicateCallback,
     IdempotencyKeyUsed,
     InvalidCursor,
@@ -19,10 +23,6 @@ from chalicelib.store.errors import (
     StaleState,
     VersionConflict,
 )
-from chalicelib.store.intercepts import IdempotencyRecord, InterceptStore, ListQuery
-from chalicelib.store.local_clock import LocalClockStore
-from chalicelib.store.merchants import MerchantStore
-from chalicelib.store.platforms import PlatformStore
 from chalicelib.store.table import Table
 from chalicelib.store.webhook_endpoints import WebhookEndpointStore
 

@@ -11,8 +11,8 @@ from chalicelib.domain.models import Claim, ClaimStatus, Event, Intercept
 from chalicelib.store import keys
 from chalicelib.store.codec import to_item
 from chalicelib.store.deliveries import outbox_entries
-from chalicelib.store.errors import StaleState
 from chalicelib.store.intercepts import event_entry
+from chalicelib.store.refusals import StaleState
 from chalicelib.store.table import Table, TransactionCancelled, new_put
 
 

@@ -21,7 +21,7 @@ from chalicelib.domain.models import Claim, Event, Intercept, InterceptStatus
 from chalicelib.store import keys
 from chalicelib.store.codec import data, from_item, pack, to_item, unpack
 from chalicelib.store.deliveries import outbox_entries
-from chalicelib.store.errors import (
+from chalicelib.store.refusals import (
     DuplicateCallback,
     IdempotencyKeyUsed,
     InvalidCursor,

@@ -14,7 +14,7 @@ from chalicelib.rules import policy_for
 from chalicelib.rules.pricing import fee_on_result
 from chalicelib.store import StaleState
 from chalicelib.store.intercepts import InterceptStore
-from chalicelib.usecases.changes import ChangeWriter
+from chalicelib.usecases.change_writer import ChangeWriter
 
 #: What each carrier result makes of an interception.
 RESULT_STATUS = {

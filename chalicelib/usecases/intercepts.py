@@ -37,7 +37,7 @@ from chalicelib.store import (
     StaleState,
 )
 from chalicelib.store.intercepts import InterceptStore
-from chalicelib.usecases.changes import ChangeWriter
+from chalicelib.usecases.change_writer import ChangeWriter
 from chalicelib.usecases.merchant_settings import MerchantSettingsService
 
 log = logging.getLogger(__name__)

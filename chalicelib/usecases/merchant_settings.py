@@ -14,7 +14,7 @@ from chalicelib.domain.models import MerchantSettings, Platform
 from chalicelib.domain.requests import MerchantSettingsUpdate
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.store import VersionConflict
-from chalicelib.store.merchants import MerchantStore
+from chalicelib.store.merchant_settings import MerchantStore
 
 _MERCHANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 

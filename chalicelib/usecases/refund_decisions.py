@@ -15,7 +15,7 @@ from chalicelib.errors import Conflict
 from chalicelib.rules import policy_for
 from chalicelib.store import StaleState
 from chalicelib.store.intercepts import InterceptStore
-from chalicelib.usecases.changes import ChangeWriter
+from chalicelib.usecases.change_writer import ChangeWriter
 from chalicelib.usecases.intercepts import InterceptService
 
 

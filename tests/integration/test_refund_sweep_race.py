@@ -12,7 +12,7 @@ from chalicelib.domain.models import RefundStatus
 from chalicelib.schedules.refund_deadlines import sweep_refund_deadlines
 from chalicelib.store import Store
 from chalicelib.store.schema import create_table_params
-from chalicelib.usecases.changes import ChangeWriter
+from chalicelib.usecases.change_writer import ChangeWriter
 from chalicelib.usecases.refund_decisions import RefundDecisions
 from local.moto_server import LocalAws
 from tests.conftest import START, put_record

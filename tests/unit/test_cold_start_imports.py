@@ -49,7 +49,7 @@ def test_import_app_loads_only_the_wiring() -> None:
     blueprints = {f"chalicelib.api.{module.stem}" for module in (ROOT / "chalicelib" / "api").glob("*.py")
                   if "Blueprint(__name__)" in module.read_text()}
     assert loaded <= {"chalicelib", "chalicelib.config", "chalicelib.errors", "chalicelib.observability",
-                      "chalicelib.api", "chalicelib.api.http", "chalicelib.api.context", *blueprints}
+                      "chalicelib.api", "chalicelib.api.responses", "chalicelib.api.context", *blueprints}
     assert "pydantic.main" not in loaded_after("import app")  # no model is declared until a handler needs one
 
 

@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.models import MerchantSettings
 from chalicelib.store import keys
 from chalicelib.store.codec import data, to_item
-from chalicelib.store.errors import VersionConflict
+from chalicelib.store.refusals import VersionConflict
 from chalicelib.store.table import Table, condition_failed
 
 

@@ -1,0 +1,25 @@
+"""The moto release the local stack's patches to moto were written against.
+
+`local/moto_transactions.py` and `local/moto_item_responses.py` replace parts of moto's DynamoDB
+internals; on another moto release those parts may have moved or changed meaning, and the local
+stack would then misbehave quietly. So the patches refuse to install on any other release.
+"""
+from __future__ import annotations
+
+PATCHED_FOR = "5.2.5"
+
+
+class UnsupportedMoto(RuntimeError):
+    pass
+
+
+def check(installed: str | None = None) -> None:
+    """Raise UnsupportedMoto unless moto `PATCHED_FOR` is the one installed."""
+    if installed is None:
+        from moto import __version__ as installed
+    if installed != PATCHED_FOR:
+        raise UnsupportedMoto(
+            f"the local stack's moto patches (local/moto_transactions.py, local/moto_item_responses.py) were "
+            f"written for moto {PATCHED_FOR}, but moto {installed} is installed; install the pinned version "
+            f"(pip install -r requirements-dev.txt), or re-check the patches against moto {installed} and "
+            f"update local/moto_version.py")
