@@ -1,9 +1,16 @@
-"""SQS: send work, read Lambda's batches, and push a failed message's next delivery back (the retry backoff)."""
+"""SQS: send work, read Lambda's batches and answer them partially, and push a failed message's next
+delivery back (the retry backoff)."""
 from __future__ import annotations
 
+import contextvars
 import json
+import logging
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
+
+from chalicelib.observability import correlation
+
+log = logging.getLogger(__name__)
 
 #: SendMessageBatch takes at most 10 messages (and 256 KB, far above ours).
 BATCH_LIMIT = 10
@@ -28,6 +35,36 @@ def messages_from_event(records: Iterable[Any]) -> list[QueueMessage]:
         messages.append(QueueMessage(message_id=raw["messageId"], receipt_handle=record.receipt_handle,
                                      body=record.body, receive_count=int(count) if str(count).isdigit() else 1))
     return messages
+
+
+def process_batch(messages: Iterable[QueueMessage], process: Callable[[QueueMessage], bool], *,
+                  max_parallel: int, what: str) -> dict:
+    """Process each message of a Lambda batch on its own, in parallel (at most `max_parallel`), and
+    answer SQS with the ones to deliver again (a partial batch response).
+
+    `process` returns True when a message is finished with; a message whose `process` returns
+    False or raises fails alone. Each runs in a copy of the caller's context, so log correlation
+    ids and batch scopes (`WebhookOutbox.collected`) carry over into the worker threads.
+    """
+    from concurrent.futures import ThreadPoolExecutor  # only the queue workers pay for it
+
+    batch = list(messages)
+    if not batch:
+        return {"batchItemFailures": []}
+
+    def safely(message: QueueMessage) -> bool:
+        with correlation(message_id=message.message_id):
+            try:
+                return process(message)
+            except Exception:  # noqa: BLE001 - one bad message must not fail the batch
+                log.exception(f"{what} failed", extra={"message_id": message.message_id})
+                return False
+
+    contexts = [contextvars.copy_context() for _ in batch]
+    with ThreadPoolExecutor(max_workers=min(max_parallel, len(batch))) as pool:
+        outcomes = list(pool.map(lambda context, message: context.run(safely, message), contexts, batch))
+    return {"batchItemFailures": [{"itemIdentifier": message.message_id}
+                                  for message, done in zip(batch, outcomes) if not done]}
 
 
 def dispatch_message(intercept_id: str, action: str, carrier: str) -> dict:

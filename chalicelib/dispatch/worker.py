@@ -17,13 +17,11 @@ instead, so an outage longer than the redrive window does not dead-letter work t
 """
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import math
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable, ContextManager, Iterable, Mapping, NamedTuple
@@ -34,8 +32,8 @@ from chalicelib.clock import Clock, from_iso
 from chalicelib.dispatch.circuit_breaker import Admission, CircuitBreaker
 from chalicelib.domain import lifecycle
 from chalicelib.domain.models import EventSource, Intercept, InterceptStatus
-from chalicelib.observability import bind, correlation, metrics
-from chalicelib.queues import QueueMessage, Queues, dispatch_message
+from chalicelib.observability import bind, metrics
+from chalicelib.queues import QueueMessage, Queues, dispatch_message, process_batch
 from chalicelib.store import StaleState
 from chalicelib.store.intercepts import InterceptStore
 from chalicelib.usecases.carrier_results import Applied, CarrierResults
@@ -82,17 +80,10 @@ class Dispatcher:
     def handle_batch(self, messages: Iterable[QueueMessage]) -> dict:
         """Process a batch in parallel (bounded); answer with the ids of the messages that failed."""
         batch = list(messages)
-        if not batch:
-            return {"batchItemFailures": []}
-        if self._breaker is not None:
+        if self._breaker is not None and batch:
             self._read_circuits_ahead(batch)
         with self._batch_scope():
-            contexts = [contextvars.copy_context() for _ in batch]  # log correlation ids, the batch scope
-            with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
-                outcomes = list(pool.map(lambda context, message: context.run(self._process_safely, message),
-                                         contexts, batch))
-        return {"batchItemFailures": [{"itemIdentifier": message.message_id}
-                                      for message, done in zip(batch, outcomes) if not done]}
+            return process_batch(batch, self.process, max_parallel=self._max_parallel, what="dispatch message")
 
     def _read_circuits_ahead(self, batch: list[QueueMessage]) -> None:
         """One read per carrier, before the leases, so the carrier calls need not wait for it behind
@@ -103,14 +94,6 @@ class Dispatcher:
             self._breaker.read_ahead(carriers)
         except Exception:  # noqa: BLE001 - a failed read must not fail the batch
             log.warning("circuit read-ahead failed", exc_info=True)
-
-    def _process_safely(self, message: QueueMessage) -> bool:
-        with correlation(message_id=message.message_id):
-            try:
-                return self.process(message)
-            except Exception:  # noqa: BLE001 - one bad message must not fail the batch
-                log.exception("dispatch message failed", extra={"message_id": message.message_id})
-                return False
 
     def process(self, message: QueueMessage) -> bool:
         """True when the message is finished with (delete it), False to have it delivered again."""

@@ -17,14 +17,13 @@ import json
 import logging
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
 from chalicelib.backoff import Backoff
 from chalicelib.clock import Clock, from_iso, to_iso
-from chalicelib.queues import QueueMessage, Queues
+from chalicelib.queues import QueueMessage, Queues, process_batch
 from chalicelib.store.deliveries import DeliveryStatus, DeliveryStore
 from chalicelib.store.webhook_endpoints import WebhookEndpointStore
 from chalicelib.webhooks.endpoints import signing_secrets
@@ -109,21 +108,9 @@ class WebhookDelivery:
     def handle_batch(self, messages: Iterable[QueueMessage]) -> dict:
         """Deliver a batch in parallel, so one slow endpoint does not hold the others past their
         visibility timeout; answer with the ids of the messages to deliver again."""
-        batch = list(messages)
-        if not batch:
-            return {"batchItemFailures": []}
         endpoints = BatchEndpoints(self._endpoints)
-        with ThreadPoolExecutor(max_workers=min(self._max_parallel, len(batch))) as pool:
-            outcomes = list(pool.map(lambda message: self._process_safely(message, endpoints), batch))
-        return {"batchItemFailures": [{"itemIdentifier": message.message_id}
-                                      for message, done in zip(batch, outcomes) if not done]}
-
-    def _process_safely(self, message: QueueMessage, endpoints: BatchEndpoints) -> bool:
-        try:
-            return self.process(message, endpoints)
-        except Exception:  # noqa: BLE001 - one bad message must not fail the batch
-            log.exception("webhook delivery failed", extra={"message_id": message.message_id})
-            return False
+        return process_batch(messages, lambda message: self.process(message, endpoints),
+                             max_parallel=self._max_parallel, what="webhook delivery")
 
     def process(self, message: QueueMessage, endpoints: BatchEndpoints | None = None) -> bool:
         """True when the message is finished with; False to have SQS deliver it again."""
