@@ -47,7 +47,9 @@ def cancel_intercept(intercept_id: str) -> Response:
 
     caller = platform(routes.current_request)
     request = body(CancelRequest, routes.current_request, allow_empty=True)
-    return json_response(gateway().intercepts.cancel(caller, intercept_id, request).public())
+    record = gateway().intercepts.cancel(caller, intercept_id, request)
+    # 202 while the carrier is still to confirm the withdrawal (or its result to arrive)
+    return json_response(record.public(), 202 if record.status.value == "cancel_requested" else 200)
 
 
 def valid_idempotency_key(value: str | None) -> str:

@@ -50,7 +50,7 @@ class Deadlines(BaseModel):
     processing: str = Field(description="ISO-8601 UTC; the merchant's processing window ends")
 
 
-_HIDDEN = {"platform_id", "policy", "dispatch_attempts", "processing_deadline"}
+_HIDDEN = {"platform_id", "policy", "dispatch_attempts", "cancel_attempts", "carrier_accepted", "processing_deadline"}
 _VIEW_FIELDS = {name: (info.annotation, info) for name, info in Intercept.model_fields.items() if name not in _HIDDEN}
 
 #: An intercept as `GET /v1/intercepts/{id}` returns it (with its event history).

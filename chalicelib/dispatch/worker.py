@@ -41,6 +41,9 @@ from chalicelib.usecases.change_writer import ChangeWriter
 
 log = logging.getLogger(__name__)
 
+#: The reason code a carrier's refusal to withdraw carries when it knows no such instruction.
+NOT_AT_CARRIER = "intercept_not_found"
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -104,8 +107,8 @@ class Dispatcher:
         intercept_id, action = work.intercept_id, work.action
         bind(intercept_id=intercept_id)
         if action == "cancel":
-            cancelled = self._store.get(intercept_id)
-            return True if cancelled is None else self._cancel(message, cancelled)
+            requested = self._store.get(intercept_id)
+            return True if requested is None else self._withdraw(message, requested)
         record = self._store.claim_dispatch(intercept_id, self._clock.now(), self._retry.lease_seconds)
         if record is None:
             # Not pending any more (a result or cancel came first), unknown, or another delivery of
@@ -140,26 +143,25 @@ class Dispatcher:
             reason=reason or f"carrier answered {outcome.result.value}", changes=changes, last_read=record,
             carrier_accepted=outcome.result != CarrierResult.failed)
         if applied == Applied.unchanged and outcome.result == CarrierResult.accepted:
-            self._withdraw_if_cancelled(record.id)
+            # A cancel was requested while the carrier took the instruction: it holds it now, and the
+            # withdrawal (queued by the cancel) needs to know that, and its reference.
+            self._store.record_late_acceptance(record.id, outcome.carrier_ref)
         return True
 
-    def _withdraw_if_cancelled(self, intercept_id: str) -> None:
-        """The merchant cancelled while the carrier was taking the instruction: the carrier now holds
-        one we no longer want. The cancel may not have queued a withdrawal (it read the record
-        before this call's lease), so queue one; duplicates are harmless (`claim_cancel`)."""
-        current = self._store.get(intercept_id)
-        if current is not None and current.status == InterceptStatus.cancelled and not current.carrier_cancel:
-            self._queues.send(self._queue, dispatch_message(intercept_id, "cancel", current.carrier.value),
-                              delay_seconds=min(self._retry.lease_seconds + 1, 900))
+    def _withdraw(self, message: QueueMessage, record: Intercept) -> bool:
+        """Ask the carrier to withdraw the instruction of a `cancel_requested` intercept.
 
-    def _cancel(self, message: QueueMessage, record: Intercept) -> bool:
-        """Withdraw the instruction at the carrier; the record is already `cancelled` for us."""
-        if record.status != InterceptStatus.cancelled or record.carrier_cancel:
-            return True
+        Withdrawn: `cancelled`. Refused: the carrier acted on it (or never had it), so its result
+        decides: it is asked for that result at once where it answers queries, and otherwise the
+        callback or the polling schedule brings it. Only when no call of ours was ever accepted
+        and the carrier knows no such instruction (and has no result for it) is the record
+        `cancelled` as never having reached the carrier. Never "not found" for an instruction
+        still in flight: the withdrawal waits for the submitting call's lease to end.
+        """
+        if record.status != InterceptStatus.cancel_requested or record.carrier_cancel:
+            return True  # withdrawn already, or a result came first
         in_flight = self._submission_in_flight(record)
         if in_flight:
-            # A withdrawal that overtook the instruction would be refused as unknown, and the
-            # instruction would then stand. Wait for the submitting worker's lease to end.
             self._queues.delay_retry(self._queue, message.receipt_handle, in_flight)
             return False
         admission = self._admit(record.carrier.value)
@@ -185,8 +187,38 @@ class Dispatcher:
             self._queues.delay_retry(self._queue, message.receipt_handle, self._retry.backoff(attempt))
             return False
         self._succeeded(record.carrier.value, admission)
-        self._store.set_carrier_cancel(
-            record.id, "withdrawn" if outcome.cancelled else f"refused: {outcome.reason_code or 'carrier_refused'}")
+        if outcome.cancelled:
+            self._close_cancel(record, "withdrawn", outcome.message or "the carrier withdrew the instruction")
+            return True
+        if self._apply_known_result(adapter, record):
+            return True
+        if not record.carrier_accepted and outcome.reason_code == NOT_AT_CARRIER:
+            self._close_cancel(record, "not_at_carrier", "the carrier never received the instruction")
+            return True
+        self._store.set_carrier_cancel(record.id, f"refused: {outcome.reason_code or 'carrier_refused'}")
+        return True
+
+    def _close_cancel(self, record: Intercept, outcome: str, reason: str) -> None:
+        now = self._clock.now()
+        try:
+            self._changes.commit(lifecycle.transition(
+                record, to_status=InterceptStatus.cancelled, source=EventSource.carrier, reason=reason, now=now,
+                changes={"carrier_cancel": outcome, "cancel_lease_until": None}), now)
+        except StaleState:  # a result came first and was applied: it stands
+            log.warning("cancel confirmed after a result was applied", extra={"intercept_id": record.id})
+
+    def _apply_known_result(self, adapter: CarrierAdapter, record: Intercept) -> bool:
+        """Ask the carrier for its result on the instruction; apply it if it has one. False when it
+        has none yet, or cannot say now."""
+        try:
+            known = adapter.query_intercept(self._order(record))
+        except CarrierUnavailable:
+            return False
+        if known.result not in (CarrierResult.intercepted, CarrierResult.failed):
+            return False
+        changes = {"result_reason": known.reason_code} if known.reason_code else {}
+        self._results.apply(record.id, known.result, source=EventSource.carrier, changes=changes,
+                            reason=known.message or known.reason_code or f"carrier reported {known.result.value}")
         return True
 
     def _submission_in_flight(self, record: Intercept) -> int:

@@ -6,7 +6,7 @@ the store has passed the state machine. The store reads the decisions it needs f
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.models import Event, Intercept
@@ -26,6 +26,9 @@ class Change:
     open: bool
     #: the refund deadline is running: listed for the deadline sweep (refund_due index)
     refund_due: bool
+    #: further attributes the decision was taken on (name -> the value it read): the write is
+    #: conditioned on them too, besides the status
+    expected: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status_moved(self) -> bool:

@@ -4,6 +4,12 @@ function every status change goes through.
 A carrier's result may overtake our own record of the submission (a fast callback arrives before the
 worker writes `submitted`), so carrier results are accepted from `pending` too. Terminal statuses
 never change again, so a late or duplicated carrier message cannot undo a result or a cancel.
+
+A cancel is `cancelled` at once only while no carrier call was ever made (`pending` with no
+attempt: the write is conditioned on that). Once the carrier has, or may have, the instruction,
+a cancel is `cancel_requested` until the carrier confirms the withdrawal (`cancelled`) or its
+result arrives first (`intercepted` / `failed`, applied with its fee and webhooks): the record
+never contradicts what the carrier did.
 The after-sale track moves once, out of `awaiting_result`.
 
 `transition` refuses any move these tables do not hold (TransitionNotAllowed) and returns the
@@ -22,9 +28,10 @@ from chalicelib.domain.models import InterceptStatus as S
 from chalicelib.domain.models import RefundStatus as R
 
 ALLOWED: dict[S, frozenset[S]] = {
-    S.pending: frozenset({S.submitted, S.intercepted, S.failed, S.cancelled, S.needs_attention}),
-    S.submitted: frozenset({S.intercepted, S.failed, S.cancelled, S.needs_attention}),
-    S.needs_attention: frozenset({S.pending, S.submitted, S.intercepted, S.failed, S.cancelled}),
+    S.pending: frozenset({S.submitted, S.intercepted, S.failed, S.cancel_requested, S.cancelled, S.needs_attention}),
+    S.submitted: frozenset({S.intercepted, S.failed, S.cancel_requested, S.needs_attention}),
+    S.needs_attention: frozenset({S.pending, S.submitted, S.intercepted, S.failed, S.cancel_requested}),
+    S.cancel_requested: frozenset({S.cancelled, S.intercepted, S.failed}),
     S.intercepted: frozenset({S.returned}),
     S.returned: frozenset(),
     S.failed: frozenset(),
@@ -39,8 +46,9 @@ REFUND_ALLOWED: dict[R, frozenset[R]] = {
 #: The status a new record starts in.
 INITIAL = S.pending
 
-#: A merchant may cancel only while no carrier result exists.
-CANCELLABLE = frozenset(status for status, targets in ALLOWED.items() if S.cancelled in targets)
+#: A merchant may cancel only while no carrier result exists: every cancel may have to become a
+#: request to the carrier (`pending` may also be `cancelled` at once, see the module docstring).
+CANCELLABLE = frozenset(status for status, targets in ALLOWED.items() if S.cancel_requested in targets)
 
 #: A carrier result that ends the interception successfully (no refusal of the refund after one).
 SUCCEEDED = frozenset({S.intercepted, S.returned})
@@ -84,9 +92,11 @@ def as_stored(record: Intercept) -> Change:
 
 
 def transition(record: Intercept, *, to_status: S | None = None, to_refund: R | None = None, source: EventSource,
-               reason: str, now: datetime, changes: dict[str, Any] | None = None) -> Change:
+               reason: str, now: datetime, changes: dict[str, Any] | None = None,
+               expected: dict[str, Any] | None = None) -> Change:
     """Move the status and/or the after-sale track of `record`, with `changes` to other fields
-    (None removes one). Raises TransitionNotAllowed for a move the tables do not hold."""
+    (None removes one). `expected` names other fields the decision read, whose stored values must
+    still be those. Raises TransitionNotAllowed for a move the tables do not hold."""
     status_moves = to_status is not None
     refund_moves = to_refund is not None
     if (not status_moves and not refund_moves) \
@@ -107,4 +117,4 @@ def transition(record: Intercept, *, to_status: S | None = None, to_refund: R | 
     after.events = [*record.events, event]
     after.claims = record.claims
     return Change(before=record, after=after, event=event, fields=fields, open=after.status in OPEN,
-                  refund_due=deadlines.running(after))
+                  refund_due=deadlines.running(after), expected=dict(expected or {}))

@@ -29,7 +29,8 @@ class InterceptStatus(StrEnum):
     intercepted = "intercepted"          # carrier stopped the parcel; it is returning
     returned = "returned"                # back with the sender
     failed = "failed"                    # carrier could not stop it
-    cancelled = "cancelled"              # merchant withdrew the request before a result
+    cancel_requested = "cancel_requested"  # merchant asked to cancel; the carrier has (or may have) the instruction
+    cancelled = "cancelled"              # withdrawn: never reached the carrier, or the carrier confirmed it
     needs_attention = "needs_attention"  # the gateway could not reach a result; an operator acts
 
 
@@ -170,8 +171,13 @@ class Intercept(BaseModel):
     fee: dict | None = None
     result_at: str | None = None
     charged_at: str | None = None
-    #: after a cancel of a submitted intercept: withdrawn | refused: <reason> | unconfirmed: <error>
+    #: the carrier's answer to withdrawing the instruction after a cancel: withdrawn | not_at_carrier |
+    #: refused: <reason> (it acted already; its result decides) | unconfirmed: <error> (it could not be reached)
     carrier_cancel: str | None = None
+    #: set by a cancel: the carrier had accepted the instruction (so only it can withdraw it)
+    carrier_accepted: bool | None = None
+    #: withdrawal calls made after a cancel (see InterceptStore.claim_cancel); absent until the first
+    cancel_attempts: int | None = None
     refund_mode: RefundMode = RefundMode.standard
     refund_decided_at: str | None = None
     returned_at: str | None = None
@@ -180,7 +186,8 @@ class Intercept(BaseModel):
     claims: list[Claim] = Field(default_factory=list)
 
     def public(self, with_events: bool = True) -> dict:
-        hidden = ({"platform_id", "policy", "dispatch_attempts", "dispatch_lease_until"}
+        hidden = ({"platform_id", "policy", "dispatch_attempts", "dispatch_lease_until", "cancel_attempts",
+                   "carrier_accepted"}
                   | (set() if with_events else {"events", "claims"}))
         body = self.model_dump(mode="json", exclude=hidden)
         for event in body.get("events", []):

@@ -1,4 +1,5 @@
-"""Every two minutes: ask the carrier about `submitted` intercepts with no result for a while.
+"""Every two minutes: ask the carrier about intercepts it holds with no result for a while
+(`submitted`, and `cancel_requested`, whose withdrawal the carrier may have refused because it acted).
 
 The fallback for a callback that never came (carrier push lost, our endpoint down). What the
 carrier says goes through the same lifecycle as a callback, so a result that arrives by both
@@ -23,13 +24,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: The statuses in which the carrier holds an instruction and owes us its result.
+POLLED = (InterceptStatus.submitted, InterceptStatus.cancel_requested)
+
 
 def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, CarrierAdapter], results: CarrierResults,
                          clock: Clock, callback_url: Callable[[str], str], older_than_seconds: int,
                          breaker: CircuitBreaker | None = None, limit: int = 50) -> dict[str, int]:
     changed_before = clock.now() - timedelta(seconds=older_than_seconds)
     counts = {"polled": 0, "applied": 0, "unchanged": 0, "skipped": 0}
-    for record in intercepts.open(InterceptStatus.submitted, changed_before, limit):
+    overdue = [record for status in POLLED for record in intercepts.open(status, changed_before, limit)][:limit]
+    for record in overdue:
         carrier = record.carrier.value
         adapter = adapters.get(carrier)
         admission = breaker.admit(carrier) if breaker is not None else None

@@ -1,8 +1,10 @@
-"""Every minute: send again the dispatch message of intercepts still `pending` with no carrier attempt.
+"""Every minute: send again the dispatch message of intercepts still `pending` with no carrier
+attempt, and the withdrawal of `cancel_requested` ones with no withdrawal attempt.
 
 That is the trace of an enqueue that failed after the record was committed. An intercept with
 attempts already has a live message (or has been moved to the DLQ), so it is left alone; a
-duplicate message would be harmless anyway, since the dispatch lease admits one carrier call.
+duplicate message would be harmless anyway, since the dispatch and cancel leases admit one
+carrier call.
 """
 from __future__ import annotations
 
@@ -29,6 +31,11 @@ def requeue_unsent(intercepts: InterceptStore, queues: Queues, clock: Clock, dis
         if record.dispatch_attempts:
             continue
         queues.send(dispatch_queue, dispatch_message(record.id, "intercept", record.carrier.value))
+        sent += 1
+    for record in intercepts.open(InterceptStatus.cancel_requested, changed_before, limit):
+        if record.cancel_attempts or record.carrier_cancel:
+            continue
+        queues.send(dispatch_queue, dispatch_message(record.id, "cancel", record.carrier.value))
         sent += 1
     if sent:
         log.warning("requeued unsent dispatch messages", extra={"count": sent})

@@ -140,6 +140,10 @@ class InterceptStore:
             names["#expected_refund"] = "refund_status"
             values[":expected_refund"] = before.refund_status.value
             condition += " AND #expected_refund = :expected_refund"
+        for number, (name, value) in enumerate(change.expected.items()):
+            names[f"#e{number}"] = name
+            values[f":e{number}"] = value
+            condition += f" AND #e{number} = :e{number}"
         expression = "SET " + ", ".join(assignments + ["#version = #version + :one"])
         if removals:
             expression += " REMOVE " + ", ".join(removals)
@@ -184,21 +188,33 @@ class InterceptStore:
         return Intercept.model_validate(found) if found is not None else None
 
     def release_dispatch(self, intercept_id: str, error: str, uncount: bool = False) -> None:
-        """Give the lease back after a transient carrier failure, keeping the error for operators.
+        """Give the lease back after a transient carrier failure, keeping the error for operators (also
+        when a cancel was requested meanwhile: the withdrawal waits for this lease).
 
         `uncount` takes back the attempt the claim counted, for a claim that did not call the carrier.
         """
-        values: dict[str, Any] = {":error": error[:500], ":pending": "pending"}
+        values: dict[str, Any] = {":error": error[:500], ":pending": "pending", ":cancel_requested": "cancel_requested"}
         update = "SET last_error = :error"
         if uncount:
             update += ", dispatch_attempts = dispatch_attempts - :one"
             values[":one"] = 1
         self._table.update(keys.intercept(intercept_id), UpdateExpression=update + " REMOVE dispatch_lease_until",
-                           ConditionExpression="#status = :pending", ExpressionAttributeNames={"#status": "status"},
-                           ExpressionAttributeValues=to_item(values))
+                           ConditionExpression="#status IN (:pending, :cancel_requested)",
+                           ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=to_item(values))
+
+    def record_late_acceptance(self, intercept_id: str, carrier_ref: str | None) -> None:
+        """The carrier accepted an instruction whose cancel was requested while the call was in flight:
+        keep what the withdrawal needs (the carrier's reference, that it holds the instruction) and
+        end the dispatch lease, so the withdrawal need not wait for it."""
+        values = {":true": True, ":cancel_requested": "cancel_requested", ":ref": carrier_ref}
+        update = "SET carrier_accepted = :true" + (", carrier_ref = :ref" if carrier_ref else "")
+        self._table.update(keys.intercept(intercept_id), UpdateExpression=update + " REMOVE dispatch_lease_until",
+                           ConditionExpression="#status = :cancel_requested",
+                           ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=to_item(values))
 
     def claim_cancel(self, intercept_id: str, now: datetime, lease_seconds: int) -> int | None:
-        """Take the right to withdraw a cancelled intercept at the carrier, like `claim_dispatch`.
+        """Take the right to withdraw the instruction of a `cancel_requested` intercept at the carrier,
+        like `claim_dispatch`.
 
         Returns the attempt number, or None when the carrier's answer is already recorded or
         another delivery holds the lease. The lease is dropped with the answer or by `release_cancel`.
@@ -206,11 +222,11 @@ class InterceptStore:
         found = self._table.update(
             keys.intercept(intercept_id),
             UpdateExpression="SET cancel_lease_until = :lease ADD cancel_attempts :one",
-            ConditionExpression="#status = :cancelled AND attribute_not_exists(carrier_cancel) AND "
+            ConditionExpression="#status = :cancel_requested AND attribute_not_exists(carrier_cancel) AND "
                                 "(attribute_not_exists(cancel_lease_until) OR cancel_lease_until < :now)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=to_item({":lease": _lease_until(now, lease_seconds), ":now": to_iso(now),
-                                               ":one": 1, ":cancelled": "cancelled"}),
+                                               ":one": 1, ":cancel_requested": "cancel_requested"}),
             ReturnValues="UPDATED_NEW")
         return int(found["cancel_attempts"]) if found is not None else None
 
@@ -218,11 +234,13 @@ class InterceptStore:
         self._table.update(keys.intercept(intercept_id), UpdateExpression="REMOVE cancel_lease_until")
 
     def set_carrier_cancel(self, intercept_id: str, outcome: str) -> None:
-        """Record what the carrier said to withdrawing a cancelled intercept's instruction."""
+        """Record what the carrier said to a withdrawal that did not end the interception (it had
+        acted already, or could not be reached); the record stays `cancel_requested`."""
         self._table.update(keys.intercept(intercept_id),
                            UpdateExpression="SET carrier_cancel = :outcome REMOVE cancel_lease_until",
-                           ConditionExpression="#status = :cancelled", ExpressionAttributeNames={"#status": "status"},
-                           ExpressionAttributeValues=to_item({":outcome": outcome[:300], ":cancelled": "cancelled"}))
+                           ConditionExpression="#status = :cancel_requested", ExpressionAttributeNames={"#status": "status"},
+                           ExpressionAttributeValues=to_item({":outcome": outcome[:300],
+                                                              ":cancel_requested": "cancel_requested"}))
 
     # -- reads --------------------------------------------------------------------------------
 

@@ -193,27 +193,45 @@ class InterceptService:
     # -- cancel -------------------------------------------------------------------------------
 
     def cancel(self, platform: Platform, intercept_id: str, request: CancelRequest) -> Intercept:
+        """Cancel at once while no carrier call was ever made; otherwise ask the carrier to withdraw
+        the instruction (`cancel_requested`): the dispatch worker withdraws it, and the carrier's
+        answer, or a result that arrives first, decides. A result already applied is a 409 naming
+        the status; a cancel already requested answers the record as it stands."""
         record = self.get(platform, intercept_id)
-        for _ in range(2):
+        for _ in range(3):
+            if record.status == InterceptStatus.cancel_requested:
+                return record
             if record.status not in CANCELLABLE:
                 raise Conflict(f"an intercept in status {record.status.value} cannot be cancelled",
                                code="not_cancellable", status=record.status.value)
             now = self._clock.now()
+            reason = request.reason or "cancelled by merchant"
+            if carrier_may_hold(record):
+                accepted = {"carrier_accepted": True} if record.status == InterceptStatus.submitted else {}
+                change = lifecycle.transition(record, to_status=InterceptStatus.cancel_requested, source=EventSource.api,
+                                              reason=reason, now=now, changes=accepted)
+            else:  # no carrier call has started: conditioned on that, so a worker's lease taken meanwhile wins
+                change = lifecycle.transition(record, to_status=InterceptStatus.cancelled, source=EventSource.api,
+                                              reason=reason, now=now, expected={"dispatch_attempts": 0})
             try:
-                cancelled = self._changes.commit(lifecycle.transition(
-                    record, to_status=InterceptStatus.cancelled, source=EventSource.api,
-                    reason=request.reason or "cancelled by merchant", now=now), now)
+                changed = self._changes.commit(change, now)
             except StaleState:
                 record = self.get(platform, intercept_id)
                 continue
-            if record.status == InterceptStatus.submitted or record.dispatch_attempts:
-                self._enqueue_carrier_cancel(record)
-            return cancelled
+            if changed.status == InterceptStatus.cancel_requested:
+                self._enqueue_carrier_cancel(changed)
+            return changed
         raise Conflict("the intercept changed while cancelling; read it and retry", code="concurrent_change")
 
     def _enqueue_carrier_cancel(self, record: Intercept) -> None:
-        """The carrier may hold the instruction: have the dispatch worker withdraw it there."""
+        """The carrier may hold the instruction: have the dispatch worker withdraw it there. If the
+        enqueue fails the record stays `cancel_requested` and the polling schedule learns the result."""
         try:
             self._queues.send(self._dispatch_queue, dispatch_message(record.id, "cancel", record.carrier.value))
-        except Exception:  # noqa: BLE001 - the cancel stands for us; the carrier's result is then ignored
+        except Exception:  # noqa: BLE001 - the polling schedule asks the carrier about cancel_requested ones
             log.exception("carrier cancel enqueue failed", extra={"intercept_id": record.id})
+
+
+def carrier_may_hold(record: Intercept) -> bool:
+    """Whether the carrier has, or may have, the instruction: a carrier call was ever made for it."""
+    return record.status != InterceptStatus.pending or record.dispatch_attempts > 0

@@ -15,6 +15,7 @@ STATUS_EVENTS = {
     InterceptStatus.intercepted: "intercept.succeeded",
     InterceptStatus.returned: "intercept.returned",
     InterceptStatus.failed: "intercept.failed",
+    InterceptStatus.cancel_requested: "intercept.cancel_requested",
     InterceptStatus.cancelled: "intercept.cancelled",
     InterceptStatus.needs_attention: "intercept.needs_attention",
 }

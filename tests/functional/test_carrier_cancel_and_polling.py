@@ -19,9 +19,10 @@ def pump(gw):
     return QueuePump(boto3.client("sqs"), gw.settings.dispatch_queue, app_module.dispatch, wait_seconds=0)
 
 
-def cancel(client, intercept_id):
+def cancel(client, intercept_id, expected_status: int = 202):
+    """202: the carrier holds (or may hold) the instruction, so the cancel is a request to it."""
     response = client.http.post(f"/v1/intercepts/{intercept_id}/cancel", headers=auth(), body='{"reason":"buyer changed mind"}')
-    assert response.status_code == 200
+    assert response.status_code == expected_status, response.body
     return json.loads(response.body)
 
 
@@ -31,27 +32,57 @@ def submitted(client, pump) -> str:
     return intercept_id
 
 
-def test_cancelling_a_submitted_intercept_withdraws_it_at_the_carrier(client, gw, pump, carrier):
+def test_cancelling_a_submitted_intercept_is_a_request_until_the_carrier_withdraws_it(client, gw, pump, carrier):
     intercept_id = submitted(client, pump)
-    assert cancel(client, intercept_id)["status"] == "cancelled"
+    assert cancel(client, intercept_id)["status"] == "cancel_requested"
     assert pump.run_once() == 1
     [order] = carrier.cancelled
     assert (order.intercept_id, order.carrier_ref) == (intercept_id, "ref-ZT1000000003")
-    assert gw.store.intercepts.get(intercept_id).carrier_cancel == "withdrawn"
+    record = gw.store.intercepts.get_with_history(intercept_id)
+    assert (record.status, record.carrier_cancel) == (InterceptStatus.cancelled, "withdrawn")
+    assert [event.to_status for event in record.events][-2:] == ["cancel_requested", "cancelled"]
     assert queue_counts(gw, gw.settings.dispatch_queue) == (0, 0)
 
 
-def test_a_carrier_that_already_acted_refuses_the_cancel_and_that_is_recorded(client, gw, pump, carrier):
+def test_a_carrier_that_already_acted_refuses_the_withdrawal_and_its_result_is_applied(client, gw, pump, carrier):
+    carrier.cancel_script = [CancelOutcome(False, reason_code="already_intercepted", message="已拦截")]
+    carrier.query_script = [SubmitOutcome(CarrierResult.intercepted, message="拦截成功")]
+    intercept_id = submitted(client, pump)
+    cancel(client, intercept_id)
+    pump.run_once()
+    record = gw.store.intercepts.get(intercept_id)
+    assert record.status == InterceptStatus.intercepted  # the parcel is stopped: the record says so
+    assert record.fee is not None and record.refund_status == "refund_auto"
+
+
+def test_a_refused_withdrawal_without_a_result_yet_waits_for_the_carrier(client, gw, pump, carrier):
+    """"Not found" for an instruction the carrier accepted is no proof it is gone: it acted on it."""
     carrier.cancel_script = [CancelOutcome(False, reason_code="intercept_not_found", message="nothing to cancel")]
     intercept_id = submitted(client, pump)
     cancel(client, intercept_id)
     pump.run_once()
-    assert gw.store.intercepts.get(intercept_id).carrier_cancel == "refused: intercept_not_found"
+    record = gw.store.intercepts.get(intercept_id)
+    assert (record.status, record.carrier_cancel) == (InterceptStatus.cancel_requested,
+                                                      "refused: intercept_not_found")
+    gw.carrier_results.apply(intercept_id, CarrierResult.intercepted, source=EventSource.carrier)
+    assert gw.store.intercepts.get(intercept_id).status == InterceptStatus.intercepted
+
+
+def test_an_instruction_the_carrier_never_took_is_cancelled_when_it_says_not_found(client, gw, pump, carrier):
+    carrier.script = [CarrierUnavailable("timeout")]  # the only call may or may not have reached it
+    carrier.cancel_script = [CancelOutcome(False, reason_code="intercept_not_found", message="nothing to cancel")]
+    intercept_id = create(client)
+    pump.run_once()
+    assert cancel(client, intercept_id)["status"] == "cancel_requested"
+    received_withdrawal = received(gw, "cancel")
+    assert gw.dispatcher.process(received_withdrawal[0]) is True
+    record = gw.store.intercepts.get(intercept_id)
+    assert (record.status, record.carrier_cancel) == (InterceptStatus.cancelled, "not_at_carrier")
 
 
 def test_a_cancel_before_any_carrier_call_sends_nothing_to_the_carrier(client, gw, pump, carrier):
     intercept_id = create(client)
-    cancel(client, intercept_id)
+    assert cancel(client, intercept_id, expected_status=200)["status"] == "cancelled"
     while pump.run_once():
         pass
     assert (carrier.submitted, carrier.cancelled) == ([], [])
@@ -65,7 +96,8 @@ def test_a_cancel_the_carrier_cannot_take_is_retried_then_left_unconfirmed(clien
         pump.run_once()
         make_visible(gw)
     assert len(carrier.cancelled) == 3  # max_attempts in the test settings
-    assert gw.store.intercepts.get(intercept_id).carrier_cancel == "unconfirmed: HTTP 503"
+    record = gw.store.intercepts.get(intercept_id)
+    assert (record.status, record.carrier_cancel) == (InterceptStatus.cancel_requested, "unconfirmed: HTTP 503")
     dead = boto3.client("sqs").receive_message(QueueUrl=gw.queues.url("intercept-dispatch-dlq"))["Messages"]
     assert json.loads(dead[0]["Body"])["action"] == "cancel"
 
@@ -165,14 +197,15 @@ def test_a_cancel_during_the_carrier_call_is_withdrawn_at_the_carrier_once(clien
         sent.append((body, delay_seconds)), send(queue, body, delay_seconds))[1])
     assert pump.run_once() == 1
     record = gw.store.intercepts.get(intercept_id)
-    assert record.status == InterceptStatus.cancelled  # the accepted answer came too late to count
+    assert record.status == InterceptStatus.cancel_requested  # the carrier took it: only it can withdraw it
+    assert (record.carrier_ref, record.dispatch_lease_until) == ("ref-ZT1000000003", None)
     withdrawals = [body for body, delay in sent if body.get("action") == "cancel"]
-    assert len(withdrawals) == 2  # queued by the cancel, and by the worker that saw its instruction taken
-    assert [delay for body, delay in sent if body.get("action") == "cancel"][1] == 61
-    clock.advance(seconds=61)
-    for body in withdrawals:
+    assert len(withdrawals) == 1  # queued by the cancel
+    for body in withdrawals * 2:  # and delivered twice
         gw.dispatcher.process(QueueMessage("m", "unused", json.dumps(body)))
-    assert [order.intercept_id for order in carrier.cancelled] == [intercept_id]
+    assert [(order.intercept_id, order.carrier_ref) for order in carrier.cancelled] == [
+        (intercept_id, "ref-ZT1000000003")]
+    assert gw.store.intercepts.get(intercept_id).status == InterceptStatus.cancelled
 
 
 def test_a_finished_submission_lets_a_later_cancel_withdraw_at_once(client, gw, pump, carrier):

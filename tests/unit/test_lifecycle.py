@@ -32,4 +32,12 @@ def test_only_intercepted_parcels_can_be_returned():
 
 def test_cancel_is_allowed_only_before_a_carrier_result():
     assert CANCELLABLE == {S.pending, S.submitted, S.needs_attention}
-    assert all(can_move(status, S.cancelled) for status in CANCELLABLE)
+    assert all(can_move(status, S.cancel_requested) for status in CANCELLABLE)
+
+
+def test_only_a_record_the_carrier_never_saw_is_cancelled_at_once():
+    assert [status for status in S if can_move(status, S.cancelled)] == [S.pending, S.cancel_requested]
+
+
+def test_a_requested_cancel_ends_in_what_the_carrier_did():
+    assert ALLOWED[S.cancel_requested] == {S.cancelled, S.intercepted, S.failed}
