@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, Mapping
 
+from chalicelib.carriers import carrier_declarations
 from chalicelib.domain.models import Carrier, GoodsType, PolicyName
 
+#: Every declared carrier (the `Carrier` enum is built from the declarations).
 ALL_CARRIERS = frozenset(Carrier)
 
 
@@ -37,9 +39,9 @@ class PlatformPolicy:
     carrier_fees: Mapping[Carrier, int] = field(default_factory=dict)
 
 
-#: Carrier list prices for one interception (fen) where the fee is settled online.
+#: Carrier list prices for one interception (fen) where the fee is settled online, as each carrier declares.
 CARRIER_LIST_PRICES: Mapping[Carrier, int] = MappingProxyType({
-    Carrier.zto: 300, Carrier.yto: 300, Carrier.sto: 300, Carrier.jt: 300, Carrier.sf: 800,
+    Carrier(declaration.code): declaration.list_price for declaration in carrier_declarations()
 })
 
 _EXCLUDED_GOODS = frozenset({GoodsType.fresh, GoodsType.virtual, GoodsType.full_truckload})
