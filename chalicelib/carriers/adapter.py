@@ -1,10 +1,10 @@
 """The one carrier adapter: any carrier's protocol module driven over the shared HTTP layer.
 
-Every protocol module (`chalicelib/carriers/<code>/protocol.py`) has the shape of `CarrierProtocol` below:
-for each operation a pure builder of the request to POST and a pure parser of the answer, plus the
-verification of a result push and its acknowledgement. What a builder needs beyond the order and
-the account (the time, a unique id, the aggregator's code for the carrier) comes in a `Call`, so
-this adapter holds no carrier's logic and a carrier is a declaration plus its protocol module.
+Every protocol module (`chalicelib/carriers/<code>/protocol.py`) has the shape of
+`CarrierProtocol` below: for each operation a pure builder of the request to POST and a pure
+parser of the answer, plus the verification of a result push and its acknowledgement. What a
+builder needs beyond the order and the account (the time, a unique id, an aggregator's code for
+the carrier) comes in a `Call`, so this adapter holds no carrier's logic.
 """
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ class CarrierProtocol(Protocol):
     def parse_query_response(self, status: int, body: bytes) -> SubmitOutcome: ...
     def track_request(self, tracking_no: str, settings: Any, call: Call) -> WireRequest: ...
     def parse_track_response(self, status: int, body: bytes) -> ParcelStage: ...
-    def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime, settings: Any) -> CallbackEvent: ...
+    def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime,
+                       settings: Any) -> CallbackEvent: ...
     def callback_ack(self, accepted: bool, message: str = "") -> HttpReply: ...
 
 
@@ -76,7 +77,8 @@ class ProtocolAdapter:
                  request_id: Callable[[], str] = new_request_id) -> None:
         code = code or declaration.code
         if declaration.kind == "aggregator" and code not in declaration.reaches:
-            raise ValueError(f"{declaration.code} cannot intercept for {code}; it reaches {sorted(declaration.reaches)}")
+            raise ValueError(f"{declaration.code} cannot intercept for {code}; "
+                             f"it reaches {sorted(declaration.reaches)}")
         if declaration.kind == "carrier" and code != declaration.code:
             raise ValueError(f"{declaration.code} is a carrier, not a route to {code}")
         self.code = code
@@ -89,28 +91,23 @@ class ProtocolAdapter:
         self._request_id = request_id
         self._company = declaration.reaches.get(code, "")
 
-    def _post(self, request: WireRequest) -> tuple[int, bytes]:
-        url, body, headers = request
-        return self._http.post(url, data=body, headers=headers)
-
-    def _call(self) -> Call:
-        return Call(self._clock_ms(), self._request_id(), self._company)
+    def _exchange(self, build: Callable[[Any, Any, Call], WireRequest], parse: Callable[[int, bytes], Any],
+                  subject: Any) -> Any:
+        """Build the request about `subject` (an order or a tracking number), POST it, parse the answer."""
+        url, body, headers = build(subject, self._settings, Call(self._clock_ms(), self._request_id(), self._company))
+        return parse(*self._http.post(url, data=body, headers=headers))
 
     def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:
-        request = self._protocol.intercept_request(order, self._settings, self._call())
-        return self._protocol.parse_intercept_response(*self._post(request))
+        return self._exchange(self._protocol.intercept_request, self._protocol.parse_intercept_response, order)
 
     def cancel_intercept(self, order: InterceptOrder) -> CancelOutcome:
-        request = self._protocol.cancel_request(order, self._settings, self._call())
-        return self._protocol.parse_cancel_response(*self._post(request))
+        return self._exchange(self._protocol.cancel_request, self._protocol.parse_cancel_response, order)
 
     def query_intercept(self, order: InterceptOrder) -> SubmitOutcome:
-        request = self._protocol.query_request(order, self._settings, self._call())
-        return self._protocol.parse_query_response(*self._post(request))
+        return self._exchange(self._protocol.query_request, self._protocol.parse_query_response, order)
 
     def query_stage(self, tracking_no: str) -> ParcelStage:
-        request = self._protocol.track_request(tracking_no, self._settings, self._call())
-        return self._protocol.parse_track_response(*self._post(request))
+        return self._exchange(self._protocol.track_request, self._protocol.parse_track_response, tracking_no)
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime) -> CallbackEvent:
         return self._protocol.parse_callback(headers, body, now, self._settings)

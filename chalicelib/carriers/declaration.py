@@ -130,7 +130,8 @@ class CarrierDeclaration:
             raise ValueError(f"{self.code}: results come by callback or poll, and polling needs a status query")
         settings = {part.name for part in fields(self.settings)}
         if not set(self.dev_credentials) <= settings:
-            raise ValueError(f"{self.code}: dev credentials for unknown settings {sorted(set(self.dev_credentials) - settings)}")
+            unknown = sorted(set(self.dev_credentials) - settings)
+            raise ValueError(f"{self.code}: dev credentials for settings it does not have: {unknown}")
 
     def load_protocol(self) -> ModuleType:
         return import_module(self.protocol)

@@ -46,6 +46,14 @@ def json_object(body: bytes | str) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
+def push_object(data: bytes | str, what: str) -> dict[str, Any]:
+    """A push's JSON object (read once its signature is checked). Raises InvalidCallback."""
+    parsed = json_object(data)
+    if parsed is None:
+        raise InvalidCallback(f"{what} is not a JSON object")
+    return parsed
+
+
 def text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 

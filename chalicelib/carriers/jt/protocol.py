@@ -24,7 +24,16 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.jt.units import REASON_CODES, RESULTS, STAGES, SYSTEM_CODES
-from chalicelib.carriers.wire import compact_json, form_fields, json_object, lower_keys, md5_base64, same, text
+from chalicelib.carriers.wire import (
+    compact_json,
+    form_fields,
+    json_object,
+    lower_keys,
+    md5_base64,
+    push_object,
+    same,
+    text,
+)
 from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
@@ -125,9 +134,7 @@ def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, setti
     biz_content = form.get("bizContent", "")
     if not same(lowered.get("digest"), sign(biz_content, settings.private_key)):
         raise InvalidCallback("digest does not match")
-    push = json_object(biz_content)
-    if push is None:
-        raise InvalidCallback("bizContent is not a JSON object")
+    push = push_object(biz_content, "bizContent")
     return common.callback_event(push, PUSH_FIELDS, RESULTS, REASON_CODES, now)
 
 

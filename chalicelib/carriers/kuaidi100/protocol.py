@@ -31,7 +31,15 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.kuaidi100.units import REASON_CODES, RESULTS, STAGES, SYSTEM_CODES, parent_state
-from chalicelib.carriers.wire import compact_json, form_fields, json_object, md5_hex_upper, same, text
+from chalicelib.carriers.wire import (
+    compact_json,
+    form_fields,
+    json_object,
+    md5_hex_upper,
+    push_object,
+    same,
+    text,
+)
 from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
@@ -146,9 +154,7 @@ def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, setti
     param = form.get("param", "")
     if not same(form.get("sign"), push_sign(param, settings.salt)):
         raise InvalidCallback("sign does not match")
-    push = json_object(param)
-    if push is None:
-        raise InvalidCallback("param is not a JSON object")
+    push = push_object(param, "param")
     push["eventId"] = f"{text(push.get('orderId')) or ''}:{text(push.get('interceptStatus')) or ''}"
     return common.callback_event(push, PUSH_FIELDS, RESULTS, REASON_CODES, now)
 

@@ -33,7 +33,16 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.sf.units import PLATFORM_CODES, REASON_CODES, RESULTS, STAGES
-from chalicelib.carriers.wire import compact_json, epoch_millis, form_fields, json_object, md5_base64, same, text
+from chalicelib.carriers.wire import (
+    compact_json,
+    epoch_millis,
+    form_fields,
+    json_object,
+    md5_base64,
+    push_object,
+    same,
+    text,
+)
 from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
@@ -178,9 +187,7 @@ def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, setti
         raise InvalidCallback("msgDigest does not match")
     if abs(epoch_millis(timestamp) - now) > common.CALLBACK_MAX_SKEW:
         raise InvalidCallback(f"timestamp {timestamp} is outside the accepted window")
-    push = json_object(msg_data)
-    if push is None:
-        raise InvalidCallback("msgData is not a JSON object")
+    push = push_object(msg_data, "msgData")
     push["requestID"] = form.get("requestID", "")
     event = common.callback_event(push, PUSH_FIELDS, RESULTS, REASON_CODES, now)
     return replace(event, occurred_at=epoch_millis(timestamp))

@@ -24,7 +24,7 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.sto.units import REASON_CODES, RESULTS, STAGES, SYSTEM_CODES
-from chalicelib.carriers.wire import compact_json, form_fields, json_object, md5_base64, same
+from chalicelib.carriers.wire import compact_json, form_fields, md5_base64, push_object, same
 from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
@@ -117,9 +117,7 @@ def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, setti
     content = form.get("content", "")
     if not same(form.get("data_digest"), sign(content, settings.secret)):
         raise InvalidCallback("data_digest does not match")
-    push = json_object(content)
-    if push is None:
-        raise InvalidCallback("content is not a JSON object")
+    push = push_object(content, "content")
     return common.callback_event(push, PUSH_FIELDS, RESULTS, REASON_CODES, now)
 
 

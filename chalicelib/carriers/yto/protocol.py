@@ -23,7 +23,7 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
-from chalicelib.carriers.wire import compact_json, form_fields, json_object, md5_base64, same
+from chalicelib.carriers.wire import compact_json, form_fields, md5_base64, push_object, same
 from chalicelib.carriers.yto.units import REASON_CODES, RESULTS, STAGES, SYSTEM_CODES
 from chalicelib.domain.stages import ParcelStage
 
@@ -114,9 +114,7 @@ def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, setti
         raise InvalidCallback(f"unexpected method {method!r}")
     if not same(form.get("sign"), sign(param, method, version, settings.secret)):
         raise InvalidCallback("sign does not match")
-    push = json_object(param)
-    if push is None:
-        raise InvalidCallback("param is not a JSON object")
+    push = push_object(param, "param")
     return common.callback_event(push, PUSH_FIELDS, RESULTS, REASON_CODES, now)
 
 

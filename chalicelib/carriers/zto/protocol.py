@@ -22,7 +22,7 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
-from chalicelib.carriers.wire import compact_json, json_object, lower_keys, md5_base64, same
+from chalicelib.carriers.wire import compact_json, lower_keys, md5_base64, push_object, same
 from chalicelib.carriers.zto.units import REASON_CODES, RESULTS, STAGES, SYSTEM_CODE, SYSTEM_CODES
 from chalicelib.domain.stages import ParcelStage
 
@@ -141,9 +141,7 @@ def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, setti
         raise InvalidCallback("missing x-datadigest")
     if not same(digest, sign(body, settings.app_secret)):
         raise InvalidCallback("x-datadigest does not match the body")
-    push = json_object(body)
-    if push is None:
-        raise InvalidCallback("body is not a JSON object")
+    push = push_object(body, "body")
     return common.callback_event(push, PUSH_FIELDS, RESULTS, REASON_CODES, now)
 
 
