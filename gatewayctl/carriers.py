@@ -5,8 +5,8 @@ The tables printed are the ones in docs/carriers.md, where a test keeps them equ
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
-from typing import Any, Iterable
+from dataclasses import fields
+from typing import Any, Iterable, Mapping
 
 import click
 
@@ -37,15 +37,25 @@ def markdown_tables(found: Iterable[CarrierDeclaration]) -> str:
           ", ".join(f"`{code}` ({company})" for code, company in d.reaches.items()),
           "" if d.list_price is None else d.list_price, f"`{d.simulator}`",
           ", ".join(f"`{recipe.command}`" for recipe in d.signing)] for d in found))
-    parts = [part.name for part in fields(Sources)]
-    sources = _table(["code", *parts], ([f"`{d.code}`", *(getattr(d.sources, part) for part in parts)] for d in found))
+    sources = _table(["code", *Sources._fields], ([f"`{d.code}`", *d.sources] for d in found))
     return "\n".join([*offers, "", *sources]) + "\n"
 
 
+def _plain(value: Any) -> Any:
+    """A declaration's value as JSON values: its parts (NamedTuples) and mappings as objects."""
+    if hasattr(value, "_asdict"):
+        return {name: _plain(part) for name, part in value._asdict().items()}
+    if isinstance(value, Mapping):
+        return {name: _plain(part) for name, part in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(part) for part in value]
+    return value
+
+
 def as_json(declaration: CarrierDeclaration) -> dict[str, Any]:
-    described = asdict(declaration)
-    described["settings"] = {"class": f"{declaration.settings.__module__}.{declaration.settings.__qualname__}",
-                             "fields": [part.name for part in fields(declaration.settings)]}
+    described = {part.name: _plain(getattr(declaration, part.name)) for part in fields(declaration)}
+    described["settings"] = {"class": declaration.settings,
+                             "fields": [part.name for part in fields(declaration.load_settings())]}
     return described
 
 

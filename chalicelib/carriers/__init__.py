@@ -55,7 +55,7 @@ def carrier_codes() -> list[str]:
 def _build(declaration: CarrierDeclaration, code: str, config: dict, http: CarrierHttp | None) -> CarrierAdapter:
     from chalicelib.carriers.adapter import ProtocolAdapter
 
-    return ProtocolAdapter(declaration, declaration.settings(**config), http, code=code)
+    return ProtocolAdapter(declaration, declaration.load_settings()(**config), http, code=code)
 
 
 class _Registry(Mapping[str, "AdapterFactory"]):

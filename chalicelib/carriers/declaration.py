@@ -6,18 +6,19 @@ adapters, the `Carrier` enum, the platform policies' list prices, the simulator'
 `gatewayctl sign` and `gatewayctl carriers`, the local stack's dev credentials and the table in
 docs/carriers.md.
 
-Every Lambda function imports the declarations (the `Carrier` enum is built from them), so a
-declaration is data only: this module and a carrier's `__init__.py` import the standard library and
-the carrier's settings dataclass, nothing else. The protocol (and with it the HTTP layer, `requests`
-and the parsers) and the simulator are named as import paths and loaded when they are first needed.
+Every Lambda function imports the declarations (the `Carrier` enum is built from them), so they
+must cost next to nothing: a carrier's `__init__.py` imports this module only, which imports the
+standard library only. What a declaration points at (its settings dataclass, its protocol and with
+it the HTTP layer, `requests` and the parsers, its simulator) is named by import path and loaded
+when first needed. For the same reason the parts of a declaration are NamedTuples: building a
+dataclass costs several times as much, and only the declaration itself is one.
 """
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from importlib import import_module
 from types import ModuleType
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, NamedTuple
 
 Kind = Literal["carrier", "aggregator"]
 ResultChannel = Literal["callback", "poll"]
@@ -26,16 +27,14 @@ MODELLED = "modelled"
 PUBLISHED = "published: "
 
 
-@dataclass(frozen=True)
-class Names:
+class Names(NamedTuple):
     zh: str
     en: str
 
 
-@dataclass(frozen=True)
-class Sources:
+class Sources(NamedTuple):
     """Where each part of the protocol comes from: `"published: <document or SDK file>"`, or
-    `"modelled"` where the carrier publishes nothing and the module's constants stand in for the
+    `"modelled"` where the carrier publishes nothing and the protocol's constants stand in for the
     real contract until it is known."""
 
     intercept: str
@@ -45,15 +44,13 @@ class Sources:
     callback: str
     signing: str
 
-    def __post_init__(self) -> None:
-        for part in fields(self):
-            source = getattr(self, part.name)
+    def check(self) -> None:
+        for part, source in self._asdict().items():
             if source != MODELLED and not (source.startswith(PUBLISHED) and source[len(PUBLISHED):].strip()):
-                raise ValueError(f"source of {part.name} must be {MODELLED!r} or {PUBLISHED!r} + where: {source!r}")
+                raise ValueError(f"source of {part} must be {MODELLED!r} or {PUBLISHED!r} + where: {source!r}")
 
 
-@dataclass(frozen=True)
-class RandomHex:
+class RandomHex(NamedTuple):
     """How the local stack makes up a dev credential: `prefix` + `size` random bytes in hex."""
 
     size: int
@@ -61,12 +58,13 @@ class RandomHex:
     upper: bool = False
 
     def new(self) -> str:
+        import secrets  # the local stack's need, not a Lambda function's
+
         value = secrets.token_hex(self.size)
         return self.prefix + (value.upper() if self.upper else value)
 
 
-@dataclass(frozen=True)
-class SigningInput:
+class SigningInput(NamedTuple):
     """One option of a `gatewayctl sign` command, passed to the signing function in its place."""
 
     option: str                        # e.g. "--msg-data"; the value is passed positionally
@@ -77,16 +75,14 @@ class SigningInput:
     utf8: bool = False
 
 
-@dataclass(frozen=True)
-class HashedText:
+class HashedText(NamedTuple):
     """What `--verbose` prints before the signature: the text the digest is computed over."""
 
     function: str   # a function of the protocol module taking the same inputs as the signature
     help: str
 
 
-@dataclass(frozen=True)
-class SigningRecipe:
+class SigningRecipe(NamedTuple):
     """A `gatewayctl sign <command>`: the protocol's own signing function, never a copy of it."""
 
     command: str
@@ -94,6 +90,11 @@ class SigningRecipe:
     doc: str        # the command's help: the formula
     inputs: tuple[SigningInput, ...]
     hashed_text: HashedText | None = None
+
+
+def _load(reference: str) -> Any:
+    module, _, name = reference.partition(":")
+    return getattr(import_module(module), name)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class CarrierDeclaration:
     can_poll: bool                 # answers an interception status query (the overdue-result fallback)
     results_by: tuple[ResultChannel, ...]   # how the final result reaches the gateway
     sources: Sources
-    settings: type                 # the settings dataclass: the keys of its CARRIER_CONFIG entry
+    settings: str                  # "module:Class" of the settings dataclass: its CARRIER_CONFIG entry
     protocol: str                  # the module of pure functions the adapter drives (see adapter.py)
     #: settings field -> how the local stack makes up a dev credential for it
     dev_credentials: Mapping[str, RandomHex]
@@ -128,17 +129,16 @@ class CarrierDeclaration:
             raise ValueError(f"{self.code}: a carrier reaches only itself and has a list price")
         if not self.results_by or ("poll" in self.results_by and not self.can_poll):
             raise ValueError(f"{self.code}: results come by callback or poll, and polling needs a status query")
-        settings = {part.name for part in fields(self.settings)}
-        if not set(self.dev_credentials) <= settings:
-            unknown = sorted(set(self.dev_credentials) - settings)
-            raise ValueError(f"{self.code}: dev credentials for settings it does not have: {unknown}")
+        self.sources.check()
+
+    def load_settings(self) -> type:
+        return _load(self.settings)
 
     def load_protocol(self) -> ModuleType:
         return import_module(self.protocol)
 
     def load_simulator(self) -> Any:
-        module, _, name = self.simulator.partition(":")
-        return getattr(import_module(module), name)
+        return _load(self.simulator)
 
     def new_dev_credentials(self) -> dict[str, str]:
         return {name: recipe.new() for name, recipe in self.dev_credentials.items()}

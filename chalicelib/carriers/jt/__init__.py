@@ -8,7 +8,6 @@ from chalicelib.carriers.declaration import (
     SigningRecipe,
     Sources,
 )
-from chalicelib.carriers.jt.settings import JtSettings
 
 DECLARATION = CarrierDeclaration(
     code="jt",
@@ -22,7 +21,7 @@ DECLARATION = CarrierDeclaration(
     list_price=300,
     sources=Sources(intercept=MODELLED, cancel=MODELLED, query=MODELLED, track=MODELLED, callback=MODELLED,
                     signing="published: J&T open platform's envelope, digest header over bizContent"),
-    settings=JtSettings,
+    settings="chalicelib.carriers.jt.settings:JtSettings",
     protocol="chalicelib.carriers.jt.protocol",
     dev_credentials={"api_account": RandomHex(4, prefix="dev-jt-"), "private_key": RandomHex(16),
                      "customer_code": RandomHex(4, prefix="dev-jt-cust-")},

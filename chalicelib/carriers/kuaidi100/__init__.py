@@ -8,7 +8,6 @@ from chalicelib.carriers.declaration import (
     SigningRecipe,
     Sources,
 )
-from chalicelib.carriers.kuaidi100.settings import Kuaidi100Settings
 
 DECLARATION = CarrierDeclaration(
     code="kuaidi100",
@@ -29,7 +28,7 @@ DECLARATION = CarrierDeclaration(
         callback=MODELLED,
         signing="published: kuaidi100 API documents (order API, tracking query, callback sign with salt)",
     ),
-    settings=Kuaidi100Settings,
+    settings="chalicelib.carriers.kuaidi100.settings:Kuaidi100Settings",
     protocol="chalicelib.carriers.kuaidi100.protocol",
     dev_credentials={"key": RandomHex(4, prefix="dev-k100-"), "secret": RandomHex(16),
                      "customer": RandomHex(8, upper=True), "salt": RandomHex(8)},

@@ -9,7 +9,6 @@ from chalicelib.carriers.declaration import (
     SigningRecipe,
     Sources,
 )
-from chalicelib.carriers.sf.settings import SfSettings
 
 DECLARATION = CarrierDeclaration(
     code="sf",
@@ -30,7 +29,7 @@ DECLARATION = CarrierDeclaration(
         callback=MODELLED,
         signing="published: SF's signing document (数字签名, open.sf-express.com) and its worked example",
     ),
-    settings=SfSettings,
+    settings="chalicelib.carriers.sf.settings:SfSettings",
     protocol="chalicelib.carriers.sf.protocol",
     dev_credentials={"partner_id": RandomHex(4, prefix="dev-sf-"), "check_word": RandomHex(16)},
     simulator="simulator.sf:SfCarrier",

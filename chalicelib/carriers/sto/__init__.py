@@ -8,7 +8,6 @@ from chalicelib.carriers.declaration import (
     SigningRecipe,
     Sources,
 )
-from chalicelib.carriers.sto.settings import StoSettings
 
 DECLARATION = CarrierDeclaration(
     code="sto",
@@ -24,7 +23,7 @@ DECLARATION = CarrierDeclaration(
     # which every call carries, are not.
     sources=Sources(intercept=MODELLED, cancel=MODELLED, query=MODELLED, track=MODELLED, callback=MODELLED,
                     signing="published: STO open platform's envelope, data_digest over content"),
-    settings=StoSettings,
+    settings="chalicelib.carriers.sto.settings:StoSettings",
     protocol="chalicelib.carriers.sto.protocol",
     dev_credentials={"app_key": RandomHex(4, prefix="dev-sto-"), "secret": RandomHex(16),
                      "customer_code": RandomHex(4, prefix="dev-sto-cust-")},

@@ -8,7 +8,6 @@ from chalicelib.carriers.declaration import (
     SigningRecipe,
     Sources,
 )
-from chalicelib.carriers.yto.settings import YtoSettings
 
 DECLARATION = CarrierDeclaration(
     code="yto",
@@ -23,7 +22,7 @@ DECLARATION = CarrierDeclaration(
     sources=Sources(intercept=MODELLED, cancel=MODELLED, query=MODELLED, track=MODELLED, callback=MODELLED,
                     signing="published: YTO's signing document (the digest step) and third-party summaries of "
                             "its open platform"),
-    settings=YtoSettings,
+    settings="chalicelib.carriers.yto.settings:YtoSettings",
     protocol="chalicelib.carriers.yto.protocol",
     dev_credentials={"app_key": RandomHex(4, prefix="dev-yto-"), "secret": RandomHex(16)},
     simulator="simulator.yto:YtoCarrier",

@@ -8,7 +8,6 @@ from chalicelib.carriers.declaration import (
     SigningRecipe,
     Sources,
 )
-from chalicelib.carriers.zto.settings import ZtoSettings
 
 DECLARATION = CarrierDeclaration(
     code="zto",
@@ -22,7 +21,7 @@ DECLARATION = CarrierDeclaration(
     list_price=300,
     sources=Sources(intercept=MODELLED, cancel=MODELLED, query=MODELLED, track=MODELLED, callback=MODELLED,
                     signing="published: ZTO open platform, x-datadigest over the exact body"),
-    settings=ZtoSettings,
+    settings="chalicelib.carriers.zto.settings:ZtoSettings",
     protocol="chalicelib.carriers.zto.protocol",
     dev_credentials={"app_key": RandomHex(4, prefix="dev-zto-"), "app_secret": RandomHex(16),
                      "company_id": RandomHex(4, prefix="dev-company-")},
