@@ -85,9 +85,9 @@ def build_adapters(carrier_config: Mapping[str, dict], http: CarrierHttp) -> dic
     adapters: dict[str, CarrierAdapter] = {}
     known = declarations()
     for code, config in carrier_config.items():
-        module = config.get("via", code)
-        if module not in known or (code in known and known[code].kind == "aggregator"):
+        speaker = config.get("via", code)   # whose protocol the calls for `code` speak
+        if speaker not in known or (code in known and known[code].kind == "aggregator"):
             continue
-        settings = dict(carrier_config.get(module, {})) if "via" in config else dict(config)
-        adapters[code] = REGISTRY[module](code, settings, http)
+        settings = dict(carrier_config.get(speaker, {})) if "via" in config else dict(config)
+        adapters[code] = REGISTRY[speaker](code, settings, http)
     return adapters
