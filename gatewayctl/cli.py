@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from gatewayctl.carriers import carriers
 from gatewayctl.intercepts import intercepts
 from gatewayctl.platforms import platforms
 from gatewayctl.queues import queues
@@ -38,3 +39,4 @@ cli.add_command(queues)
 cli.add_command(sweeps)
 cli.add_command(stats)
 cli.add_command(sign)
+cli.add_command(carriers)

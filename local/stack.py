@@ -10,7 +10,6 @@ import argparse
 import json
 import logging
 import os
-import secrets
 import signal
 import socket
 import sys
@@ -36,16 +35,10 @@ def free_port() -> int:
 
 
 def _new_credentials() -> dict[str, dict]:
-    token = secrets.token_hex
-    return {
-        "zto": {"app_key": "dev-zto-" + token(4), "app_secret": token(16), "company_id": "dev-company-" + token(4)},
-        "yto": {"app_key": "dev-yto-" + token(4), "secret": token(16)},
-        "sto": {"app_key": "dev-sto-" + token(4), "secret": token(16), "customer_code": "dev-sto-cust-" + token(4)},
-        "jt": {"api_account": "dev-jt-" + token(4), "private_key": token(16), "customer_code": "dev-jt-cust-" + token(4)},
-        "sf": {"partner_id": "dev-sf-" + token(4), "check_word": token(16)},
-        "kuaidi100": {"key": "dev-k100-" + token(4), "secret": token(16), "customer": token(8).upper(),
-                      "salt": token(8)},
-    }
+    """Fresh dev credentials for every declared carrier and aggregator, as each declaration says."""
+    from chalicelib.carriers import declarations
+
+    return {code: declaration.new_dev_credentials() for code, declaration in declarations().items()}
 
 
 def dev_credentials(path: Path) -> dict[str, dict]:

@@ -1,11 +1,11 @@
-"""J&T as the simulator plays it: the carrier's side of chalicelib/carriers/jt.py."""
+"""J&T as the simulator plays it: the carrier's side of chalicelib/carriers/jt/protocol.py."""
 from __future__ import annotations
 
 import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from chalicelib.carriers.jt import CANCEL_PATH, INTERCEPT_PATH, QUERY_PATH, SUCCESS_CODE, TRACK_PATH, sign
+from chalicelib.carriers.jt.protocol import CANCEL_PATH, INTERCEPT_PATH, QUERY_PATH, SUCCESS_CODE, TRACK_PATH, sign
 from chalicelib.carriers.wire import same
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form

@@ -1,4 +1,4 @@
-"""kuaidi100 as the simulator plays it: the aggregator's side of chalicelib/carriers/kuaidi100.py.
+"""kuaidi100 as the simulator plays it: the aggregator's side of chalicelib/carriers/kuaidi100/protocol.py.
 
 Its callbacks go to the `callbackUrl` of each request, as kuaidi100's do.
 """
@@ -8,9 +8,9 @@ import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from chalicelib.carriers.kuaidi100 import (
+from chalicelib.carriers.kuaidi100 import DECLARATION
+from chalicelib.carriers.kuaidi100.protocol import (
     CANCEL_METHOD,
-    COMPANY_CODES,
     INTERCEPT_METHOD,
     ORDER_PATH,
     QUERY_METHOD,
@@ -66,7 +66,7 @@ class Kuaidi100Carrier:
             payload = json.loads(param)
         except ValueError:
             return _reply(False, "400", "param is not JSON")
-        if not isinstance(payload, dict) or payload.get("kuaidicom") not in COMPANY_CODES.values() \
+        if not isinstance(payload, dict) or payload.get("kuaidicom") not in DECLARATION.reaches.values() \
                 or not isinstance(payload.get("kuaidinum"), str) or not isinstance(payload.get("orderId"), str):
             return _reply(False, "400", "kuaidicom, kuaidinum and orderId are required")
         if operation is Operation.intercept:

@@ -2,8 +2,8 @@
 
 The core here is carrier-agnostic: injected faults, the per-parcel scenario (chosen by the tracking
 number's last digit), the state of each instruction (for cancels and status queries), submission
-counts and callback delivery. Each carrier's wire format lives in
-its own module, registered in CARRIERS.
+counts and callback delivery. Each carrier's wire format lives in its own module,
+`simulator/<code>.py`, which the carrier's declaration names (see chalicelib/carriers/declaration.py).
 """
 from __future__ import annotations
 
@@ -21,24 +21,15 @@ from urllib.parse import urlsplit
 
 import requests
 
+from chalicelib.carriers import declarations
 from chalicelib.domain.stages import ParcelStage
-from simulator.jt import JtCarrier
-from simulator.kuaidi100 import Kuaidi100Carrier
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply, SimulatedCarrier
-from simulator.sf import SfCarrier
-from simulator.sto import StoCarrier
-from simulator.yto import YtoCarrier
-from simulator.zto import ZtoCarrier
 
 logger = logging.getLogger(__name__)
 
-CARRIERS: dict[str, Callable[[Mapping[str, str]], SimulatedCarrier]] = {
-    ZtoCarrier.code: ZtoCarrier,
-    YtoCarrier.code: YtoCarrier,
-    StoCarrier.code: StoCarrier,
-    JtCarrier.code: JtCarrier,
-    SfCarrier.code: SfCarrier,
-    Kuaidi100Carrier.code: Kuaidi100Carrier,
+#: Every declared carrier's simulated side, by code (built from its credentials).
+CARRIERS: Mapping[str, Callable[[Mapping[str, str]], SimulatedCarrier]] = {
+    code: declaration.load_simulator() for code, declaration in declarations().items()
 }
 
 #: How many times a flaky parcel (last digit 9) answers HTTP 500 before it behaves.

@@ -1,11 +1,11 @@
-"""SF as the simulator plays it: the carrier's side of chalicelib/carriers/sf.py."""
+"""SF as the simulator plays it: the carrier's side of chalicelib/carriers/sf/protocol.py."""
 from __future__ import annotations
 
 import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from chalicelib.carriers.sf import INTERCEPT_SERVICE, PUSH_SERVICE, QUERY_SERVICE, ROUTES_SERVICE, sign
+from chalicelib.carriers.sf.protocol import INTERCEPT_SERVICE, PUSH_SERVICE, QUERY_SERVICE, ROUTES_SERVICE, sign
 from chalicelib.carriers.wire import same
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form

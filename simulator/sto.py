@@ -1,11 +1,11 @@
-"""STO as the simulator plays it: the carrier's side of chalicelib/carriers/sto.py."""
+"""STO as the simulator plays it: the carrier's side of chalicelib/carriers/sto/protocol.py."""
 from __future__ import annotations
 
 import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from chalicelib.carriers.sto import (
+from chalicelib.carriers.sto.protocol import (
     CANCEL_API,
     INTERCEPT_API,
     PUSH_API,

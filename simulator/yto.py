@@ -1,4 +1,4 @@
-"""YTO as the simulator plays it: the carrier's side of chalicelib/carriers/yto.py."""
+"""YTO as the simulator plays it: the carrier's side of chalicelib/carriers/yto/protocol.py."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from chalicelib.carriers.wire import same
-from chalicelib.carriers.yto import (
+from chalicelib.carriers.yto.protocol import (
     CANCEL_METHOD,
     INTERCEPT_METHOD,
     PUSH_METHOD,

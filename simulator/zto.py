@@ -1,6 +1,6 @@
-"""ZTO as the simulator plays it: the carrier's side of chalicelib/carriers/zto.py.
+"""ZTO as the simulator plays it: the carrier's side of chalicelib/carriers/zto/protocol.py.
 
-Signing and the method name come from the adapter module (one source of truth); request checks and
+Signing and the method names come from the protocol module (one source of truth); request checks and
 reply bodies are written here from the carrier's point of view, so the adapter's parser is tested
 against an independent implementation.
 """
@@ -10,7 +10,7 @@ import hmac
 import json
 from typing import Any, Mapping
 
-from chalicelib.carriers.zto import CANCEL_METHOD, INTERCEPT_METHOD, QUERY_METHOD, TRACK_METHOD, sign
+from chalicelib.carriers.zto.protocol import CANCEL_METHOD, INTERCEPT_METHOD, QUERY_METHOD, TRACK_METHOD, sign
 from chalicelib.domain.stages import ParcelStage
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
 

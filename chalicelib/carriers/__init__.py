@@ -1,50 +1,93 @@
-"""Carrier adapters and the registry that builds them from configuration.
+"""The carriers, each declared once in its own package, and the adapters built from configuration.
 
-Adding a carrier: write `chalicelib/carriers/<code>.py` (see docs/carriers.md) and add one line to
-`REGISTRY` below. Each factory takes (carrier code, that module's configuration, the HTTP layer).
+Every sub-package here is a carrier or an aggregator: `chalicelib/carriers/<code>/`, whose
+`__init__.py` holds only its `DECLARATION` (see declaration.py), with `settings.py` (its
+CARRIER_CONFIG entry), `units.py` (its codes in the gateway's vocabulary) and `protocol.py` (the
+pure functions the one adapter in adapter.py drives). The registry finds the packages itself, so
+adding a carrier lists it nowhere (see docs/carriers.md).
 
 A carrier can be reached through an aggregator instead of directly: `{"yto": {"via": "kuaidi100"},
-"kuaidi100": {...account...}}` builds the kuaidi100 module for `yto` with the kuaidi100 account.
-An aggregator's own entry (a module in AGGREGATORS) is only an account, not a carrier of its own.
+"kuaidi100": {...account...}}` builds the kuaidi100 protocol acting as `yto` with the kuaidi100
+account. An aggregator's own entry is only an account, not a carrier of its own.
+
+Reading the declarations imports no protocol: every Lambda function reads them (the `Carrier` enum
+is built from them), only those that talk to carriers build adapters.
 """
 from __future__ import annotations
 
+import pkgutil
+from functools import cache, partial
 from importlib import import_module
-from typing import TYPE_CHECKING, Callable, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
-if TYPE_CHECKING:  # functions that only read records import this package for the parcel stages
+if TYPE_CHECKING:
     from chalicelib.carriers.base import CarrierAdapter
+    from chalicelib.carriers.declaration import CarrierDeclaration
     from chalicelib.carriers.http import CarrierHttp
 
-    AdapterFactory = Callable[[str, dict, CarrierHttp], CarrierAdapter]
+    AdapterFactory = Callable[[str, dict, CarrierHttp | None], CarrierAdapter]
 
 
-def _carrier(name: str):
-    """A carrier's module, imported when its first adapter is built: every Lambda function imports
-    this package (the parcel stages live in it), only those that talk to carriers need the protocols."""
-    return import_module(f"chalicelib.carriers.{name}")
+@cache
+def declarations() -> Mapping[str, CarrierDeclaration]:
+    """Every carrier package's declaration by code, in rank order."""
+    found = []
+    for package in pkgutil.iter_modules(__path__):
+        if package.ispkg:
+            declaration = import_module(f"{__name__}.{package.name}").DECLARATION
+            if declaration.code != package.name:
+                raise ValueError(f"chalicelib/carriers/{package.name}/ declares the code {declaration.code!r}")
+            found.append(declaration)
+    return MappingProxyType({declaration.code: declaration
+                             for declaration in sorted(found, key=lambda declaration: declaration.rank)})
 
 
-REGISTRY: dict[str, AdapterFactory] = {
-    "zto": lambda code, config, http: _carrier("zto").ZtoAdapter(_carrier("zto").ZtoSettings(**config), http),
-    "yto": lambda code, config, http: _carrier("yto").YtoAdapter(_carrier("yto").YtoSettings(**config), http),
-    "sto": lambda code, config, http: _carrier("sto").StoAdapter(_carrier("sto").StoSettings(**config), http),
-    "jt": lambda code, config, http: _carrier("jt").JtAdapter(_carrier("jt").JtSettings(**config), http),
-    "sf": lambda code, config, http: _carrier("sf").SfAdapter(_carrier("sf").SfSettings(**config), http),
-    "kuaidi100": lambda code, config, http: _carrier("kuaidi100").Kuaidi100Adapter(
-        code, _carrier("kuaidi100").Kuaidi100Settings(**config), http),
-}
+def carrier_declarations() -> list[CarrierDeclaration]:
+    """The carriers a platform can name (not the aggregators), in rank order."""
+    return [declaration for declaration in declarations().values() if declaration.kind == "carrier"]
 
-AGGREGATORS = frozenset({"kuaidi100"})
+
+def carrier_codes() -> list[str]:
+    return [declaration.code for declaration in carrier_declarations()]
+
+
+def _build(declaration: CarrierDeclaration, code: str, config: dict, http: CarrierHttp | None) -> CarrierAdapter:
+    from chalicelib.carriers.adapter import ProtocolAdapter
+
+    return ProtocolAdapter(declaration, declaration.load_settings()(**config), http, code=code)
+
+
+class _Registry(Mapping[str, "AdapterFactory"]):
+    """Per declared code, a factory `(carrier code, that declaration's configuration, HTTP layer) ->
+    adapter`; the carrier code differs from the declaration's only for an aggregator."""
+
+    def __getitem__(self, code: str) -> AdapterFactory:
+        return partial(_build, declarations()[code])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(declarations())
+
+    def __len__(self) -> int:
+        return len(declarations())
+
+
+REGISTRY: Mapping[str, AdapterFactory] = _Registry()
 
 
 def build_adapters(carrier_config: Mapping[str, dict], http: CarrierHttp) -> dict[str, CarrierAdapter]:
-    """Adapters for every carrier that has a module (its own or its aggregator's) and a configuration."""
+    """Adapters for every carrier that has a protocol (its own or its aggregator's) and a configuration.
+
+    A carrier configured `{"via": <aggregator>}` gets the aggregator's protocol with the
+    aggregator's entry as its account; the aggregator's own entry builds nothing; codes no package
+    declares are skipped.
+    """
     adapters: dict[str, CarrierAdapter] = {}
+    known = declarations()
     for code, config in carrier_config.items():
-        module = config.get("via", code)
-        if code in AGGREGATORS or module not in REGISTRY:
+        speaker = config.get("via", code)   # whose protocol the calls for `code` speak
+        if speaker not in known or (code in known and known[code].kind == "aggregator"):
             continue
-        settings = dict(carrier_config.get(module, {})) if "via" in config else dict(config)
-        adapters[code] = REGISTRY[module](code, settings, http)
+        settings = dict(carrier_config.get(speaker, {})) if "via" in config else dict(config)
+        adapters[code] = REGISTRY[speaker](code, settings, http)
     return adapters

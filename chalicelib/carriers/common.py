@@ -1,11 +1,13 @@
-"""What the carrier modules share once a reply is unwrapped from its carrier's envelope.
+"""What the carrier protocols share once a reply is unwrapped from its carrier's envelope.
 
-Each carrier module reads its own envelope into an `Answer` (raising CarrierUnavailable for
-anything that is not a verdict) and keeps its own code maps; these functions turn an Answer and
-those maps into the gateway's outcomes, so the judgement is the same for every carrier.
+Each protocol reads its own envelope into an `Answer` (raising CarrierUnavailable for anything
+that is not a verdict; `read_answer` does it for the common envelope shape) and keeps its own code
+maps in its units module; these functions turn an Answer and those maps into the gateway's
+outcomes, so the judgement is the same for every carrier.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
@@ -18,7 +20,7 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
-from chalicelib.carriers.wire import epoch_millis, text
+from chalicelib.carriers.wire import epoch_millis, json_object, text
 from chalicelib.domain.stages import ParcelStage
 
 #: Our reason code for a refusal whose carrier code is not in the module's REASON_CODES.
@@ -49,6 +51,54 @@ class PushFields:
     reason: str
     message: str
     timestamp: str | None   # None: the protocol carries no timestamp in the push
+    #: the push is JSON with the timestamp as a number: a digit string is refused, not read
+    integer_timestamp: bool = False
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A JSON reply of the common shape: a true/false verdict, a code, a message and a data object.
+
+    A refusal whose code is a system code (a fault in our call or account: bad signature, rate
+    limit, ...) is not a verdict on the parcel, so reading it raises CarrierUnavailable.
+    """
+
+    carrier: str                    # its name in error messages
+    verdict: str
+    code: str
+    message: str
+    data: str
+    system_codes: Mapping[str, str]            # code -> what it means
+    #: every code matching this is a system code, listed in `system_codes` or not
+    system_code_pattern: re.Pattern[str] | None = None
+    #: the verdict may also come as the string "true" or "false"
+    verdict_as_text: bool = False
+
+    def system_fault(self, code: str) -> str | None:
+        """What a system code means; None for a code that is a verdict."""
+        if self.system_code_pattern is not None and self.system_code_pattern.fullmatch(code):
+            return self.system_codes.get(code, "system error")
+        return self.system_codes.get(code)
+
+
+def read_answer(status: int, body: bytes, envelope: Envelope) -> Answer:
+    """A reply in the common envelope as an Answer; HTTP errors, unreadable bodies and system codes
+    raise CarrierUnavailable."""
+    if not 200 <= status < 300:
+        raise CarrierUnavailable(f"{envelope.carrier} answered HTTP {status}: {body[:200]!r}")
+    reply = json_object(body)
+    ok = reply.get(envelope.verdict) if reply is not None else None
+    if envelope.verdict_as_text and ok in ("true", "false"):
+        ok = ok == "true"
+    if not isinstance(ok, bool):
+        raise CarrierUnavailable(f"{envelope.carrier} answered an unreadable body: {body[:200]!r}")
+    code = str(reply.get(envelope.code) or "")
+    message = text(reply.get(envelope.message)) or ""
+    fault = None if ok else envelope.system_fault(code)
+    if fault is not None:
+        raise CarrierUnavailable(f"{envelope.carrier} refused the call with {code} ({fault}): {message}")
+    data = reply.get(envelope.data)
+    return Answer(ok, code, message, data if isinstance(data, dict) else {})
 
 
 def reason_for(code: str, reason_codes: Mapping[str, str]) -> str:
@@ -107,7 +157,7 @@ def callback_event(push: Mapping[str, Any], fields: PushFields, results: Mapping
         raise InvalidCallback(f"missing fields: {', '.join(missing)}")
     occurred_at = now
     if fields.timestamp is not None:
-        occurred_at = epoch_millis(push.get(fields.timestamp))
+        occurred_at = epoch_millis(push.get(fields.timestamp), integer_only=fields.integer_timestamp)
         if abs(occurred_at - now) > CALLBACK_MAX_SKEW:
             raise InvalidCallback(f"timestamp {occurred_at.isoformat()} is outside the accepted window")
     result = results.get(push[fields.status])

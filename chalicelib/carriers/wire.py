@@ -46,16 +46,28 @@ def json_object(body: bytes | str) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
+def push_object(data: bytes | str, what: str) -> dict[str, Any]:
+    """A push's JSON object (read once its signature is checked). Raises InvalidCallback."""
+    parsed = json_object(data)
+    if parsed is None:
+        raise InvalidCallback(f"{what} is not a JSON object")
+    return parsed
+
+
 def text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def epoch_millis(value: object) -> datetime:
-    """A callback's epoch-milliseconds timestamp (int or digit string). Raises InvalidCallback."""
-    if isinstance(value, str) and value.isdigit():
+def epoch_millis(value: object, *, integer_only: bool = False) -> datetime:
+    """A callback's epoch-milliseconds timestamp (int or digit string). Raises InvalidCallback.
+
+    `integer_only` refuses the digit string too, for pushes whose JSON carries the timestamp as a
+    number (ZTO): a string there is not what the carrier sends.
+    """
+    if isinstance(value, str) and value.isdigit() and not integer_only:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidCallback("timestamp must be epoch milliseconds")
+        raise InvalidCallback("timestamp must be epoch milliseconds" + (" (an integer)" if integer_only else ""))
     try:
         return datetime.fromtimestamp(value / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError) as error:

@@ -7,13 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from chalicelib.carriers import carrier_codes
 
-class Carrier(StrEnum):
-    zto = "zto"   # 中通
-    yto = "yto"   # 圆通
-    sto = "sto"   # 申通
-    jt = "jt"     # 极兔 J&T
-    sf = "sf"     # 顺丰
+#: The carriers a platform can name: one member per carrier declared in chalicelib/carriers/<code>/
+#: (aggregators are routes, not carriers), named by its code: `Carrier.zto == "zto"`.
+Carrier = StrEnum("Carrier", [(code, code) for code in carrier_codes()], module=__name__, qualname="Carrier")
 
 
 class GoodsType(StrEnum):

@@ -1,12 +1,14 @@
 """Platform policies as data. A rule reads a field here; no rule branches on a platform's name."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal, Mapping
 
+from chalicelib.carriers import carrier_declarations
 from chalicelib.domain.models import Carrier, GoodsType, PolicyName
 
+#: Every declared carrier (the `Carrier` enum is built from the declarations).
 ALL_CARRIERS = frozenset(Carrier)
 
 
@@ -37,99 +39,64 @@ class PlatformPolicy:
     carrier_fees: Mapping[Carrier, int] = field(default_factory=dict)
 
 
-#: Carrier list prices for one interception (fen) where the fee is settled online.
+#: Carrier list prices for one interception (fen) where the fee is settled online, as each carrier declares.
 CARRIER_LIST_PRICES: Mapping[Carrier, int] = MappingProxyType({
-    Carrier.zto: 300, Carrier.yto: 300, Carrier.sto: 300, Carrier.jt: 300, Carrier.sf: 800,
+    Carrier(declaration.code): declaration.list_price for declaration in carrier_declarations()
 })
 
 _EXCLUDED_GOODS = frozenset({GoodsType.fresh, GoodsType.virtual, GoodsType.full_truckload})
+
+#: What every platform's policy starts from (each names only where it differs); unchanged, the default.
+BASE = PlatformPolicy(
+    name=PolicyName.default,
+    supported_carriers=ALL_CARRIERS,
+    amount_cap_exclusive=None,
+    excluded_goods_types=frozenset({GoodsType.virtual}),
+    multi_package_allowed=False,
+    cross_border_allowed=False,
+    agreement_required=False,
+    ewaybill_required=False,
+    merchant_amount_range=False,
+    merchant_chooses_carriers=True,
+    out_for_delivery="refuse",
+    processing_window_days=5,
+    refuse_allowed_after_days=3,
+    auto_refund_on_success=True,
+    outlet_subscription_required=False,
+    fee_settlement="online",
+    fee_charged_on="success",
+    carrier_fees=CARRIER_LIST_PRICES,
+)
 
 POLICIES: dict[PolicyName, PlatformPolicy] = {
     # Seed 002: ZTO/YTO/STO/J&T; refund below 500 yuan; single package; no fresh, virtual or
     # full-truckload goods; no cross-border merchants; agreement signed; e-waybill enabled; fees
     # settled offline with the subscribed outlet at the agreed price, on success.
-    PolicyName.kuaishou: PlatformPolicy(
+    PolicyName.kuaishou: replace(
+        BASE,
         name=PolicyName.kuaishou,
         supported_carriers=frozenset({Carrier.zto, Carrier.yto, Carrier.sto, Carrier.jt}),
         amount_cap_exclusive=50_000,
         excluded_goods_types=_EXCLUDED_GOODS,
-        multi_package_allowed=False,
-        cross_border_allowed=False,
         agreement_required=True,
         ewaybill_required=True,
-        merchant_amount_range=False,
-        merchant_chooses_carriers=True,
-        out_for_delivery="refuse",
-        processing_window_days=5,
-        refuse_allowed_after_days=3,
-        auto_refund_on_success=True,
         outlet_subscription_required=True,
         fee_settlement="offline_outlet",
-        fee_charged_on="success",
+        carrier_fees={},
     ),
     # Seeds 000/001: the merchant sets the order-amount range and picks the carriers; the platform
     # charges nothing and the merchant bears the carrier's fee for each request.
-    PolicyName.pinduoduo: PlatformPolicy(
+    PolicyName.pinduoduo: replace(
+        BASE,
         name=PolicyName.pinduoduo,
-        supported_carriers=ALL_CARRIERS,
-        amount_cap_exclusive=None,
-        excluded_goods_types=frozenset({GoodsType.virtual}),
-        multi_package_allowed=False,
         cross_border_allowed=True,
-        agreement_required=False,
-        ewaybill_required=False,
         merchant_amount_range=True,
-        merchant_chooses_carriers=True,
         out_for_delivery="warn",
-        processing_window_days=5,
-        refuse_allowed_after_days=3,
-        auto_refund_on_success=True,
-        outlet_subscription_required=False,
-        fee_settlement="online",
         fee_charged_on="attempt",
-        carrier_fees=CARRIER_LIST_PRICES,
     ),
     # Seed 003: several packages per after-sale may be intercepted.
-    PolicyName.douyin: PlatformPolicy(
-        name=PolicyName.douyin,
-        supported_carriers=ALL_CARRIERS,
-        amount_cap_exclusive=None,
-        excluded_goods_types=frozenset({GoodsType.virtual}),
-        multi_package_allowed=True,
-        cross_border_allowed=False,
-        agreement_required=False,
-        ewaybill_required=False,
-        merchant_amount_range=False,
-        merchant_chooses_carriers=True,
-        out_for_delivery="refuse",
-        processing_window_days=5,
-        refuse_allowed_after_days=3,
-        auto_refund_on_success=True,
-        outlet_subscription_required=False,
-        fee_settlement="online",
-        fee_charged_on="success",
-        carrier_fees=CARRIER_LIST_PRICES,
-    ),
-    PolicyName.default: PlatformPolicy(
-        name=PolicyName.default,
-        supported_carriers=ALL_CARRIERS,
-        amount_cap_exclusive=None,
-        excluded_goods_types=frozenset({GoodsType.virtual}),
-        multi_package_allowed=False,
-        cross_border_allowed=False,
-        agreement_required=False,
-        ewaybill_required=False,
-        merchant_amount_range=False,
-        merchant_chooses_carriers=True,
-        out_for_delivery="refuse",
-        processing_window_days=5,
-        refuse_allowed_after_days=3,
-        auto_refund_on_success=True,
-        outlet_subscription_required=False,
-        fee_settlement="online",
-        fee_charged_on="success",
-        carrier_fees=CARRIER_LIST_PRICES,
-    ),
+    PolicyName.douyin: replace(BASE, name=PolicyName.douyin, multi_package_allowed=True),
+    PolicyName.default: BASE,
 }
 
 

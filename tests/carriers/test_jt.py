@@ -6,7 +6,6 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from chalicelib.carriers import jt
 from chalicelib.carriers.base import (
     CancelOutcome,
     CarrierResult,
@@ -15,9 +14,11 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
+from chalicelib.carriers.jt import protocol as jt
+from chalicelib.carriers.jt.settings import JtSettings
 from chalicelib.domain.stages import ParcelStage
 
-SETTINGS = jt.JtSettings(base_url="https://jt.example/webopenplatformapi/", api_account="ACC1", private_key="jt-key",
+SETTINGS = JtSettings(base_url="https://jt.example/webopenplatformapi/", api_account="ACC1", private_key="jt-key",
                          customer_code="J0086")
 ORDER = InterceptOrder("int_01", "JT0000000001", "买家申请仅退款", "https://gw.example/callbacks/jt")
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)

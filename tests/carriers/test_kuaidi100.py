@@ -5,7 +5,8 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from chalicelib.carriers import build_adapters, kuaidi100
+from chalicelib.carriers import build_adapters
+from chalicelib.carriers.adapter import Call, ProtocolAdapter
 from chalicelib.carriers.base import (
     Address,
     CarrierResult,
@@ -15,10 +16,13 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.http import CarrierHttp
+from chalicelib.carriers.kuaidi100 import DECLARATION
+from chalicelib.carriers.kuaidi100 import protocol as kuaidi100
+from chalicelib.carriers.kuaidi100.settings import Kuaidi100Settings
 from chalicelib.domain.stages import ParcelStage
 
-SETTINGS = kuaidi100.Kuaidi100Settings(base_url="https://api.kuaidi100.example/", key="k100key", secret="k100secret",
-                                       customer="CUSTOMER1", salt="salt-1")
+SETTINGS = Kuaidi100Settings(base_url="https://api.kuaidi100.example/", key="k100key", secret="k100secret",
+                             customer="CUSTOMER1", salt="salt-1")
 ORDER = InterceptOrder("int_01", "YT7000000001", "买家申请仅退款", "https://gw.example/callbacks/yto")
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -55,7 +59,7 @@ def test_redirect_is_modify_addr_with_the_recipient():
 
 
 def test_tracking_query_is_signed_with_key_and_customer():
-    url, body, _ = kuaidi100.track_request("yuantong", "YT1", SETTINGS)
+    url, body, _ = kuaidi100.track_request("YT1", SETTINGS, Call(NOW_MS, "req-1", company="yuantong"))
     form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
     assert url == "https://api.kuaidi100.example/poll/query.do"
     assert form["sign"] == hashlib.md5((form["param"] + "k100key" + "CUSTOMER1").encode()).hexdigest().upper()
@@ -66,12 +70,12 @@ def test_route_is_configured_per_carrier_and_speaks_for_that_carrier():
               "kuaidi100": {k: v for k, v in SETTINGS.__dict__.items()}}
     adapters = build_adapters(config, CarrierHttp())
     assert sorted(adapters) == ["jt", "yto"]
-    assert isinstance(adapters["yto"], kuaidi100.Kuaidi100Adapter) and adapters["yto"].code == "yto"
+    assert adapters["yto"].declaration is DECLARATION and adapters["yto"].code == "yto"
 
 
 def test_a_carrier_it_cannot_reach_is_refused_at_build_time():
     with pytest.raises(ValueError, match="sf"):
-        kuaidi100.Kuaidi100Adapter("sf", SETTINGS, CarrierHttp())
+        ProtocolAdapter(DECLARATION, SETTINGS, CarrierHttp(), code="sf")
 
 
 def reply(result, code="200", message="ok", data=None) -> bytes:

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from chalicelib.carriers import sf
+from chalicelib.carriers.adapter import ProtocolAdapter
 from chalicelib.carriers.base import (
     Address,
     CancelOutcome,
@@ -14,9 +14,12 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
+from chalicelib.carriers.sf import DECLARATION
+from chalicelib.carriers.sf import protocol as sf
+from chalicelib.carriers.sf.settings import SfSettings
 from chalicelib.domain.stages import ParcelStage
 
-SETTINGS = sf.SfSettings(base_url="https://sfapi.example/std/service", partner_id="PARTNER1", check_word="cw-secret")
+SETTINGS = SfSettings(base_url="https://sfapi.example/std/service", partner_id="PARTNER1", check_word="cw-secret")
 ORDER = InterceptOrder(intercept_id="int_01", tracking_no="SF1234567890123", reason="买家申请仅退款",
                        callback_url="https://gw.example/callbacks/sf", carrier_ref="CUS-9")
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -75,7 +78,7 @@ def test_return_to_sender_request_is_the_published_form_signed_over_msg_data_and
 
 
 def test_a_configured_return_address_is_sent_as_new_dest_address():
-    settings = sf.SfSettings(**{**SETTINGS.__dict__, "return_address": {"province": "浙江省", "city": "杭州市"}})
+    settings = SfSettings(**{**SETTINGS.__dict__, "return_address": {"province": "浙江省", "city": "杭州市"}})
     assert sf.intercept_payload(ORDER, settings)["newDestAddress"] == {"province": "浙江省", "city": "杭州市"}
 
 
@@ -103,7 +106,7 @@ class RecordingHttp:
 
 def test_adapter_posts_one_signed_form_per_call():
     http = RecordingHttp((200, accepted_reply()))
-    adapter = sf.SfAdapter(SETTINGS, http, clock_ms=lambda: NOW_MS, request_id=lambda: "req-7")
+    adapter = ProtocolAdapter(DECLARATION, SETTINGS, http, clock_ms=lambda: NOW_MS, request_id=lambda: "req-7")
     assert adapter.submit_intercept(ORDER).carrier_ref == "CUS-1"
     [(url, data, _)] = http.calls
     assert form_of(data)["requestID"] == "req-7" and url == SETTINGS.base_url
@@ -167,7 +170,7 @@ def test_status_query_maps_each_status(status, result):
 def test_routes_map_the_newest_op_code(op_code, stage):
     routes = [{"opCode": "50"}, {"opCode": op_code}]
     body = envelope({"success": True, "errorCode": "S0000", "msgData": {"routeResps": [{"mailNo": "SF1", "routes": routes}]}})
-    assert sf.parse_routes_response(200, body) is stage
+    assert sf.parse_track_response(200, body) is stage
 
 
 # --- callbacks ----------------------------------------------------------------------------------

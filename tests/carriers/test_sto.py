@@ -6,7 +6,6 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from chalicelib.carriers import sto
 from chalicelib.carriers.base import (
     CancelOutcome,
     CarrierResult,
@@ -15,9 +14,11 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
+from chalicelib.carriers.sto import protocol as sto
+from chalicelib.carriers.sto.settings import StoSettings
 from chalicelib.domain.stages import ParcelStage
 
-SETTINGS = sto.StoSettings(base_url="https://sto.example/gateway", app_key="sto-key", secret="sto-secret",
+SETTINGS = StoSettings(base_url="https://sto.example/gateway", app_key="sto-key", secret="sto-secret",
                            customer_code="CUST1")
 ORDER = InterceptOrder("int_01", "773000000001", "买家申请仅退款", "https://gw.example/callbacks/sto")
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)

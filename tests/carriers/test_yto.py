@@ -6,7 +6,6 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from chalicelib.carriers import yto
 from chalicelib.carriers.base import (
     CancelOutcome,
     CarrierResult,
@@ -16,9 +15,11 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.wire import md5_base64
+from chalicelib.carriers.yto import protocol as yto
+from chalicelib.carriers.yto.settings import YtoSettings
 from chalicelib.domain.stages import ParcelStage
 
-SETTINGS = yto.YtoSettings(base_url="https://yto.example/open", app_key="yto-key", secret="yto-secret")
+SETTINGS = YtoSettings(base_url="https://yto.example/open", app_key="yto-key", secret="yto-secret")
 ORDER = InterceptOrder("int_01", "YT7000000001", "买家申请仅退款", "https://gw.example/callbacks/yto")
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)

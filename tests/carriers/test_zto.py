@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.carriers import zto
+from chalicelib.carriers.adapter import Call, ProtocolAdapter
 from chalicelib.carriers.base import (
     CarrierResult,
     CarrierUnavailable,
@@ -14,9 +14,13 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
+from chalicelib.carriers.common import UNMAPPED_REFUSAL
+from chalicelib.carriers.zto import DECLARATION, units
+from chalicelib.carriers.zto import protocol as zto
+from chalicelib.carriers.zto.settings import ZtoSettings
 from chalicelib.domain.stages import ParcelStage
 
-SETTINGS = zto.ZtoSettings(
+SETTINGS = ZtoSettings(
     base_url="https://zto.example/api/", app_key="app-key-1", app_secret="zto-secret", company_id="company-9"
 )
 ORDER = InterceptOrder(
@@ -25,6 +29,7 @@ ORDER = InterceptOrder(
 )
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 NOW_MILLIS = int(NOW.timestamp() * 1000)
+CALL = Call(NOW_MILLIS, "req-1")
 
 
 # --- signing -----------------------------------------------------------------------------------
@@ -42,12 +47,12 @@ def test_sign_covers_the_utf8_bytes_of_non_ascii_body_and_secret():
 # --- request ------------------------------------------------------------------------------------
 
 def test_intercept_request_is_the_expected_compact_utf8_json():
-    body = zto.intercept_request(ORDER, SETTINGS)
+    _, body, _ = zto.intercept_request(ORDER, SETTINGS, CALL)
     assert body == EXPECTED_INTERCEPT_REQUEST.encode("utf-8")
 
 
 def test_request_headers_carry_account_and_digest_of_the_exact_body():
-    body = zto.intercept_request(ORDER, SETTINGS)
+    _, body, _ = zto.intercept_request(ORDER, SETTINGS, CALL)
     headers = zto.request_headers(body, SETTINGS)
     assert headers["x-appKey"] == "app-key-1"
     assert headers["x-companyid"] == "company-9"
@@ -66,7 +71,7 @@ class RecordingHttp:
 
 def test_adapter_posts_signed_body_to_the_method_url():
     http = RecordingHttp((200, ACCEPTED_RESPONSE))
-    outcome = zto.ZtoAdapter(SETTINGS, http).submit_intercept(ORDER)
+    outcome = ProtocolAdapter(DECLARATION, SETTINGS, http).submit_intercept(ORDER)
 
     [(url, data, headers)] = http.calls
     assert url == f"https://zto.example/api/{zto.INTERCEPT_METHOD}"
@@ -102,7 +107,7 @@ def test_signed_parcel_refusal_is_a_failed_outcome_with_our_reason_code():
 
 def test_unknown_business_code_is_a_refusal_keeping_the_carrier_code():
     outcome = zto.parse_intercept_response(200, b'{"status":false,"statusCode":"B777","message":"not allowed"}')
-    assert (outcome.result, outcome.reason_code) == (CarrierResult.failed, zto.UNMAPPED_REFUSAL)
+    assert (outcome.result, outcome.reason_code) == (CarrierResult.failed, UNMAPPED_REFUSAL)
     assert outcome.message == "B777: not allowed"
 
 
@@ -159,7 +164,7 @@ def test_failed_callback_maps_the_reason_code():
 
 def test_adapter_parse_callback_uses_its_settings():
     body = callback_body(status="RETURN_SIGNED")
-    event = zto.ZtoAdapter(SETTINGS, RecordingHttp((200, b""))).parse_callback(signed_headers(body), body, NOW)
+    event = ProtocolAdapter(DECLARATION, SETTINGS, RecordingHttp((200, b""))).parse_callback(signed_headers(body), body, NOW)
     assert event.result is CarrierResult.returned
 
 
@@ -232,7 +237,7 @@ def test_ack_accepted_is_what_zto_expects():
 
 
 def test_ack_rejected_says_why():
-    reply = zto.ZtoAdapter(SETTINGS, RecordingHttp((200, b""))).callback_ack(False, "签名错误")
+    reply = ProtocolAdapter(DECLARATION, SETTINGS, RecordingHttp((200, b""))).callback_ack(False, "签名错误")
     assert reply.status == 400
     assert json.loads(reply.body) == {"status": False, "message": "签名错误"}
     assert zto.ack_body(False, "签名错误") == reply.body
@@ -251,7 +256,7 @@ def test_ack_rejected_says_why():
     ("", ParcelStage.unknown),
 ])
 def test_stage_from_code(code, stage):
-    assert zto.stage_from_code(code) is stage
+    assert units.stage_from_code(code) is stage
 
 
 # --- fixtures -----------------------------------------------------------------------------------

@@ -3,17 +3,19 @@ import json
 
 import pytest
 
-from chalicelib.carriers import zto
+from chalicelib.carriers.adapter import ProtocolAdapter
+from chalicelib.carriers.zto import DECLARATION
+from chalicelib.carriers.zto.protocol import sign
+from chalicelib.carriers.zto.settings import ZtoSettings
 from chalicelib.domain.models import InterceptStatus
 from tests.conftest import auth, intercept_body, post_intercept
 
-SETTINGS = zto.ZtoSettings(base_url="http://zto.test", app_key="app-key", app_secret="app-secret",
-                           company_id="company")
+SETTINGS = ZtoSettings(base_url="http://zto.test", app_key="app-key", app_secret="app-secret", company_id="company")
 
 
 @pytest.fixture
 def zto_gateway(gw, clock):
-    gw.adapters = {"zto": zto.ZtoAdapter(SETTINGS, http=None)}
+    gw.adapters = {"zto": ProtocolAdapter(DECLARATION, SETTINGS, http=None)}
     return gw
 
 
@@ -22,7 +24,7 @@ def push(client, clock, intercept_id, status="INTERCEPT_SUCCESS", event_id="evt-
     body = json.dumps({"eventId": event_id, "orderId": intercept_id, "billCode": tracking_no, "status": status,
                        "timestamp": int(clock.now().timestamp() * 1000) + skew_ms, **extra}).encode()
     headers = {"Content-Type": "application/json", "x-appKey": SETTINGS.app_key,
-               "x-datadigest": zto.sign(body, secret)}
+               "x-datadigest": sign(body, secret)}
     return client.http.post("/callbacks/zto", headers=headers, body=body)
 
 

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from chalicelib.carriers import zto
+from chalicelib.carriers.adapter import ProtocolAdapter
 from chalicelib.carriers.base import (
     CallbackEvent,
     CarrierResult,
@@ -16,10 +16,13 @@ from chalicelib.carriers.base import (
     InvalidCallback,
 )
 from chalicelib.carriers.http import CarrierHttp
+from chalicelib.carriers.zto import DECLARATION
+from chalicelib.carriers.zto import protocol as zto
+from chalicelib.carriers.zto.settings import ZtoSettings
 from simulator import CarrierSimulator, Scenario, scenario_for
 
 CREDENTIALS = {"app_key": "sim-key", "app_secret": "sim-secret", "company_id": "sim-company"}
-GATEWAY_SETTINGS = zto.ZtoSettings(base_url="unused", **CREDENTIALS)
+GATEWAY_SETTINGS = ZtoSettings(base_url="unused", **CREDENTIALS)
 
 
 class FakeGateway:
@@ -89,10 +92,10 @@ def start_simulator():
 
 
 def adapter_for(simulator: CarrierSimulator, *, app_secret: str = "sim-secret", read_timeout: float = 5.0):
-    settings = zto.ZtoSettings(
+    settings = ZtoSettings(
         base_url=f"{simulator.url}/zto", app_key="sim-key", app_secret=app_secret, company_id="sim-company"
     )
-    return zto.ZtoAdapter(settings, CarrierHttp(connect_timeout=1.0, read_timeout=read_timeout))
+    return ProtocolAdapter(DECLARATION, settings, CarrierHttp(connect_timeout=1.0, read_timeout=read_timeout))
 
 
 def order(intercept_id: str, tracking_no: str) -> InterceptOrder:

@@ -1,0 +1,144 @@
+"""What a carrier says about itself, said once (modelled on karrio's `PluginMetadata`).
+
+Each carrier package (`chalicelib/carriers/<code>/__init__.py`) holds one `CarrierDeclaration`, and
+everything that used to list carriers reads the declarations instead: the registry and its
+adapters, the `Carrier` enum, the platform policies' list prices, the simulator's carrier table,
+`gatewayctl sign` and `gatewayctl carriers`, the local stack's dev credentials and the table in
+docs/carriers.md.
+
+Every Lambda function imports the declarations (the `Carrier` enum is built from them), so they
+must cost next to nothing: a carrier's `__init__.py` imports this module only, which imports the
+standard library only. What a declaration points at (its settings dataclass, its protocol and with
+it the HTTP layer, `requests` and the parsers, its simulator) is named by import path and loaded
+when first needed. For the same reason the parts of a declaration are NamedTuples: building a
+dataclass costs several times as much, and only the declaration itself is one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import import_module
+from types import ModuleType
+from typing import Any, Literal, Mapping, NamedTuple
+
+Kind = Literal["carrier", "aggregator"]
+ResultChannel = Literal["callback", "poll"]
+
+MODELLED = "modelled"
+PUBLISHED = "published: "
+
+
+class Names(NamedTuple):
+    zh: str
+    en: str
+
+
+class Sources(NamedTuple):
+    """Where each part of the protocol comes from: `"published: <document or SDK file>"`, or
+    `"modelled"` where the carrier publishes nothing and the protocol's constants stand in for the
+    real contract until it is known."""
+
+    intercept: str
+    cancel: str
+    query: str
+    track: str
+    callback: str
+    signing: str
+
+    def check(self) -> None:
+        for part, source in self._asdict().items():
+            if source != MODELLED and not (source.startswith(PUBLISHED) and source[len(PUBLISHED):].strip()):
+                raise ValueError(f"source of {part} must be {MODELLED!r} or {PUBLISHED!r} + where: {source!r}")
+
+
+class RandomHex(NamedTuple):
+    """How the local stack makes up a dev credential: `prefix` + `size` random bytes in hex."""
+
+    size: int
+    prefix: str = ""
+    upper: bool = False
+
+    def new(self) -> str:
+        import secrets  # the local stack's need, not a Lambda function's
+
+        value = secrets.token_hex(self.size)
+        return self.prefix + (value.upper() if self.upper else value)
+
+
+class SigningInput(NamedTuple):
+    """One option of a `gatewayctl sign` command, passed to the signing function in its place."""
+
+    option: str                        # e.g. "--msg-data"; the value is passed positionally
+    help: str | None = None
+    #: the name of a protocol constant holding the default; without one the option is required
+    default_from: str | None = None
+    #: the function takes bytes: the option's text is passed as UTF-8
+    utf8: bool = False
+
+
+class HashedText(NamedTuple):
+    """What `--verbose` prints before the signature: the text the digest is computed over."""
+
+    function: str   # a function of the protocol module taking the same inputs as the signature
+    help: str
+
+
+class SigningRecipe(NamedTuple):
+    """A `gatewayctl sign <command>`: the protocol's own signing function, never a copy of it."""
+
+    command: str
+    function: str   # a function of the protocol module, called with the inputs in order
+    doc: str        # the command's help: the formula
+    inputs: tuple[SigningInput, ...]
+    hashed_text: HashedText | None = None
+
+
+def _load(reference: str) -> Any:
+    module, _, name = reference.partition(":")
+    return getattr(import_module(module), name)
+
+
+@dataclass(frozen=True)
+class CarrierDeclaration:
+    code: str                      # ours: the `Carrier` value, the callback path, the CARRIER_CONFIG key
+    names: Names
+    #: "carrier": a platform can name it; "aggregator": routes to the carriers in `reaches` only
+    kind: Kind
+    #: where it stands in every list of carriers (the `Carrier` enum, tables, the alarms that
+    #: infra/resources.json renders per carrier, whose order is checked byte for byte)
+    rank: int
+    can_redirect: bool             # takes an order with `redirect_to`, else back to the sender only
+    can_withdraw: bool             # an instruction can be cancelled
+    can_poll: bool                 # answers an interception status query (the overdue-result fallback)
+    results_by: tuple[ResultChannel, ...]   # how the final result reaches the gateway
+    sources: Sources
+    settings: str                  # "module:Class" of the settings dataclass: its CARRIER_CONFIG entry
+    protocol: str                  # the module of pure functions the adapter drives (see adapter.py)
+    #: settings field -> how the local stack makes up a dev credential for it
+    dev_credentials: Mapping[str, RandomHex]
+    simulator: str                 # "module:Class" of the simulated carrier in simulator/
+    signing: tuple[SigningRecipe, ...] = ()
+    list_price: int | None = None  # fen per interception where policies settle online; None: aggregator
+    #: an aggregator's carriers: our carrier code -> the aggregator's own company code for it
+    reaches: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind == "aggregator":
+            if not self.reaches or self.list_price is not None:
+                raise ValueError(f"{self.code}: an aggregator reaches carriers and has no list price of its own")
+        elif self.reaches or self.list_price is None:
+            raise ValueError(f"{self.code}: a carrier reaches only itself and has a list price")
+        if not self.results_by or ("poll" in self.results_by and not self.can_poll):
+            raise ValueError(f"{self.code}: results come by callback or poll, and polling needs a status query")
+        self.sources.check()
+
+    def load_settings(self) -> type:
+        return _load(self.settings)
+
+    def load_protocol(self) -> ModuleType:
+        return import_module(self.protocol)
+
+    def load_simulator(self) -> Any:
+        return _load(self.simulator)
+
+    def new_dev_credentials(self) -> dict[str, str]:
+        return {name: recipe.new() for name, recipe in self.dev_credentials.items()}

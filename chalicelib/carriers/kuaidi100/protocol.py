@@ -1,0 +1,165 @@
+"""kuaidi100 (快递100), an aggregator, the wire protocol: interception at the carriers it reaches.
+
+Route a carrier through it with `{"yto": {"via": "kuaidi100"}}` in the carrier configuration next
+to a `"kuaidi100": {...}` entry with the account (see chalicelib/carriers/__init__.py); which
+carriers it reaches, and its company code for each (`Call.company`), is in its declaration.
+
+Wire protocol (kuaidi100's published API): a form POST to f"{base_url}/label/order" with `method`,
+`key`, `t` (epoch ms), `param` (JSON) and `sign = UPPER(md5_hex(param + t + key + secret))`.
+`method=interceptOrder`, `param.interceptType` RETURN_SEND_ADDR (back to the sender's address) or
+MODIFY_ADDR (redirect, with `recManInfo`); ZTO, YTO and J&T give their results only by callback,
+to `callbackUrl`, as a form `param=<json>&sign=UPPER(md5_hex(param + salt))` with the `salt` we
+sent. Tracking uses the published query: f"{base_url}/poll/query.do" with `customer`, `param` and
+`sign = UPPER(md5_hex(param + key + customer))`, answering `state` codes.
+Replies are `{"result": bool, "returnCode": str, "message": str, "data": ...}`.
+Modelled, not published: the cancel and status-query method names and the push's result codes.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Mapping
+from urllib.parse import urlencode
+
+from chalicelib.carriers import common
+from chalicelib.carriers.base import (
+    CallbackEvent,
+    CancelOutcome,
+    CarrierUnavailable,
+    HttpReply,
+    InterceptOrder,
+    InvalidCallback,
+    SubmitOutcome,
+)
+from chalicelib.carriers.kuaidi100.units import REASON_CODES, RESULTS, STAGES, SYSTEM_CODES, parent_state
+from chalicelib.carriers.wire import (
+    compact_json,
+    form_fields,
+    json_object,
+    md5_hex_upper,
+    push_object,
+    same,
+    text,
+)
+from chalicelib.domain.stages import ParcelStage
+
+if TYPE_CHECKING:
+    from chalicelib.carriers.adapter import Call, WireRequest
+    from chalicelib.carriers.kuaidi100.settings import Kuaidi100Settings
+
+INTERCEPT_METHOD = "interceptOrder"
+CANCEL_METHOD = "cancelInterceptOrder"
+QUERY_METHOD = "queryInterceptOrder"
+ORDER_PATH = "label/order"
+TRACK_PATH = "poll/query.do"
+RETURN_TO_SENDER = "RETURN_SEND_ADDR"
+REDIRECT = "MODIFY_ADDR"
+OK_CODE = "200"
+CARRIER_REF_FIELD = "taskId"
+FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+
+ENVELOPE = common.Envelope("kuaidi100", verdict="result", code="returnCode", message="message", data="data",
+                           system_codes=SYSTEM_CODES)
+
+PUSH_FIELDS = common.PushFields(event_id="eventId", intercept_id="orderId", tracking_no="kuaidinum",
+                                status="interceptStatus", reason="failCode", message="message", timestamp=None)
+
+
+def sign(param: str, t: str, key: str, secret: str) -> str:
+    """UPPER(md5_hex(param + t + key + secret)) for the order API."""
+    return md5_hex_upper((param + t + key + secret).encode("utf-8"))
+
+
+def query_sign(param: str, key: str, customer: str) -> str:
+    """UPPER(md5_hex(param + key + customer)) for the tracking query."""
+    return md5_hex_upper((param + key + customer).encode("utf-8"))
+
+
+def push_sign(param: str, salt: str) -> str:
+    """UPPER(md5_hex(param + salt)), how kuaidi100 signs its callbacks."""
+    return md5_hex_upper((param + salt).encode("utf-8"))
+
+
+def intercept_payload(order: InterceptOrder, company: str, settings: Kuaidi100Settings) -> dict[str, Any]:
+    payload: dict[str, Any] = {"kuaidicom": company, "kuaidinum": order.tracking_no, "orderId": order.intercept_id,
+                               "reason": order.reason, "salt": settings.salt, "callbackUrl": order.callback_url}
+    if order.redirect_to is None:
+        payload["interceptType"] = RETURN_TO_SENDER
+    else:
+        to = order.redirect_to
+        payload.update(interceptType=REDIRECT,
+                       recManInfo={"name": to.name, "mobile": to.phone, "printAddr": to.one_line()})
+    return payload
+
+
+def order_payload(order: InterceptOrder, company: str) -> dict[str, Any]:
+    payload = {"kuaidicom": company, "kuaidinum": order.tracking_no, "orderId": order.intercept_id}
+    if order.carrier_ref:
+        payload[CARRIER_REF_FIELD] = order.carrier_ref
+    return payload
+
+
+def http_request(method: str, payload: dict[str, Any], settings: Kuaidi100Settings, timestamp_ms: int) -> WireRequest:
+    param, t = compact_json(payload), str(timestamp_ms)
+    form = {"method": method, "key": settings.key, "t": t, "param": param, "sign": sign(param, t, settings.key, settings.secret)}
+    return f"{settings.base_url.rstrip('/')}/{ORDER_PATH}", urlencode(form).encode("ascii"), FORM
+
+
+def intercept_request(order: InterceptOrder, settings: Kuaidi100Settings, call: Call) -> WireRequest:
+    return http_request(INTERCEPT_METHOD, intercept_payload(order, call.company, settings), settings, call.now_ms)
+
+
+def cancel_request(order: InterceptOrder, settings: Kuaidi100Settings, call: Call) -> WireRequest:
+    return http_request(CANCEL_METHOD, order_payload(order, call.company), settings, call.now_ms)
+
+
+def query_request(order: InterceptOrder, settings: Kuaidi100Settings, call: Call) -> WireRequest:
+    return http_request(QUERY_METHOD, order_payload(order, call.company), settings, call.now_ms)
+
+
+def track_request(tracking_no: str, settings: Kuaidi100Settings, call: Call) -> WireRequest:
+    """The tracking query is another API: its own path, signed with the customer id."""
+    param = compact_json({"com": call.company, "num": tracking_no, "resultv2": "1"})
+    form = {"customer": settings.customer, "param": param, "sign": query_sign(param, settings.key, settings.customer)}
+    return f"{settings.base_url.rstrip('/')}/{TRACK_PATH}", urlencode(form).encode("ascii"), FORM
+
+
+def parse_intercept_response(status: int, body: bytes) -> SubmitOutcome:
+    return common.submit_outcome(common.read_answer(status, body, ENVELOPE), REASON_CODES, CARRIER_REF_FIELD)
+
+
+def parse_cancel_response(status: int, body: bytes) -> CancelOutcome:
+    return common.cancel_outcome(common.read_answer(status, body, ENVELOPE), REASON_CODES)
+
+
+def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
+    return common.query_outcome(common.read_answer(status, body, ENVELOPE), "interceptStatus", "failCode",
+                                RESULTS, REASON_CODES)
+
+
+def parse_track_response(status: int, body: bytes) -> ParcelStage:
+    """The tracking query's own shape: `{"status": "200", "state": "0", "data": [...]}`."""
+    if not 200 <= status < 300:
+        raise CarrierUnavailable(f"kuaidi100 answered HTTP {status}: {body[:200]!r}")
+    reply = json_object(body)
+    if reply is None or str(reply.get("status") or "") != OK_CODE:
+        raise CarrierUnavailable(f"kuaidi100 tracking query failed: {body[:200]!r}")
+    state = str(reply.get("state") or "")
+    return STAGES.get(state) or STAGES.get(parent_state(state), ParcelStage.unknown)
+
+
+def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: Kuaidi100Settings) -> CallbackEvent:
+    """kuaidi100's push has no timestamp and no push id: the event id is the order and its status,
+    so a repeated push of one result is a duplicate while a new status is a new event."""
+    form = form_fields(body)
+    param = form.get("param", "")
+    if not same(form.get("sign"), push_sign(param, settings.salt)):
+        raise InvalidCallback("sign does not match")
+    push = push_object(param, "param")
+    push["eventId"] = f"{text(push.get('orderId')) or ''}:{text(push.get('interceptStatus')) or ''}"
+    return common.callback_event(push, PUSH_FIELDS, RESULTS, REASON_CODES, now)
+
+
+def callback_ack(accepted: bool, message: str = "") -> HttpReply:
+    body = {"result": accepted, "returnCode": OK_CODE if accepted else "500",
+            "message": message or ("成功" if accepted else "失败")}
+    return HttpReply(200 if accepted else 400, compact_json(body))

@@ -1,0 +1,43 @@
+"""SF Express (顺丰). Protocol in protocol.py, its codes in units.py, the account in settings.py."""
+from chalicelib.carriers.declaration import (
+    MODELLED,
+    CarrierDeclaration,
+    HashedText,
+    Names,
+    RandomHex,
+    SigningInput,
+    SigningRecipe,
+    Sources,
+)
+
+DECLARATION = CarrierDeclaration(
+    code="sf",
+    names=Names(zh="顺丰", en="SF Express"),
+    kind="carrier",
+    rank=5,
+    can_redirect=True,
+    can_withdraw=True,
+    can_poll=True,
+    results_by=("callback",),
+    list_price=800,
+    sources=Sources(
+        intercept="published: SF open platform EXP_RECE_WANTED_INTERCEPT (SF SDK service lists, sample "
+                  "18.wanted_intercept.json)",
+        cancel="published: SF open platform EXP_RECE_WANTED_INTERCEPT, cancel with cusId",
+        query=MODELLED,
+        track="published: SF open platform EXP_RECE_SEARCH_ROUTES",
+        callback=MODELLED,
+        signing="published: SF's signing document (数字签名, open.sf-express.com) and its worked example",
+    ),
+    settings="chalicelib.carriers.sf.settings:SfSettings",
+    protocol="chalicelib.carriers.sf.protocol",
+    dev_credentials={"partner_id": RandomHex(4, prefix="dev-sf-"), "check_word": RandomHex(16)},
+    simulator="simulator.sf:SfCarrier",
+    signing=(
+        SigningRecipe("sf", "sign", "msgDigest = base64(md5(java_urlencode(msgData + timestamp + checkWord))).", (
+            SigningInput("--msg-data", help="the msgData JSON exactly as sent"),
+            SigningInput("--timestamp", help="the timestamp form field (epoch ms)"),
+            SigningInput("--check-word", help="the partner's checkWord"),
+        ), hashed_text=HashedText("hashed_text", help="also print the URL-encoded text that is hashed")),
+    ),
+)

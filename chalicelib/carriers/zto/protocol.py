@@ -1,0 +1,157 @@
+"""ZTO (中通) express, the wire protocol: signing, requests, answers, result pushes and their ack.
+
+Wire protocol (carriers.md): JSON POSTed to f"{base_url}/{INTERCEPT_METHOD}" with headers
+`x-appKey`, `x-companyid` and `x-datadigest = base64(md5_raw(body + appSecret))` over the exact
+UTF-8 body bytes. Answers look like `{"status": bool, "statusCode": str, "message": str,
+"result": {...}}`. Results arrive later as pushes signed the same way.
+
+ZTO's method names are not public: they are modelled here, each in one constant, so the real
+contract replaces them in one place (its codes are in units.py).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Mapping
+
+from chalicelib.carriers import common
+from chalicelib.carriers.base import (
+    CallbackEvent,
+    CancelOutcome,
+    HttpReply,
+    InterceptOrder,
+    InvalidCallback,
+    SubmitOutcome,
+)
+from chalicelib.carriers.wire import compact_json, lower_keys, md5_base64, push_object, same
+from chalicelib.carriers.zto.units import REASON_CODES, RESULTS, STAGES, SYSTEM_CODE, SYSTEM_CODES
+from chalicelib.domain.stages import ParcelStage
+
+if TYPE_CHECKING:
+    from chalicelib.carriers.adapter import Call, WireRequest
+    from chalicelib.carriers.zto.settings import ZtoSettings
+
+INTERCEPT_METHOD = "zto.open.intercept.apply"
+CANCEL_METHOD = "zto.open.intercept.cancel"
+QUERY_METHOD = "zto.open.intercept.query"
+TRACK_METHOD = "zto.open.trace.query"
+INTERCEPT_TYPE_RETURN_TO_SENDER = "RETURN_TO_SENDER"
+CARRIER_REF_FIELD = "interceptNo"
+
+ENVELOPE = common.Envelope("ZTO", verdict="status", code="statusCode", message="message", data="result",
+                           system_codes=SYSTEM_CODES, system_code_pattern=SYSTEM_CODE)
+
+PUSH_FIELDS = common.PushFields(event_id="eventId", intercept_id="orderId", tracking_no="billCode",
+                                status="status", reason="reasonCode", message="message", timestamp="timestamp",
+                                integer_timestamp=True)
+
+
+def sign(body: bytes, secret: str) -> str:
+    """base64(md5_raw(body + secret)), the value of `x-datadigest`."""
+    return md5_base64(body + secret.encode("utf-8"))
+
+
+def method_url(method: str, settings: ZtoSettings) -> str:
+    return f"{settings.base_url.rstrip('/')}/{method}"
+
+
+def request_headers(body: bytes, settings: ZtoSettings) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json; charset=utf-8",
+        "x-appKey": settings.app_key,
+        "x-companyid": settings.company_id,
+        "x-datadigest": sign(body, settings.app_secret),
+    }
+
+
+def http_request(method: str, payload: dict[str, Any], settings: ZtoSettings) -> WireRequest:
+    """ZTO signs and receives the exact UTF-8 bytes of the body."""
+    body = compact_json(payload).encode("utf-8")
+    return method_url(method, settings), body, request_headers(body, settings)
+
+
+def intercept_payload(order: InterceptOrder) -> dict[str, Any]:
+    if order.redirect_to is not None:
+        raise ValueError("ZTO interception returns to the sender only; redirect is not offered")
+    return {
+        "billCode": order.tracking_no,
+        "orderId": order.intercept_id,
+        "interceptType": INTERCEPT_TYPE_RETURN_TO_SENDER,
+        "reason": order.reason,
+        "callbackUrl": order.callback_url,
+    }
+
+
+def order_payload(order: InterceptOrder) -> dict[str, Any]:
+    """Cancel and query name the instruction the same way."""
+    payload = {"billCode": order.tracking_no, "orderId": order.intercept_id}
+    if order.carrier_ref:
+        payload[CARRIER_REF_FIELD] = order.carrier_ref
+    return payload
+
+
+def intercept_request(order: InterceptOrder, settings: ZtoSettings, call: Call) -> WireRequest:
+    return http_request(INTERCEPT_METHOD, intercept_payload(order), settings)
+
+
+def cancel_request(order: InterceptOrder, settings: ZtoSettings, call: Call) -> WireRequest:
+    return http_request(CANCEL_METHOD, order_payload(order), settings)
+
+
+def query_request(order: InterceptOrder, settings: ZtoSettings, call: Call) -> WireRequest:
+    return http_request(QUERY_METHOD, order_payload(order), settings)
+
+
+def track_request(tracking_no: str, settings: ZtoSettings, call: Call) -> WireRequest:
+    return http_request(TRACK_METHOD, {"billCode": tracking_no}, settings)
+
+
+def parse_intercept_response(status: int, body: bytes) -> SubmitOutcome:
+    """Turn ZTO's answer into an outcome; anything that is not a verdict on the parcel raises.
+
+    System codes (rate limit, bad signature, unbound account, ...) raise CarrierUnavailable so the
+    dispatch retries and then flags the intercept, rather than recording a carrier refusal.
+    """
+    return common.submit_outcome(common.read_answer(status, body, ENVELOPE), REASON_CODES, CARRIER_REF_FIELD)
+
+
+def parse_cancel_response(status: int, body: bytes) -> CancelOutcome:
+    return common.cancel_outcome(common.read_answer(status, body, ENVELOPE), REASON_CODES)
+
+
+def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
+    """`result.status` uses the push statuses (ACCEPTED while ZTO is still working on it)."""
+    return common.query_outcome(common.read_answer(status, body, ENVELOPE), "status", "reasonCode", RESULTS,
+                                REASON_CODES)
+
+
+def parse_track_response(status: int, body: bytes) -> ParcelStage:
+    return common.latest_stage(common.read_answer(status, body, ENVELOPE), "traces", "scanType", STAGES)
+
+
+def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: ZtoSettings) -> CallbackEvent:
+    """Verify (app key, digest, timestamp window) and parse a result push. Raises InvalidCallback.
+
+    `now` must be timezone-aware.
+    """
+    lowered = lower_keys(headers)
+    if lowered.get("x-appkey") != settings.app_key:
+        raise InvalidCallback("unknown or missing x-appKey")
+    digest = lowered.get("x-datadigest")
+    if not digest:
+        raise InvalidCallback("missing x-datadigest")
+    if not same(digest, sign(body, settings.app_secret)):
+        raise InvalidCallback("x-datadigest does not match the body")
+    push = push_object(body, "body")
+    return common.callback_event(push, PUSH_FIELDS, RESULTS, REASON_CODES, now)
+
+
+def ack_body(accepted: bool, message: str = "") -> str:
+    """The acknowledgement ZTO expects for a push (`status false` makes it push again)."""
+    if accepted:
+        return compact_json({"status": True, "message": message or "success", "statusCode": "0"})
+    return compact_json({"status": False, "message": message or "rejected"})
+
+
+def callback_ack(accepted: bool, message: str = "") -> HttpReply:
+    """200 when accepted, 400 otherwise (the route picks 401 itself for signature failures)."""
+    return HttpReply(200 if accepted else 400, ack_body(accepted, message))
