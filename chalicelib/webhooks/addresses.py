@@ -1,5 +1,5 @@
 """Which network addresses a webhook may be sent to: one policy, applied when a platform registers
-its URL.
+its URL and again by the notify worker just before it connects.
 
 A platform chooses the URL, so without this policy the gateway would POST wherever a tenant points
 it: the instance metadata service, a database inside the VPC, this machine. Pure: the resolver
@@ -96,3 +96,10 @@ def checked_addresses(host: str, resolve: Resolver, policy: AddressPolicy) -> li
         raise AddressNotAllowed(host, refused)
     return addresses
 
+
+def pinned_address(host: str, resolve: Resolver, policy: AddressPolicy) -> IPAddress:
+    """The checked address to connect to: the first IPv4 answer, else the first answer. IPv4
+    first because Lambda functions outside a VPC have no IPv6 route, and because `localhost` may
+    resolve to ::1 first while the local receivers listen on 127.0.0.1."""
+    addresses = checked_addresses(host, resolve, policy)
+    return next((address for address in addresses if address.version == 4), addresses[0])

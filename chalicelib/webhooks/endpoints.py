@@ -38,7 +38,8 @@ def url_problem(url: str, allow_loopback_http: bool, loopback_only: bool = False
 
     Each rule closes a way to reach what is behind the gateway: URL parsers disagree on whitespace,
     control characters and userinfo, and `127.1` or `0x7f.1` are loopback to inet_aton but not to
-    a string comparison."""
+    a string comparison. The notify worker checks the addresses again when it connects (DNS can
+    change after registration; see pinned_http.py)."""
     if any(character.isspace() or unicodedata.category(character).startswith("C") for character in url):
         return "must not contain whitespace or control characters"
     try:
@@ -97,6 +98,12 @@ class WebhookEndpoints:
         self._allow_loopback_http = allow_loopback_http
         self._loopback_only = loopback_only
         self._resolve = resolve
+
+    @property
+    def address_policy(self) -> AddressPolicy:
+        """What deliveries may reach: what registration accepts. Public addresses except on the
+        local stage; loopback exactly where loopback URLs are accepted (the local and test stages)."""
+        return AddressPolicy(public=not self._loopback_only, loopback=self._allow_loopback_http)
 
     def register(self, platform: Platform, request: EndpointRequest) -> dict:
         """Set the URL and issue a new secret; the previous secret stays valid for 24 hours."""

@@ -11,7 +11,7 @@ import ipaddress
 
 import pytest
 
-from chalicelib.webhooks.addresses import AddressNotAllowed, AddressPolicy, checked_addresses
+from chalicelib.webhooks.addresses import AddressNotAllowed, AddressPolicy, checked_addresses, pinned_address
 from chalicelib.webhooks.endpoints import url_problem
 
 PUBLIC_V4, PUBLIC_V6 = "93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
@@ -85,6 +85,11 @@ def test_one_private_answer_refuses_the_host():
     with pytest.raises(AddressNotAllowed) as refused:
         checked_addresses("mixed.platform.example", resolve, AddressPolicy())
     assert refused.value.refused == (ipaddress.ip_address("10.0.0.5"),)
+
+
+def test_the_pinned_address_is_a_checked_one_ipv4_first():
+    assert str(pinned_address("hooks.platform.example", lambda host: [PUBLIC_V6, PUBLIC_V4], AddressPolicy())) == PUBLIC_V4
+    assert str(pinned_address("hooks.platform.example", lambda host: [PUBLIC_V6], AddressPolicy())) == PUBLIC_V6
 
 
 # -- registration --------------------------------------------------------------------------------
