@@ -160,10 +160,12 @@ class Gateway:
     @cached_property
     def webhook_delivery(self) -> WebhookDelivery:
         from chalicelib.webhooks.delivery import WebhookDelivery
+        from chalicelib.webhooks.sender import WebhookSender
 
         return WebhookDelivery(self.store.deliveries, self.store.webhook_endpoints, self.outbox, self.queues,
                                self.clock, SystemClock(),
-                               dead_letter_queue=dead_letter_queue(self.settings.notify_queue))
+                               dead_letter_queue=dead_letter_queue(self.settings.notify_queue),
+                               send=WebhookSender(self.webhook_endpoints.address_policy).post)
 
     # -- schedules ------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from datetime import datetime, timezone
 from typing import Iterator
 
@@ -85,6 +86,36 @@ def _next(script: list, default):
     if isinstance(answer, Exception):
         raise answer
     return answer
+
+
+class FakeDns:
+    """Name lookups answered from a table, so no test resolves a name over the network. IP literals
+    and localhost resolve as usual, without a query; any other name does not resolve."""
+
+    def __init__(self, system_getaddrinfo) -> None:
+        self._system_getaddrinfo = system_getaddrinfo
+        self._answers: dict[str, list[list[str]]] = {}
+
+    def answer(self, name: str, *answers: list[str]) -> None:
+        """Successive lookups of `name` get successive answers; the last one keeps being given."""
+        self._answers[name] = list(answers)
+
+    def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):
+        if host in self._answers:
+            answers = self._answers[host]
+            addresses = answers.pop(0) if len(answers) > 1 else answers[0]
+            return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port or 0, 0, 0)) if ":" in address
+                    else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0)) for address in addresses]
+        if host != "localhost":
+            flags |= socket.AI_NUMERICHOST
+        return self._system_getaddrinfo(host, port, family, type, proto, flags)
+
+
+@pytest.fixture
+def dns(monkeypatch) -> FakeDns:
+    fake = FakeDns(socket.getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
+    return fake
 
 
 @pytest.fixture

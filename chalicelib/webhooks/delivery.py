@@ -8,6 +8,10 @@ are picked up by the outbox sweep when due, which also sends anything whose enqu
 the retry window the delivery is `exhausted` and its message goes to the notify DLQ; a 410 answer
 disables the platform's endpoint.
 
+The platform sees each attempt (`GET /v1/intercepts/{id}/webhook-deliveries`) with a generic error
+only ("connection failed", "timed out", "address not allowed", "TLS error", "HTTP 503"); what the
+network said goes to the log (see sender.py).
+
 `webhook-timestamp` is the wall-clock time of the attempt (the receiver checks it against its own
 clock); the event's `timestamp` and the retry schedule use the gateway clock.
 """
@@ -28,6 +32,7 @@ from chalicelib.store.deliveries import DeliveryStatus, DeliveryStore
 from chalicelib.store.webhook_endpoints import WebhookEndpointStore
 from chalicelib.webhooks.endpoints import signing_secrets
 from chalicelib.webhooks.outbox import WebhookOutbox
+from chalicelib.webhooks.sender import SendFailed
 from chalicelib.webhooks.signing import signed_headers
 
 log = logging.getLogger(__name__)
@@ -55,15 +60,6 @@ class Timeouts:
     read: float = 10.0
 
 
-def post_webhook(url: str, body: str, headers: dict[str, str], timeouts: Timeouts) -> int:
-    """POST one webhook; the status code, or raises on a network failure or timeout."""
-    import requests
-
-    response = requests.post(url, data=body.encode(), headers=headers, timeout=(timeouts.connect, timeouts.read),
-                             allow_redirects=False)
-    return response.status_code
-
-
 class BatchEndpoints:
     """Each platform's webhook endpoint, read once per batch: a batch is mostly one platform's
     events, and a registration that changes mid-batch applies from the next batch."""
@@ -87,8 +83,8 @@ class BatchEndpoints:
 class WebhookDelivery:
     def __init__(self, deliveries: DeliveryStore, endpoints: WebhookEndpointStore, outbox: WebhookOutbox,
                  queues: Queues, clock: Clock, wall_clock: Clock, dead_letter_queue: str,
+                 send: Callable[[str, str, dict[str, str], Timeouts], int],
                  schedule: RetrySchedule = RetrySchedule(),
-                 send: Callable[[str, str, dict[str, str], Timeouts], int] = post_webhook,
                  timeouts: Timeouts = Timeouts(), lease_seconds: int = 60, max_parallel: int = 10) -> None:
         self._deliveries = deliveries
         self._endpoints = endpoints
@@ -136,7 +132,11 @@ class WebhookDelivery:
             status_code: int | None = self._send(endpoint["url"], delivery["body"], headers, self._timeouts)
             error = None if 200 <= status_code < 300 else f"HTTP {status_code}"
         except Exception as failure:  # noqa: BLE001 - any network failure is retried
-            status_code, error = None, f"{type(failure).__name__}: {failure}"[:300]
+            status_code = None
+            error = failure.reason if isinstance(failure, SendFailed) else "connection failed"
+            log.warning("webhook attempt failed", exc_info=failure,
+                        extra={"intercept_id": intercept_id, "delivery_id": message_id,
+                               "platform_id": delivery["platform_id"], "url": endpoint["url"], "error": error})
         attempt: dict[str, Any] = {"at": to_iso(now), "url": endpoint["url"]}
         if status_code is not None:
             attempt["status_code"] = status_code

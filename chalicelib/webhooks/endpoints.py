@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+import unicodedata
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -10,22 +12,47 @@ from chalicelib.domain.models import Platform
 from chalicelib.domain.requests import EndpointRequest
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.store.webhook_endpoints import WebhookEndpointStore
+from chalicelib.webhooks.addresses import AddressNotAllowed, AddressPolicy, Resolver, checked_addresses
+from chalicelib.webhooks.sender import resolve_host
 from chalicelib.webhooks.signing import new_secret
 
 #: A rotated-out secret keeps signing this long, so the platform can switch without losing events.
 ROTATION_OVERLAP = timedelta(hours=24)
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+#: The ports webhook receivers listen on; any other port on a public host is more likely a
+#: service that was never meant to receive them (SSH, a database, an admin console).
+_WEBHOOK_PORTS = (443, 8443)
+_LABEL = r"(?!-)[a-z0-9_-]{1,63}(?<!-)"
+#: A fully qualified ASCII name: a single label would be completed by the resolver's search domains.
+_DOMAIN_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})+\.?")
+#: The last label of a host that URL parsers (WHATWG, inet_aton) read as an IPv4 address.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 
-def url_problem(url: str, allow_loopback_http: bool, loopback_only: bool = False) -> str | None:
-    """Why `url` cannot receive webhooks, or None. HTTPS to a public host; plain HTTP to loopback in
-    the local and test stages. The local stage sends only to this machine (`loopback_only`): a
-    laptop stack has no business posting to the internet."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if not host or parts.username or parts.password:
+def url_problem(url: str, allow_loopback_http: bool, loopback_only: bool = False,
+                resolve: Resolver = resolve_host) -> str | None:
+    """Why `url` cannot receive webhooks, or None. HTTPS on port 443 or 8443 to a host whose every
+    address is public; plain HTTP to loopback in the local and test stages. The local stage sends
+    only to this machine (`loopback_only`): a laptop stack has no business posting to the internet.
+
+    Each rule closes a way to reach what is behind the gateway: URL parsers disagree on whitespace,
+    control characters and userinfo, and `127.1` or `0x7f.1` are loopback to inet_aton but not to
+    a string comparison. The notify worker checks the addresses again when it connects (DNS can
+    change after registration; see pinned_http.py)."""
+    if any(character.isspace() or unicodedata.category(character).startswith("C") for character in url):
+        return "must not contain whitespace or control characters"
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced or malformed [IPv6] host
+        return "must be a valid URL"
+    host = parts.hostname or ""
+    if not host or "@" in parts.netloc:
         return "must be an absolute URL with a host and no credentials"
+    try:
+        port = parts.port
+    except ValueError:
+        return "must have a port number from 1 to 65535"
     if loopback_only:
         if host not in _LOOPBACK_HOSTS or parts.scheme not in ("http", "https"):
             return "the local stage delivers webhooks only to this machine (127.0.0.1 or localhost)"
@@ -34,12 +61,27 @@ def url_problem(url: str, allow_loopback_http: bool, loopback_only: bool = False
         return None
     if parts.scheme != "https":
         return "must use https"
+    if port not in (None, *_WEBHOOK_PORTS):
+        return "must use port 443 or 8443"
+    return _host_problem(host, resolve)
+
+
+def _host_problem(host: str, resolve: Resolver) -> str | None:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return None if host != "localhost" else "must not point at this machine"
-    if not address.is_global:
-        return "must not be a private, loopback or link-local address"
+        pass
+    else:
+        return None if AddressPolicy().allows(address) else "must not be a private, loopback or link-local address"
+    if _NUMERIC_LABEL.fullmatch(host.removesuffix(".").rpartition(".")[2]):
+        return "must write an IPv4 address as four decimal numbers"
+    if not _DOMAIN_NAME.fullmatch(host):
+        return "must name a fully qualified host in ASCII (the xn-- form for international names)"
+    try:
+        checked_addresses(host, resolve, AddressPolicy())
+    except (AddressNotAllowed, OSError):
+        # One answer for both, so registration does not tell which internal names exist.
+        return "the host must resolve, and only to public addresses"
     return None
 
 
@@ -49,15 +91,23 @@ def signing_secrets(endpoint: dict, now: datetime) -> list[str]:
 
 
 class WebhookEndpoints:
-    def __init__(self, store: WebhookEndpointStore, clock: Clock, allow_loopback_http: bool, loopback_only: bool = False) -> None:
+    def __init__(self, store: WebhookEndpointStore, clock: Clock, allow_loopback_http: bool, loopback_only: bool = False,
+                 resolve: Resolver = resolve_host) -> None:
         self._store = store
         self._clock = clock
         self._allow_loopback_http = allow_loopback_http
         self._loopback_only = loopback_only
+        self._resolve = resolve
+
+    @property
+    def address_policy(self) -> AddressPolicy:
+        """What deliveries may reach: what registration accepts. Public addresses except on the
+        local stage; loopback exactly where loopback URLs are accepted (the local and test stages)."""
+        return AddressPolicy(public=not self._loopback_only, loopback=self._allow_loopback_http)
 
     def register(self, platform: Platform, request: EndpointRequest) -> dict:
         """Set the URL and issue a new secret; the previous secret stays valid for 24 hours."""
-        problem = url_problem(request.url, self._allow_loopback_http, self._loopback_only)
+        problem = url_problem(request.url, self._allow_loopback_http, self._loopback_only, self._resolve)
         if problem:
             raise BadRequest("the webhook URL is not acceptable", fields=[{"field": "url", "problem": problem}])
         for _ in range(3):

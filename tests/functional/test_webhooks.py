@@ -202,7 +202,8 @@ def test_an_unacceptable_url_is_400(client, url, problem):
     assert json.loads(response.body)["error"]["fields"] == [{"field": "url", "problem": problem}]
 
 
-def test_an_https_url_is_accepted(client):
+def test_an_https_url_is_accepted(client, dns):
+    dns.answer("platform.example.com", ["93.184.215.14"])
     response = register(client, "https://platform.example.com/hooks")
     assert response.status_code == 200
     assert json.loads(response.body)["previous_secrets_valid_until"] is None
