@@ -9,7 +9,7 @@ TOOLS_INSTALLED := $(TOOLS)/.installed
 STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test bench resources package check-template clean
+.PHONY: run reset test bench resources package check-template clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,13 @@ $(TOOLS_INSTALLED): requirements-tools.txt
 	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
 	touch $(TOOLS_INSTALLED)
 
+# The local stack keeps its data across restarts, in LOCAL_STATE_DIR (default .local/).
 run: $(INSTALLED)
 	$(BIN)/python -m local.stack
+
+# Delete the local stack's saved AWS state (not the carrier credentials); refused while it runs.
+reset:
+	$(PYTHON) -m local.state_files reset
 
 test: $(INSTALLED) check-template
 	$(BIN)/python -m pytest

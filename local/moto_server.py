@@ -8,6 +8,9 @@ It also lets a cancelled transaction be rolled back by its own items (local.moto
 rather than by moto's copy of the whole table per transaction item. Item operations answer with
 moto's result as JSON (local.moto_item_responses), the same answer without moto's serializer's
 walk over every attribute.
+
+Given a state file, LocalAws restores what it holds at start and keeps it up to date while it runs
+(local.aws_state).
 """
 from __future__ import annotations
 
@@ -15,14 +18,16 @@ import logging
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
-from local import moto_item_responses, moto_transactions
+from local import aws_state, moto_item_responses, moto_transactions
+from local.state_files import AwsStateFiles
 
 
 class SerialDynamoDB:
@@ -41,6 +46,46 @@ class SerialDynamoDB:
         with self._lock:
             return list(self._dynamodb(environ, start_response))
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No DynamoDB request is applied while inside."""
+        with self._lock:
+            yield
+
+
+#: Operation name prefixes of requests that change nothing a saved state holds. A receive moves only
+#: when its messages are next delivered, and the delete or retry that follows it is counted.
+READ_ONLY_OPERATIONS = ("Get", "Describe", "List", "Query", "Scan", "BatchGet", "TransactGet", "Receive")
+
+
+def may_change_state(environ: dict) -> bool:
+    """False for a request known to only read: a JSON-protocol operation named as a read (DynamoDB,
+    SQS), or a GET or HEAD (S3). Anything else may have changed something."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return not target.rsplit(".", 1)[-1].startswith(READ_ONLY_OPERATIONS)
+    return environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD", "OPTIONS")
+
+
+class CountingChanges:
+    """Counts the answered requests that may have changed state, so a periodic save can skip a
+    moment in which nothing did. Counted after moto has applied the request."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self._app = app
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict, start_response: Any) -> Iterable[bytes]:
+        answer = self._app(environ, start_response)
+        if may_change_state(environ):
+            with self._lock:
+                self._count += 1
+        return answer
+
+    def count(self) -> int:
+        return self._count
+
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,19 +98,39 @@ class KeepAliveHandler(MotoRequestHandler):
 
 
 class LocalAws:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    """moto's server on `host`:`port`. With `state`, it starts from the state saved there and saves
+    its own every `save_every` seconds when something changed, and at stop (local.aws_state)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, state: AwsStateFiles | None = None,
+                 save_every: float = 2.0, region: str = "us-east-1") -> None:
         moto_transactions.install()
         moto_item_responses.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request halved its throughput
-        app = SerialDynamoDB(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(host, port, app, threaded=True, request_handler=KeepAliveHandler)
+        self._dynamodb = SerialDynamoDB(DomainDispatcherApplication(create_backend_app))
+        self._changes = CountingChanges(self._dynamodb)
+        self._server = make_server(host, port, self._changes, threaded=True, request_handler=KeepAliveHandler)
         self.endpoint = f"http://{host}:{self._server.server_port}"
+        self.region = region
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._keeper = None if state is None else aws_state.StateKeeper(
+            state, lambda: aws_state.capture(region, self._dynamodb.paused), self._changes.count, save_every)
 
     def start(self) -> None:
+        """Serve, and with a state file restore what it holds (through the API) before returning;
+        raises StateInUse or UnreadableState, and then restores and will save nothing."""
         self._thread.start()
+        if self._keeper is not None:
+            self._keeper.start(lambda state: aws_state.restore(state, *self._clients()))
+
+    def _clients(self) -> tuple[Any, Any, Any]:
+        import boto3
+
+        session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=self.region)
+        return tuple(session.client(service, endpoint_url=self.endpoint) for service in ("dynamodb", "sqs", "s3"))
 
     def stop(self) -> None:
+        if self._keeper is not None:
+            self._keeper.stop()
         self._server.shutdown()
         self._server.server_close()
 

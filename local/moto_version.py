@@ -1,8 +1,10 @@
 """The moto release the local stack's patches to moto were written against.
 
 `local/moto_transactions.py` and `local/moto_item_responses.py` replace parts of moto's DynamoDB
-internals; on another moto release those parts may have moved or changed meaning, and the local
-stack would then misbehave quietly. So the patches refuse to install on any other release.
+internals, and `local/aws_state.py` reads moto's models to save the local stack's state; on another
+moto release those parts may have moved or changed meaning, and the local stack would then
+misbehave quietly. So the patches refuse to install on any other release, and LocalAws installs
+them before it restores or saves any state.
 """
 from __future__ import annotations
 

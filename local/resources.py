@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from chalicelib.api.auth import hash_key
 from chalicelib.config import Settings, dead_letter_queue
 from chalicelib.domain.models import Carrier, MerchantSettings, Outlet, Platform, PolicyName
@@ -25,19 +27,61 @@ DEMO_OUTLET_FEE = 300
 
 
 def create_resources(dynamodb: Any, sqs: Any, s3: Any, settings: Settings, visibility_timeout: int = 30) -> None:
-    dynamodb.create_table(**create_table_params(settings.table_name))
-    dynamodb.update_time_to_live(TableName=settings.table_name,
-                                 TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+    """The table, the queues with their DLQs and the export bucket. What already exists (restored from
+    the local stack's saved state) is kept with its data; what is missing is created: a table without
+    an index added since it was saved gets the index, a queue takes the attributes asked for."""
+    _create_table(dynamodb, create_table_params(settings.table_name))
     for queue in (settings.dispatch_queue, settings.notify_queue):
-        dlq_url = sqs.create_queue(QueueName=dead_letter_queue(queue))["QueueUrl"]
+        dlq_url = _create_queue(sqs, dead_letter_queue(queue), {})
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sqs.create_queue(QueueName=queue, Attributes={
+        _create_queue(sqs, queue, {
             "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}),
         })
     region = s3.meta.region_name
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    s3.create_bucket(Bucket=settings.export_bucket, **location)
+    try:
+        s3.create_bucket(Bucket=settings.export_bucket, **location)
+    except ClientError as error:
+        if _code(error) != "BucketAlreadyOwnedByYou":
+            raise
+
+
+def _create_table(dynamodb: Any, params: dict) -> None:
+    """Create the table, or give the existing one the indexes it lacks; its TTL on either way."""
+    name = params["TableName"]
+    try:
+        dynamodb.create_table(**params)
+    except ClientError as error:
+        if _code(error) != "ResourceInUseException":
+            raise
+        existing = {index["IndexName"] for index in
+                    dynamodb.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])}
+        for index in params["GlobalSecondaryIndexes"]:
+            if index["IndexName"] not in existing:
+                dynamodb.update_table(TableName=name, AttributeDefinitions=params["AttributeDefinitions"],
+                                      GlobalSecondaryIndexUpdates=[{"Create": index}])
+    ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") != "ENABLED" or ttl.get("AttributeName") != TTL_ATTRIBUTE:
+        dynamodb.update_time_to_live(TableName=name,
+                                     TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+
+
+def _create_queue(sqs: Any, name: str, attributes: dict[str, str]) -> str:
+    """The queue's URL, after creating it or (if it exists) setting `attributes` on it."""
+    try:
+        return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    except ClientError as error:
+        if _code(error) not in ("QueueAlreadyExists", "QueueNameExists"):
+            raise
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    if attributes:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+    return url
+
+
+def _code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
 
 
 def seed_demo(store: Store, api_key: str, now_iso: str) -> None:

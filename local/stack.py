@@ -3,6 +3,11 @@
 Starts, in this order: moto's server (the embedded AWS) with the table, queues, DLQs and bucket;
 the carrier simulator; the queue pumps and the scheduler driving the Chalice handlers; and last the
 HTTP API, so that `GET /health` answering 200 means everything behind it is up. Ctrl-C stops all.
+
+The local AWS's state (intercepts, keys, webhook endpoints, merchant settings, queued messages,
+fee exports) is kept in `LOCAL_STATE_DIR` (default `.local/`): restored before the resources are
+created, saved every `LOCAL_SAVE_SECONDS` (2) when something changed and at stop. `make reset`
+deletes it (local/state_files.py).
 """
 from __future__ import annotations
 
@@ -18,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from local import moto_version
+from local.state_files import AwsStateFiles, StateInUse, UnreadableState, local_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCAL_DIR = ROOT / ".local"
+LOCAL_DIR = local_dir()
 #: Where a running stack says how to reach it (read by gatewayctl).
 STACK_FILE = LOCAL_DIR / "stack.json"
 REGION = "us-east-1"
@@ -70,10 +76,16 @@ def write_stack_file(path: Path, values: dict) -> None:
 
 
 class LocalStack:
-    def __init__(self, port: int, demo_key: str, callback_delay: float) -> None:
+    """The stack on `port`. With `state`, the local AWS starts from the state saved there and keeps
+    saving it (every `save_every` seconds when something changed); without, it starts empty."""
+
+    def __init__(self, port: int, demo_key: str, callback_delay: float, state: AwsStateFiles | None = None,
+                 save_every: float = 2.0) -> None:
         self.port = port
         self.demo_key = demo_key
         self.callback_delay = callback_delay
+        self.state = state
+        self.save_every = save_every
         self.url = f"http://127.0.0.1:{port}"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -84,7 +96,7 @@ class LocalStack:
     def start(self) -> None:
         from local.moto_server import LocalAws
 
-        self._moto = LocalAws()
+        self._moto = LocalAws(state=self.state, save_every=self.save_every, region=REGION)
         self._moto.start()
         os.environ.update({
             "AWS_ENDPOINT_URL": self._moto.endpoint, "AWS_ACCESS_KEY_ID": "local",
@@ -176,6 +188,7 @@ Parcel Intercept Gateway (local stage) is up.
   API:       {url}
   API key:   {key} (Kuaishou policy); also demo-kuaishou, demo-pinduoduo, demo-douyin
   Health:    curl {url}/health
+  Data:      kept across restarts in {state} (`make reset` deletes it)
 
   Try it (the tracking number's last digit picks the carrier simulator's answer: 0-6 intercepted,
   7 failed: out for delivery, 8 failed: signed, 9 two carrier 5xx then intercepted):
@@ -198,23 +211,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--demo-key", default=os.environ.get("DEMO_API_KEY", "demo-key"))
     parser.add_argument("--callback-delay", type=float, default=float(os.environ.get("SIM_CALLBACK_DELAY", "2")))
+    parser.add_argument("--save-every", type=float, default=float(os.environ.get("LOCAL_SAVE_SECONDS", "2")),
+                        help="seconds between saves of the local AWS state, when something changed")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    stack = LocalStack(args.port, args.demo_key, args.callback_delay)
+    state = AwsStateFiles(LOCAL_DIR)
+    stack = LocalStack(args.port, args.demo_key, args.callback_delay, state=state, save_every=args.save_every)
     signal.signal(signal.SIGTERM, lambda *_: stack._stop.set())
     try:
         moto_version.check()
         stack.start()
-        print(BANNER.format(url=stack.url, key=args.demo_key), flush=True)
+        print(BANNER.format(url=stack.url, key=args.demo_key, state=state.snapshot), flush=True)
         stack.wait()
     except KeyboardInterrupt:
         pass
-    except moto_version.UnsupportedMoto as unsupported:
-        print(f"refusing to start: {unsupported}", file=sys.stderr, flush=True)
+    except (moto_version.UnsupportedMoto, StateInUse) as refused:
+        print(f"refusing to start: {refused}", file=sys.stderr, flush=True)
+        return 2
+    except UnreadableState as unreadable:
+        print(f"refusing to start: {unreadable}; `make reset` deletes it and starts empty", file=sys.stderr,
+              flush=True)
         return 2
     finally:
         print("stopping the local stack ...", file=sys.stderr, flush=True)

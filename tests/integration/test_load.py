@@ -8,7 +8,8 @@ from bench.load import run
 pytestmark = pytest.mark.integration
 
 
-def test_a_burst_with_retries_loses_nothing_and_duplicates_nothing():
+def test_a_burst_with_retries_loses_nothing_and_duplicates_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path))  # the bench's stack writes its files there, not in .local/
     report = run(creates=30, clients=4, time_limit=60)
 
     assert report["problems"] == {}

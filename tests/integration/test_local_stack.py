@@ -34,44 +34,81 @@ def stack():
 def stack_process(extra_env: dict | None = None):
     """Start `python -m local.stack` in a child process, yield its URL once healthy, stop it after.
 
+    The stack keeps its files (saved AWS state, carrier credentials, stack.json) in a temporary
+    directory of its own, so it starts empty whatever a developer's `.local/` holds, and leaves
+    nothing in the repository.
+    """
+    with tempfile.TemporaryDirectory(prefix="local-state-") as state_dir:
+        stack = StackProcess(Path(state_dir), extra_env)
+        yield stack.start()
+        stack.stop()
+
+
+class StackProcess:
+    """The local stack in a child process, on `state_dir` (LOCAL_STATE_DIR); start it again after a
+    stop or a kill to run it on the state the last one left.
+
     Its output goes to a file, not a pipe: nothing reads a pipe while the tests run, and once the
     pipe's buffer is full (a few hundred logged requests) every thread of the stack that logs blocks.
     """
-    port = _free_port()
-    env = {**os.environ, "PORT": str(port), "DEMO_API_KEY": KEY, "SIM_CALLBACK_DELAY": "0.3",
-           "DISPATCH_BASE_BACKOFF_SECONDS": "1", **(extra_env or {})}
-    for name in ("AWS_ENDPOINT_URL", "STAGE", "CARRIER_CONFIG"):
-        env.pop(name, None)
-    with tempfile.NamedTemporaryFile(prefix="local-stack-", suffix=".log") as output:
-        process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
-                                   stdout=output, stderr=subprocess.STDOUT)
-        yield from _serve(process, f"http://127.0.0.1:{port}", Path(output.name))
 
+    def __init__(self, state_dir: Path, extra_env: dict | None = None) -> None:
+        self.state_dir = state_dir
+        self._extra_env = extra_env or {}
+        self._process: subprocess.Popen | None = None
+        self._output: Path | None = None
 
-def _serve(process: subprocess.Popen, url: str, output: Path):
-    def logged() -> str:
-        return output.read_text(errors="replace")[-20_000:]
+    def start(self) -> str:
+        port = _free_port()
+        env = {**os.environ, "PORT": str(port), "DEMO_API_KEY": KEY, "SIM_CALLBACK_DELAY": "0.3",
+               "DISPATCH_BASE_BACKOFF_SECONDS": "1", "LOCAL_STATE_DIR": str(self.state_dir), **self._extra_env}
+        for name in ("AWS_ENDPOINT_URL", "STAGE", "CARRIER_CONFIG"):
+            env.pop(name, None)
+        with tempfile.NamedTemporaryFile(prefix="local-stack-", suffix=".log", delete=False) as output:
+            self._output = Path(output.name)
+            self._process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
+                                             stdout=output, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                self._fail(f"local stack exited early:\n{self.logged()}")
+            try:
+                if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                    return url
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        self._process.kill()
+        self._fail(f"local stack did not become healthy in 90 s:\n{self.logged()}")
 
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"local stack exited early:\n{logged()}")
+    def stop(self) -> None:
+        """Ctrl-C, as a developer stops `make run`."""
+        self._process.send_signal(signal.SIGINT)
         try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"local stack did not become healthy in 90 s:\n{logged()}")
-    yield url
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail(f"local stack did not stop on Ctrl-C:\n{logged()}")
+            self._process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._fail(f"local stack did not stop on Ctrl-C:\n{self.logged()}")
+        self._remove_output()
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, nothing saved at stop."""
+        self._process.kill()
+        self._process.wait(timeout=20)
+        self._remove_output()
+
+    def logged(self) -> str:
+        return self._output.read_text(errors="replace")[-20_000:] if self._output else ""
+
+    def _fail(self, message: str) -> None:
+        self._remove_output()
+        pytest.fail(message)
+
+    def _remove_output(self) -> None:
+        if self._output is not None:
+            self._output.unlink(missing_ok=True)
+            self._output = None
 
 
 def _create(url: str, tracking_no: str, **extra) -> dict:
