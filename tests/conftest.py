@@ -207,3 +207,14 @@ def transition(gw, record, **change):
 
     now = change.pop("now", None) or gw.clock.now()
     return gw.changes.commit(lifecycle.transition(record, now=now, **change), now)
+
+
+@pytest.fixture(autouse=True)
+def fresh_log_correlation():
+    """Each test starts with no log correlation ids bound (code called outside a request or a
+    batch, as tests do, binds them for the rest of the context)."""
+    from chalicelib import observability
+
+    token = observability._context.set({})
+    yield
+    observability._context.reset(token)
