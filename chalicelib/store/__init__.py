@@ -16,7 +16,6 @@ from chalicelib.store.local_clock import LocalClockStore
 from chalicelib.store.merchant_settings import MerchantStore
 from chalicelib.store.platforms import PlatformStore
 from chalicelib.store.refusals import (
-    DuplicateCallback,
     IdempotencyKeyUsed,
     InvalidCursor,
     ParcelAlreadyIntercepted,
@@ -26,7 +25,7 @@ from chalicelib.store.refusals import (
 from chalicelib.store.table import Table
 from chalicelib.store.webhook_endpoints import WebhookEndpointStore
 
-__all__ = ["DuplicateCallback", "IdempotencyKeyUsed", "IdempotencyRecord", "InvalidCursor", "ListQuery",
+__all__ = ["IdempotencyKeyUsed", "IdempotencyRecord", "InvalidCursor", "ListQuery",
            "ParcelAlreadyIntercepted", "StaleState", "Store", "VersionConflict"]
 
 

@@ -3,7 +3,7 @@ listings and sweeps' reads, and the leases of the dispatch worker.
 
 Every status change is written by `apply` from a `Change` the lifecycle built: one transaction of
 the record update (conditioned on the state the change was decided on), its history event, an
-optional callback receipt, and its webhook deliveries (the outbox). Reads are GetItem/Query/
+and its webhook deliveries (the outbox). Reads are GetItem/Query/
 BatchGetItem; nothing here scans the table.
 """
 from __future__ import annotations
@@ -22,7 +22,6 @@ from chalicelib.store import keys
 from chalicelib.store.codec import data, from_item, pack, to_item, unpack
 from chalicelib.store.deliveries import outbox_entries
 from chalicelib.store.refusals import (
-    DuplicateCallback,
     IdempotencyKeyUsed,
     InvalidCursor,
     ParcelAlreadyIntercepted,
@@ -32,8 +31,6 @@ from chalicelib.store.table import Table, TransactionCancelled, new_put
 
 #: Positions of the writes in the create transaction (see `create`).
 _IDEMPOTENCY, _PARCEL = 3, 2
-#: Position of the callback receipt in a change's transaction (after the update and the event).
-_RECEIPT = 2
 
 
 @dataclass(frozen=True)
@@ -105,13 +102,10 @@ class InterceptStore:
             raise
         return deliveries
 
-    def apply(self, change: Change, webhooks: list[tuple[str, str]], now: datetime,
-              receipt: dict | None = None) -> list[dict]:
+    def apply(self, change: Change, webhooks: list[tuple[str, str]], now: datetime) -> list[dict]:
         """Write `change`: the update conditioned on the status (and, when the after-sale track moves,
-        the refund status) it was decided on, its history event, `receipt` (a callback receipt item,
-        to drop duplicate pushes) and the webhook deliveries. Returns the deliveries to queue.
-
-        Raises StaleState when the record moved on meanwhile, DuplicateCallback when the receipt exists.
+        the refund status) it was decided on, its history event and the webhook deliveries. Returns the
+        deliveries to queue. Raises StaleState when the record moved on meanwhile.
         """
         before, after = change.before, change.after
         assert before is not None, "a new record is written by create()"
@@ -153,14 +147,11 @@ class InterceptStore:
                         "ConditionExpression": condition, "ExpressionAttributeNames": names,
                         "ExpressionAttributeValues": to_item(values)}},
             event_entry(after.id, change.event),
-            *([new_put(receipt)] if receipt is not None else []),
             *outbox,
         ]
         try:
             self._table.transact(entries)
         except TransactionCancelled as cancelled:
-            if receipt is not None and cancelled.failed_at(_RECEIPT):
-                raise DuplicateCallback(str(receipt)) from cancelled
             if cancelled.failed_at(0):
                 raise StaleState(f"{after.id} is no longer {before.status.value}/{before.refund_status.value}") \
                     from cancelled

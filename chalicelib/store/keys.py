@@ -44,10 +44,6 @@ def idempotency(platform_id: str, key: str) -> dict:
     return {"PK": f"IDEMPOTENCY#{platform_id}#{key}", "SK": "IDEMPOTENCY"}
 
 
-def callback_receipt(carrier: str, event_id: str) -> dict:
-    return {"PK": f"CALLBACK#{carrier}#{event_id}", "SK": "CALLBACK"}
-
-
 def delivery(intercept_id: str, message_id: str) -> dict:
     return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"{DELIVERY_PREFIX}{message_id}"}
 

@@ -6,10 +6,6 @@ class StaleState(Exception):
     """The item is no longer in the state the write was conditioned on; re-read and decide again."""
 
 
-class DuplicateCallback(Exception):
-    """This carrier push was already applied (its receipt exists)."""
-
-
 class IdempotencyKeyUsed(Exception):
     """The idempotency key has a live record; `record` is it (with its stored response)."""
 

@@ -38,7 +38,7 @@ class CarrierResults:
         self._clock = clock
 
     def apply(self, intercept_id: str, result: CarrierResult, *, source: EventSource, reason: str = "",
-              changes: dict | None = None, receipt: dict | None = None, tracking_no: str | None = None,
+              changes: dict | None = None, tracking_no: str | None = None,
               carrier_accepted: bool = True, last_read: Intercept | None = None) -> Applied:
         """Apply a carrier result if the lifecycle allows it.
 
@@ -62,7 +62,7 @@ class CarrierResults:
             try:
                 self._changes.commit(lifecycle.transition(
                     record, to_status=target, to_refund=refund, source=source, reason=reason, now=now,
-                    changes={**fields, **(changes or {})}), now, receipt=receipt)
+                    changes={**fields, **(changes or {})}), now)
             except StaleState:
                 continue
             _count_result(record.carrier.value, target)

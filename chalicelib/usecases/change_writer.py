@@ -26,10 +26,9 @@ class ChangeWriter:
         deliveries = self._intercepts.create(change, idempotency, _webhooks(change), now)
         self._outbox.publish(deliveries)
 
-    def commit(self, change: Change, now: datetime, receipt: dict | None = None) -> Intercept:
-        """Write a transition; the record as it now is. Raises StaleState (re-read and decide again)
-        or DuplicateCallback (with `receipt`)."""
-        deliveries = self._intercepts.apply(change, _webhooks(change), now, receipt=receipt)
+    def commit(self, change: Change, now: datetime) -> Intercept:
+        """Write a transition; the record as it now is. Raises StaleState (re-read and decide again)."""
+        deliveries = self._intercepts.apply(change, _webhooks(change), now)
         self._outbox.publish(deliveries)
         return change.after
 

@@ -41,3 +41,20 @@ def test_only_a_record_the_carrier_never_saw_is_cancelled_at_once():
 
 def test_a_requested_cancel_ends_in_what_the_carrier_did():
     assert ALLOWED[S.cancel_requested] == {S.cancelled, S.intercepted, S.failed}
+
+
+def reachable_from(status: S) -> set[S]:
+    seen, frontier = set(), [status]
+    while frontier:
+        for following in ALLOWED[frontier.pop()]:
+            if following not in seen:
+                seen.add(following)
+                frontier.append(following)
+    return seen
+
+
+@pytest.mark.parametrize("result", [S.submitted, S.intercepted, S.failed, S.returned, S.cancel_requested, S.cancelled])
+def test_a_repeated_result_can_never_apply_twice(result):
+    """Why callbacks need no receipt of their own: once a result (or a cancel) is applied, no status
+    the record can reach from there lets the same result apply again."""
+    assert not any(can_move(later, result) for later in reachable_from(result) | {result})
