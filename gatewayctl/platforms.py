@@ -1,10 +1,16 @@
 """Platforms and their API keys. A key is shown once, when it is made; only its SHA-256 is stored."""
 from __future__ import annotations
 
+import re
+
 import click
 
 from chalicelib.api.auth import hash_key, new_api_key
 from chalicelib.domain.models import Platform, PolicyName
+
+
+#: Platform ids appear in logs, S3 export paths and every key of the tenant's items: plain ones only.
+PLATFORM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 @click.group()
@@ -23,7 +29,10 @@ def _show_key_once(key: str) -> None:
 @click.option("--policy", type=click.Choice([policy.value for policy in PolicyName]), required=True)
 @click.pass_obj
 def create(target, platform_id: str, name: str, policy: str) -> None:
-    """Create PLATFORM_ID and its first API key."""
+    """Create PLATFORM_ID (1-64 of a-z, 0-9 and -, starting with a letter or digit) and its first API key."""
+    if not PLATFORM_ID.fullmatch(platform_id):
+        raise click.ClickException(f"platform id {platform_id!r} is not allowed: use 1-64 of a-z, 0-9 and -, "
+                                   "starting with a letter or digit")
     platforms = target.get().store.platforms
     platform = Platform(id=platform_id, name=name, policy=PolicyName(policy))
     if not platforms.create(platform):

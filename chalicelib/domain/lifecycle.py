@@ -56,6 +56,10 @@ SUCCEEDED = frozenset({S.intercepted, S.returned})
 #: Statuses that hold the carrier's final word on the interception.
 RESULTS = SUCCEEDED | {S.failed}
 
+#: Statuses in which the carrier holds no instruction for the parcel any more and never stopped it:
+#: another platform may then claim the parcel (a physical parcel has one active interception).
+PARCEL_RELEASED = frozenset({S.failed.value, S.cancelled.value})
+
 #: Statuses with no carrier result yet (one may still come): the polling and requeue sweeps look at these.
 OPEN = frozenset(status for status, targets in ALLOWED.items() if S.intercepted in targets)
 

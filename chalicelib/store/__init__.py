@@ -19,6 +19,7 @@ from chalicelib.store.refusals import (
     IdempotencyKeyUsed,
     InvalidCursor,
     ParcelAlreadyIntercepted,
+    ParcelClaimedElsewhere,
     StaleState,
     VersionConflict,
 )
@@ -26,7 +27,7 @@ from chalicelib.store.table import Table
 from chalicelib.store.webhook_endpoints import WebhookEndpointStore
 
 __all__ = ["IdempotencyKeyUsed", "IdempotencyRecord", "InvalidCursor", "ListQuery",
-           "ParcelAlreadyIntercepted", "StaleState", "Store", "VersionConflict"]
+           "ParcelAlreadyIntercepted", "ParcelClaimedElsewhere", "StaleState", "Store", "VersionConflict"]
 
 
 class Store:

@@ -25,6 +25,7 @@ from chalicelib.store.refusals import (
     IdempotencyKeyUsed,
     InvalidCursor,
     ParcelAlreadyIntercepted,
+    ParcelClaimedElsewhere,
     StaleState,
 )
 from chalicelib.store.table import Table, TransactionCancelled, new_put
@@ -55,6 +56,13 @@ class IdempotencyRecord:
     ttl_seconds: int = 86_400
 
 
+class _ClaimTaken(Exception):
+    def __init__(self, intercept_id: str, platform_id: str) -> None:
+        super().__init__(intercept_id)
+        self.intercept_id = intercept_id
+        self.platform_id = platform_id
+
+
 def event_entry(intercept_id: str, event: Event) -> dict:
     """The transaction entry appending `event` to an intercept's history."""
     return new_put({**keys.intercept_event(intercept_id, event.at, new_id("evt")), **event.model_dump(mode="json")})
@@ -67,19 +75,43 @@ class InterceptStore:
     # -- writes -------------------------------------------------------------------------------
 
     def create(self, change: Change, idempotency: IdempotencyRecord, webhooks: list[tuple[str, str]],
-               now: datetime) -> list[dict]:
+               now: datetime, ended: frozenset[str] = frozenset()) -> list[dict]:
         """Write the record, its first event, the parcel claim and the idempotency record at once.
 
-        Returns the webhook deliveries to queue. Raises IdempotencyKeyUsed (with the stored record)
-        or ParcelAlreadyIntercepted.
+        The parcel claim is one per physical parcel (carrier and tracking number), whichever
+        platform asks. Another platform's claim is taken over only when its interception has
+        ended in one of the `ended` statuses (the lifecycle's decision: the carrier no longer holds
+        an instruction for the parcel); the takeover is conditioned on that claim, so two platforms
+        racing for it cannot both win.
+
+        Returns the webhook deliveries to queue. Raises IdempotencyKeyUsed (with the stored record),
+        ParcelAlreadyIntercepted (the caller's own) or ParcelClaimedElsewhere.
         """
+        try:
+            return self._create(change, idempotency, webhooks, now, taking_over=None)
+        except _ClaimTaken as taken:
+            if taken.platform_id == change.after.platform_id:
+                raise ParcelAlreadyIntercepted(taken.intercept_id) from None
+            holder = self.get(taken.intercept_id)
+            if holder is None or holder.status.value not in ended:
+                raise ParcelClaimedElsewhere() from None
+            try:
+                return self._create(change, idempotency, webhooks, now, taking_over=taken.intercept_id)
+            except _ClaimTaken:
+                raise ParcelClaimedElsewhere() from None
+
+    def _create(self, change: Change, idempotency: IdempotencyRecord, webhooks: list[tuple[str, str]],
+                now: datetime, taking_over: str | None) -> list[dict]:
         record = change.after
         now_epoch = int(now.timestamp())
         outbox, deliveries = outbox_entries(record.platform_id, record.id, webhooks, now)
+        parcel = keys.parcel(record.carrier, record.tracking_no)
+        claim = {**parcel, "intercept_id": record.id, "platform_id": record.platform_id}
         entries = [
             new_put(record_values(change)),
             event_entry(record.id, change.event),
-            new_put({**keys.parcel(record.platform_id, record.carrier, record.tracking_no), "intercept_id": record.id}),
+            new_put(claim) if taking_over is None else new_put(
+                claim, condition="intercept_id = :holder", ExpressionAttributeValues=to_item({":holder": taking_over})),
             new_put({**keys.idempotency(record.platform_id, idempotency.key), "body_hash": idempotency.body_hash,
                      "response": pack(json.dumps(idempotency.response)), "intercept_id": record.id,
                      "expires_at": now_epoch + idempotency.ttl_seconds},
@@ -95,10 +127,10 @@ class InterceptStore:
                 if stored:
                     raise IdempotencyKeyUsed(stored) from cancelled
             if cancelled.failed_at(_PARCEL):
-                claim = self._table.get(keys.parcel(record.platform_id, record.carrier, record.tracking_no),
-                                        consistent=False)
-                if claim:
-                    raise ParcelAlreadyIntercepted(claim["intercept_id"]) from cancelled
+                held = self._table.get(parcel)
+                if held:
+                    raise _ClaimTaken(held["intercept_id"], held.get("platform_id", record.platform_id)) \
+                        from cancelled
             raise
         return deliveries
 

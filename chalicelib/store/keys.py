@@ -2,14 +2,27 @@
 
 Item keys are dicts of `PK`/`SK`; index entries are dicts of the GSI attributes an item carries so
 that an index lists it (see chalicelib/store/schema.py and docs/data-model.md).
+
+Every component that comes from outside (platform and merchant ids, idempotency keys, tracking
+numbers, carriers' event ids) goes through `part`, which percent-encodes `#` (the separator) and
+`%` itself: no two distinct tuples of components build the same key, whatever a tenant sends.
+Components made only of letters, digits and `_.:-~` (every id the API accepts) are unchanged.
 """
 from __future__ import annotations
+
+from urllib.parse import quote, unquote
+
+
+def part(component: str) -> str:
+    """A key component that cannot forge another key: `#` and `%` (and anything outside
+    letters, digits and `_.:-~`) percent-encoded, so the encoding is one-to-one."""
+    return quote(component, safe=":")
 
 # -- items ------------------------------------------------------------------------------------
 
 
 def platform(platform_id: str) -> dict:
-    return {"PK": f"PLATFORM#{platform_id}", "SK": "PLATFORM"}
+    return {"PK": f"PLATFORM#{part(platform_id)}", "SK": "PLATFORM"}
 
 
 def api_key(key_hash: str) -> dict:
@@ -17,15 +30,15 @@ def api_key(key_hash: str) -> dict:
 
 
 def merchant(platform_id: str, merchant_id: str) -> dict:
-    return {"PK": f"PLATFORM#{platform_id}#MERCHANT#{merchant_id}", "SK": "SETTINGS"}
+    return {"PK": f"PLATFORM#{part(platform_id)}#MERCHANT#{part(merchant_id)}", "SK": "SETTINGS"}
 
 
 def intercept(intercept_id: str) -> dict:
-    return {"PK": f"INTERCEPT#{intercept_id}", "SK": "META"}
+    return {"PK": f"INTERCEPT#{part(intercept_id)}", "SK": "META"}
 
 
 def intercept_event(intercept_id: str, at: str, unique: str) -> dict:
-    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"EVENT#{at}#{unique}"}
+    return {"PK": f"INTERCEPT#{part(intercept_id)}", "SK": f"EVENT#{at}#{unique}"}
 
 
 #: An intercept's partition holds, in sort order: CLAIM#..., EVENT#..., META, WEBHOOK#...; reading
@@ -36,33 +49,35 @@ CLAIM_PREFIX = "CLAIM#"
 DELIVERY_PREFIX = "WEBHOOK#"
 
 
-def parcel(platform_id: str, carrier: str, tracking_no: str) -> dict:
-    return {"PK": f"PARCEL#{platform_id}#{carrier}#{tracking_no}", "SK": "PARCEL"}
+def parcel(carrier: str, tracking_no: str) -> dict:
+    """One physical parcel, whichever tenant asks: at most one interception claims it."""
+    return {"PK": f"PARCEL#{part(carrier)}#{part(tracking_no)}", "SK": "PARCEL"}
 
 
 def idempotency(platform_id: str, key: str) -> dict:
-    return {"PK": f"IDEMPOTENCY#{platform_id}#{key}", "SK": "IDEMPOTENCY"}
+    return {"PK": f"IDEMPOTENCY#{part(platform_id)}#{part(key)}", "SK": "IDEMPOTENCY"}
 
 
 def delivery(intercept_id: str, message_id: str) -> dict:
-    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"{DELIVERY_PREFIX}{message_id}"}
+    return {"PK": f"INTERCEPT#{part(intercept_id)}", "SK": f"{DELIVERY_PREFIX}{part(message_id)}"}
 
 
 def delivery_of(key: dict) -> dict:
     """`delivery()` backwards: the intercept and message ids in a delivery's key."""
-    return {"intercept_id": key["PK"].removeprefix("INTERCEPT#"), "id": key["SK"].removeprefix(DELIVERY_PREFIX)}
+    return {"intercept_id": unquote(key["PK"].removeprefix("INTERCEPT#")),
+            "id": unquote(key["SK"].removeprefix(DELIVERY_PREFIX))}
 
 
 def claim(intercept_id: str, claim_id: str) -> dict:
-    return {"PK": f"INTERCEPT#{intercept_id}", "SK": f"{CLAIM_PREFIX}{claim_id}"}
+    return {"PK": f"INTERCEPT#{part(intercept_id)}", "SK": f"{CLAIM_PREFIX}{part(claim_id)}"}
 
 
 def webhook_endpoint(platform_id: str) -> dict:
-    return {"PK": f"PLATFORM#{platform_id}", "SK": "WEBHOOK"}
+    return {"PK": f"PLATFORM#{part(platform_id)}", "SK": "WEBHOOK"}
 
 
 def circuit(carrier: str) -> dict:
-    return {"PK": f"BREAKER#{carrier}", "SK": "BREAKER"}
+    return {"PK": f"BREAKER#{part(carrier)}", "SK": "BREAKER"}
 
 
 def local_clock() -> dict:
@@ -72,15 +87,15 @@ def local_clock() -> dict:
 # -- index partitions -------------------------------------------------------------------------
 
 def by_platform(platform_id: str) -> str:
-    return f"PLATFORM#{platform_id}"
+    return f"PLATFORM#{part(platform_id)}"
 
 
 def by_merchant(platform_id: str, merchant_id: str) -> str:
-    return f"PLATFORM#{platform_id}#MERCHANT#{merchant_id}"
+    return f"PLATFORM#{part(platform_id)}#MERCHANT#{part(merchant_id)}"
 
 
 def charged(platform_id: str) -> str:
-    return f"CHARGED#{platform_id}"
+    return f"CHARGED#{part(platform_id)}"
 
 
 #: Platform items are also listed under this partition of the by_platform index.

@@ -15,9 +15,15 @@ class IdempotencyKeyUsed(Exception):
 
 
 class ParcelAlreadyIntercepted(Exception):
+    """The caller's own platform has an interception of this parcel (`intercept_id`)."""
+
     def __init__(self, intercept_id: str) -> None:
         super().__init__(intercept_id)
         self.intercept_id = intercept_id
+
+
+class ParcelClaimedElsewhere(Exception):
+    """Another platform has an active interception of this parcel (which one is not told)."""
 
 
 class VersionConflict(Exception):

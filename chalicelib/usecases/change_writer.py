@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.domain.changes import Change
+from chalicelib.domain.lifecycle import PARCEL_RELEASED
 from chalicelib.domain.models import Intercept
 from chalicelib.store.intercepts import IdempotencyRecord, InterceptStore
 from chalicelib.webhooks.events import intercept_events
@@ -22,8 +23,9 @@ class ChangeWriter:
         self._outbox = outbox
 
     def create(self, change: Change, idempotency: IdempotencyRecord, now: datetime) -> None:
-        """Write a new record (`lifecycle.started`). Raises IdempotencyKeyUsed or ParcelAlreadyIntercepted."""
-        deliveries = self._intercepts.create(change, idempotency, _webhooks(change), now)
+        """Write a new record (`lifecycle.started`). Raises IdempotencyKeyUsed, ParcelAlreadyIntercepted
+        or ParcelClaimedElsewhere."""
+        deliveries = self._intercepts.create(change, idempotency, _webhooks(change), now, ended=PARCEL_RELEASED)
         self._outbox.publish(deliveries)
 
     def commit(self, change: Change, now: datetime) -> Intercept:

@@ -34,6 +34,7 @@ from chalicelib.store import (
     InvalidCursor,
     ListQuery,
     ParcelAlreadyIntercepted,
+    ParcelClaimedElsewhere,
     StaleState,
 )
 from chalicelib.store.intercepts import InterceptStore
@@ -118,6 +119,9 @@ class InterceptService:
         except ParcelAlreadyIntercepted as taken:
             raise Conflict("this parcel already has an interception", code="parcel_already_intercepted",
                            intercept_id=taken.intercept_id) from None
+        except ParcelClaimedElsewhere:
+            raise Conflict("this parcel has an active interception requested through another platform",
+                           code="parcel_claimed_elsewhere") from None
         bind(intercept_id=record.id, carrier=record.carrier.value, merchant_id=record.merchant_id)
         metrics.intercept_created(record.carrier.value)
         self._enqueue_dispatch(record)

@@ -111,3 +111,9 @@ def test_stats_counts_open_intercepts_and_queue_depths(run, client):
     output = run("stats").output
     assert re.search(r"open pending\s+1", output)
     assert re.search(r"queue intercept-dispatch\s+waiting\s+1", output)
+
+
+def test_platform_ids_that_could_reach_into_other_keys_are_refused(run):
+    for unsafe in ("a#b", "A", "a/b", "a_b", "x" * 65, "a b", "a%23b"):
+        result = run("platforms", "create", unsafe, "--name", "n", "--policy", "default")
+        assert result.exit_code != 0 and "not allowed" in result.output, unsafe

@@ -48,8 +48,10 @@ def test_same_idempotency_key_with_another_body_is_409(client):
 
 
 def test_idempotency_keys_are_per_tenant(client):
-    assert post_intercept(client, intercept_body(), key=KEY_A).status_code == 202
-    assert post_intercept(client, intercept_body(), key=KEY_B).status_code == 202
+    first = post_intercept(client, intercept_body(), key=KEY_A)
+    other = post_intercept(client, intercept_body(tracking_no="ZT1000000004"), key=KEY_B)  # the same key
+    assert first.status_code == other.status_code == 202
+    assert "Idempotent-Replayed" not in other.headers and body_of(first)["id"] != body_of(other)["id"]
 
 
 def test_a_parcel_gets_one_interception(client):
@@ -195,3 +197,31 @@ def test_health_reports_table_and_queues(client):
     response = client.http.get("/health")
     assert response.status_code == 200
     assert body_of(response)["checks"]["table"] == "ok"
+
+
+def test_a_parcel_claimed_by_another_platform_is_409_without_naming_its_intercept(client):
+    first = post_intercept(client, intercept_body(), key=KEY_A)
+    assert first.status_code == 202
+    second = post_intercept(client, intercept_body(), key=KEY_B, idempotency_key="other-tenant")
+    assert second.status_code == 409
+    error = body_of(second)["error"]
+    assert error["code"] == "parcel_claimed_elsewhere" and "intercept_id" not in error
+    assert body_of(first)["id"].encode() not in second.body
+
+
+def test_a_parcel_another_platform_cancelled_before_any_carrier_call_can_be_claimed(client):
+    first = body_of(post_intercept(client, intercept_body(), key=KEY_A))
+    assert client.http.post(f"/v1/intercepts/{first['id']}/cancel", headers=auth(KEY_A), body="{}").status_code == 200
+    second = post_intercept(client, intercept_body(), key=KEY_B, idempotency_key="other-tenant")
+    assert second.status_code == 202, second.body
+    third = post_intercept(client, intercept_body(), key=KEY_A, idempotency_key="back-again")
+    assert body_of(third)["error"]["code"] == "parcel_claimed_elsewhere"
+
+
+def test_an_idempotency_key_with_the_separator_replays_only_its_own_request(client):
+    """`a#b` and `a%23b` are distinct keys: neither replays the other."""
+    first = post_intercept(client, intercept_body(), idempotency_key="a#b")
+    second = post_intercept(client, intercept_body(tracking_no="ZT1000000004", order_id="o-2"),
+                            idempotency_key="a%23b")
+    assert first.status_code == second.status_code == 202
+    assert body_of(first)["id"] != body_of(second)["id"] and "Idempotent-Replayed" not in second.headers
