@@ -13,8 +13,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Mapping
 
-import boto3
-
+from chalicelib import aws
 from chalicelib.clock import Clock, OffsetClock, SystemClock
 from chalicelib.config import Settings, dead_letter_queue, settings
 
@@ -51,13 +50,13 @@ class Gateway:
         """Every store over the one table, sharing one DynamoDB client (connection pool, credentials)."""
         from chalicelib.store import Store
 
-        return self._given_store or Store(boto3.client("dynamodb"), self.settings.table_name)
+        return self._given_store or Store(aws.client("dynamodb", self.settings.is_local), self.settings.table_name)
 
     @cached_property
     def queues(self) -> Queues:
         from chalicelib.queues import Queues
 
-        return Queues(boto3.client("sqs"))
+        return Queues(aws.client("sqs", self.settings.is_local))
 
     @cached_property
     def adapters(self) -> Mapping[str, CarrierAdapter]:
@@ -121,7 +120,7 @@ class Gateway:
     def fee_exports(self) -> FeeExports:
         from chalicelib.exports.fee_exports import FeeExports
 
-        return FeeExports(self.store.intercepts, boto3.client("s3"), self.settings.export_bucket, self.clock)
+        return FeeExports(self.store.intercepts, aws.client("s3", self.settings.is_local), self.settings.export_bucket, self.clock)
 
     @cached_property
     def webhook_endpoints(self) -> WebhookEndpoints:
@@ -224,7 +223,7 @@ def build(config: Settings) -> Gateway:
         return Gateway(config, SystemClock())
     from chalicelib.store import Store
 
-    store = Store(boto3.client("dynamodb"), config.table_name)
+    store = Store(aws.client("dynamodb", local=True), config.table_name)
     return Gateway(config, OffsetClock(SystemClock(), store.local_clock.offset_seconds), store=store)
 
 
