@@ -1,6 +1,7 @@
 """/v1/intercepts: request an interception, read and list them, cancel one."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,8 @@ from chalicelib.errors import BadRequest
 routes = Blueprint(__name__)
 
 MAX_IDEMPOTENCY_KEY = 255
+#: Numbers in query parameters: ASCII digits only (str.isdigit() also takes "²" and other digits int() refuses).
+ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 @routes.route("/v1/intercepts", methods=["POST"], content_types=["application/json"])
@@ -64,13 +67,14 @@ def valid_idempotency_key(value: str | None) -> str:
     return key
 
 
-_LIST_PARAMS = {"merchant_id", "status", "carrier", "created_from", "created_to", "limit", "cursor"}
+_LIST_PARAMS = {"merchant_id", "status", "carrier", "refund_status", "after_sale_id", "created_from", "created_to",
+                "limit", "cursor"}
 
 
 def list_query(platform_id: str, params: dict[str, str]):
     """The listing's query parameters, validated; 400 naming every bad one."""
     from chalicelib.clock import from_iso, to_iso
-    from chalicelib.domain.models import Carrier, InterceptStatus
+    from chalicelib.domain.models import Carrier, InterceptStatus, RefundStatus
     from chalicelib.store import ListQuery
 
     problems = [{"field": name, "problem": "unknown query parameter"} for name in params if name not in _LIST_PARAMS]
@@ -98,18 +102,21 @@ def list_query(platform_id: str, params: dict[str, str]):
         return to_iso(parsed)
 
     status, carrier = choice("status", InterceptStatus), choice("carrier", Carrier)
+    refund_status = choice("refund_status", RefundStatus)
     created_from, created_to = moment("created_from"), moment("created_to")
     limit = 50
     if "limit" in params:
-        if params["limit"].isdigit() and 1 <= int(params["limit"]) <= 200:
+        if ASCII_NUMBER.fullmatch(params["limit"]) and 1 <= int(params["limit"]) <= 200:
             limit = int(params["limit"])
         else:
             problems.append({"field": "limit", "problem": "must be an integer from 1 to 200"})
-    merchant_id = params.get("merchant_id")
-    if merchant_id is not None and not (0 < len(merchant_id) <= 64):
-        problems.append({"field": "merchant_id", "problem": "must be 1-64 characters"})
+    merchant_id, after_sale_id = params.get("merchant_id"), params.get("after_sale_id")
+    for name, value in (("merchant_id", merchant_id), ("after_sale_id", after_sale_id)):
+        if value is not None and not (0 < len(value) <= 64):
+            problems.append({"field": name, "problem": "must be 1-64 characters"})
     if problems:
         raise BadRequest("query parameters are invalid", fields=problems)
     return ListQuery(platform_id=platform_id, merchant_id=merchant_id, status=status,
-                     carrier=carrier.value if carrier else None, created_from=created_from,
+                     carrier=carrier.value if carrier else None, refund_status=refund_status,
+                     after_sale_id=after_sale_id, created_from=created_from,
                      created_to=created_to, limit=limit, cursor=params.get("cursor") or None)

@@ -12,7 +12,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from chalicelib.domain.models import Carrier, Claim, Intercept, InterceptStatus, MerchantSettings, ReasonItem
+from chalicelib.domain.models import (
+    Carrier,
+    Claim,
+    Intercept,
+    InterceptStatus,
+    MerchantSettings,
+    ReasonItem,
+    RefundStatus,
+)
 from chalicelib.domain.requests import (
     AdvanceRequest,
     CancelRequest,
@@ -78,6 +86,8 @@ class ListQuery(BaseModel):
     merchant_id: str | None = Field(None, min_length=1, max_length=64)
     status: InterceptStatus | None = None
     carrier: Carrier | None = None
+    refund_status: RefundStatus | None = None
+    after_sale_id: str | None = Field(None, min_length=1, max_length=64)
     created_from: str | None = Field(None, json_schema_extra={"format": "date-time"})
     created_to: str | None = Field(None, json_schema_extra={"format": "date-time"})
     limit: int | None = Field(None, ge=1, le=200)

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from chalicelib.clock import new_id, to_iso
 from chalicelib.domain.changes import Change
-from chalicelib.domain.models import Claim, Event, Intercept, InterceptStatus
+from chalicelib.domain.models import Claim, Event, Intercept, InterceptStatus, RefundStatus
 from chalicelib.store import keys
 from chalicelib.store.codec import data, from_item, pack, to_item, unpack
 from chalicelib.store.deliveries import outbox_entries
@@ -28,10 +28,15 @@ from chalicelib.store.refusals import (
     ParcelClaimedElsewhere,
     StaleState,
 )
+from chalicelib.store.schema import TABLE_KEYS
 from chalicelib.store.table import Table, TransactionCancelled, new_put
 
 #: Positions of the writes in the create transaction (see `create`).
 _IDEMPOTENCY, _PARCEL = 3, 2
+
+
+#: Items a listing reads at most per request while filling a page (about 250 read units).
+LIST_READ_BUDGET = 1000
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class ListQuery:
     merchant_id: str | None = None
     status: InterceptStatus | None = None
     carrier: str | None = None
+    refund_status: RefundStatus | None = None
+    after_sale_id: str | None = None
     created_from: str | None = None
     created_to: str | None = None
     limit: int = 50
@@ -296,7 +303,13 @@ class InterceptStore:
         return {**found, "response": unpack(found["response"])}
 
     def list(self, query: ListQuery) -> tuple[list[Intercept], str | None]:
-        """One page of a tenant's (or one merchant's) intercepts, newest first."""
+        """One page of a tenant's (or one merchant's) intercepts, newest first.
+
+        Filters (status, carrier, refund status, after-sale id) are applied to the time-ordered
+        index as DynamoDB reads it, so a page is filled by reading on until `limit` items match,
+        the index ends, or `LIST_READ_BUDGET` items were read for this request: then the page may
+        be short, and `next_cursor` (set whenever more may follow) continues where reading stopped.
+        """
         if query.merchant_id:
             index, pk_name, sk_name = "by_merchant", "GSI2PK", "GSI2SK"
             partition = keys.by_merchant(query.platform_id, query.merchant_id)
@@ -315,26 +328,42 @@ class InterceptStore:
             condition += f" AND {sk_name} <= :to"
             values[":to"] = query.created_to + "~"
         filters, names = [], {}
-        if query.status:
-            filters.append("#status = :status")
-            names["#status"] = "status"
-            values[":status"] = query.status.value
-        if query.carrier:
-            filters.append("carrier = :carrier")
-            values[":carrier"] = query.carrier
+        for attribute, wanted in (("status", query.status.value if query.status else None),
+                                  ("carrier", query.carrier),
+                                  ("refund_status", query.refund_status.value if query.refund_status else None),
+                                  ("after_sale_id", query.after_sale_id)):
+            if wanted is not None:
+                filters.append(f"#{attribute} = :{attribute}")
+                names[f"#{attribute}"] = attribute
+                values[f":{attribute}"] = wanted
         params: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition,
-                                  "ExpressionAttributeValues": to_item(values), "Limit": query.limit,
-                                  "ScanIndexForward": False}
+                                  "ExpressionAttributeValues": to_item(values), "ScanIndexForward": False}
         if filters:
             params["FilterExpression"] = " AND ".join(filters)
-        if names:
             params["ExpressionAttributeNames"] = names
-        if query.cursor:
-            params["ExclusiveStartKey"] = _decode_cursor(query.cursor, pk_name, partition)
-        page = self._table.query(**params)
-        records = [Intercept.model_validate(data(item)) for item in page.get("Items", [])]
-        last = page.get("LastEvaluatedKey")
-        return records, _encode_cursor(last) if last else None
+        start = _decode_cursor(query.cursor, pk_name, sk_name, partition) if query.cursor else None
+        found: list[dict] = []
+        read = 0
+        while True:
+            wanted = query.limit - len(found)
+            # Unfiltered, every item read is returned; filtered, read ahead (at most the budget).
+            params["Limit"] = min(LIST_READ_BUDGET - read, max(2 * wanted, 50)) if filters else wanted
+            if start:
+                params["ExclusiveStartKey"] = start
+            page = self._table.query(**params)
+            read += page.get("ScannedCount", 0)
+            items = page.get("Items", [])
+            if len(items) >= wanted:
+                found += items[:wanted]
+                more = len(items) > wanted or "LastEvaluatedKey" in page
+                start = {name: found[-1][name] for name in (*TABLE_KEYS, pk_name, sk_name)} if more else None
+                break
+            found += items
+            start = page.get("LastEvaluatedKey")
+            if start is None or read >= LIST_READ_BUDGET:
+                break
+        records = [Intercept.model_validate(data(item)) for item in found]
+        return records, _encode_cursor(start) if start else None
 
     def of_merchant(self, platform_id: str, merchant_id: str, start: str, end: str) -> Iterator[Intercept]:
         """One merchant's intercepts created in [start, end] (ISO UTC), page by page."""
@@ -421,12 +450,15 @@ def _encode_cursor(last_key: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(from_item(last_key), separators=(",", ":")).encode()).decode()
 
 
-def _decode_cursor(cursor: str, partition_attribute: str, partition: str) -> dict:
+def _decode_cursor(cursor: str, partition_attribute: str, sort_attribute: str, partition: str) -> dict:
+    """The index position a cursor names; InvalidCursor unless it is exactly what this listing
+    issues (the table and index keys of one item of the caller's own partition)."""
     try:
         decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as error:
         raise InvalidCursor("cursor is not one this API issued") from error
-    if (not isinstance(decoded, dict) or decoded.get(partition_attribute) != partition
-            or not all(isinstance(value, str) for value in decoded.values())):
+    if (not isinstance(decoded, dict) or set(decoded) != {*TABLE_KEYS, partition_attribute, sort_attribute}
+            or decoded.get(partition_attribute) != partition
+            or not all(isinstance(value, str) and 0 < len(value) <= 1024 for value in decoded.values())):
         raise InvalidCursor("cursor does not belong to this query")
     return to_item(decoded)

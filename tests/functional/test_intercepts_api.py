@@ -178,6 +178,10 @@ def test_list_filters_and_pages_with_an_opaque_cursor(client, gw, clock):
     ("status=lost", "status"), ("carrier=ups", "carrier"), ("created_from=yesterday", "created_from"),
     ("created_to=2026-11-23T00:00:00", "created_to"), ("limit=0", "limit"), ("limit=x", "limit"),
     ("cursor=bm9wZQ", "cursor"), ("cursor=%%%", "cursor"), ("colour=red", "colour"),
+    ("limit=%C2%B2", "limit"), ("limit=%D9%A3", "limit"), ("refund_status=paid", "refund_status"),
+    ("after_sale_id=", "after_sale_id"),
+    # a cursor naming our own partition but not an item position (a key missing, or one too many)
+    ("cursor=eyJHU0kxUEsiOiJQTEFURk9STSNwbGF0LWEifQ", "cursor"),
 ])
 def test_bad_list_parameters_are_400(client, query, field):
     response = client.http.get(f"/v1/intercepts?{query}", headers=auth())
@@ -225,3 +229,34 @@ def test_an_idempotency_key_with_the_separator_replays_only_its_own_request(clie
                             idempotency_key="a%23b")
     assert first.status_code == second.status_code == 202
     assert body_of(first)["id"] != body_of(second)["id"] and "Idempotent-Replayed" not in second.headers
+
+
+def test_a_filtered_listing_reads_on_until_its_page_is_full(client, gw, clock):
+    """Filters apply as the index is read; a page is filled from further reads, not returned empty
+    with a cursor while matching items lie beyond."""
+    matching = []
+    for n in range(12):
+        clock.advance(seconds=1)
+        created = body_of(post_intercept(client, intercept_body(tracking_no=f"ZT10000000{n:02d}", order_id=f"o{n}",
+                                                                after_sale_id=f"as-{n % 4}"), idempotency_key=f"f{n}"))
+        if n % 4 == 0:
+            matching.append(created["id"])
+    seen, cursor, pages = [], None, 0
+    while True:
+        path = "/v1/intercepts?limit=2&after_sale_id=as-0" + (f"&cursor={cursor}" if cursor else "")
+        page = body_of(client.http.get(path, headers=auth()))
+        pages += 1
+        assert page["items"] or not page["next_cursor"]
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == list(reversed(matching)) and pages <= 2
+
+
+def test_refund_status_filter(client, gw):
+    first = body_of(post_intercept(client, intercept_body()))
+    body_of(post_intercept(client, intercept_body(tracking_no="ZT1000000004", order_id="o2"), idempotency_key="k2"))
+    gw.carrier_results.apply(first["id"], "intercepted", source="carrier")
+    page = body_of(client.http.get("/v1/intercepts?refund_status=refund_auto", headers=auth()))
+    assert [item["id"] for item in page["items"]] == [first["id"]]
