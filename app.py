@@ -21,6 +21,7 @@ from chalicelib.api import (
     webhooks,
 )
 from chalicelib.api.context import gateway
+from chalicelib.api.responses import in_error_envelope
 from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE
 
 app = Chalice(app_name="parcel-intercept-gateway")
@@ -80,3 +81,8 @@ def export_fees_daily(event):
 @app.middleware("all")
 def correlate_logs(event, get_response):
     return observability.with_correlation(event, get_response)
+
+
+@app.middleware("http")
+def one_error_shape(event, get_response):
+    return in_error_envelope(get_response(event))

@@ -73,6 +73,21 @@ def from_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def parse_moment(text: str) -> datetime:
+    """An ISO-8601 date-time from outside (a query, a body): timezone-aware and one that converts to
+    UTC (0001-01-01T00:00:00+08:00 does not). ValueError otherwise."""
+    if not isinstance(text, str) or not text.isascii():
+        raise ValueError("must be an ISO-8601 date-time")
+    try:
+        moment = from_iso(text)
+        if moment.tzinfo is None:
+            raise ValueError("must include a UTC offset, e.g. 2026-11-23T00:00:00Z")
+        moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("is outside the calendar") from None
+    return moment
+
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 

@@ -47,15 +47,31 @@ class Ineligible(GatewayError):
         self.reasons = reasons
 
 
+class PayloadTooLarge(GatewayError):
+    status = 413
+    code = "payload_too_large"
+
+
 class Unavailable(GatewayError):
     status = 503
     code = "unavailable"
 
 
+#: An error names at most this many fields, each in at most so many characters: a body with
+#: 20,000 bad fields, or a 1 MB field name, must not make a 1 MB error.
+MAX_FIELDS_NAMED = 20
+MAX_NAME_CHARS = 100
+MAX_PROBLEM_CHARS = 300
+
+
 def validation_error(exc) -> BadRequest:
-    """A BadRequest naming every field pydantic rejected."""
-    fields = []
-    for err in exc.errors(include_url=False):
-        location = ".".join(str(part) for part in err["loc"]) or "body"
-        fields.append({"field": location, "problem": err["msg"]})
-    return BadRequest("request body is invalid", fields=fields)
+    """A BadRequest naming the fields pydantic rejected (the first MAX_FIELDS_NAMED)."""
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    fields = [{"field": shortened(".".join(str(part) for part in err["loc"]) or "body", MAX_NAME_CHARS),
+               "problem": shortened(err["msg"], MAX_PROBLEM_CHARS)} for err in errors[:MAX_FIELDS_NAMED]]
+    details = {"more_fields": len(errors) - MAX_FIELDS_NAMED} if len(errors) > MAX_FIELDS_NAMED else {}
+    return BadRequest("request body is invalid", fields=fields, **details)
+
+
+def shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -197,6 +197,37 @@ def log_group_resources(functions: list[str]) -> dict:
     } for function in functions}
 
 
+#: What API Gateway answers itself (before a function runs), in the API's one error shape: an
+#: unknown route is a 404 (not a 403 "Missing Authentication Token"), and nothing of the request
+#: (its Authorization header included) is echoed. (type, status, code, message: None for API
+#: Gateway's own message.)
+GATEWAY_RESPONSES = (
+    ("MISSING_AUTHENTICATION_TOKEN", "404", "not_found", "no such route"),
+    ("UNSUPPORTED_MEDIA_TYPE", "415", "unsupported_media_type", None),
+    ("REQUEST_TOO_LARGE", "413", "payload_too_large", None),
+    ("THROTTLED", "429", "throttled", "too many requests; retry with backoff"),
+    ("QUOTA_EXCEEDED", "429", "quota_exceeded", None),
+    ("ACCESS_DENIED", "403", "forbidden", "forbidden"),
+    ("INTEGRATION_TIMEOUT", "504", "timeout", "the request took too long; retry it (creates are idempotent)"),
+    ("DEFAULT_4XX", None, "bad_request", None),
+    ("DEFAULT_5XX", None, "internal_error", "internal error"),
+)
+
+
+def gateway_responses() -> dict:
+    responses = {}
+    for kind, status, code, message in GATEWAY_RESPONSES:
+        text = json.dumps(message) if message else "$context.error.messageString"
+        response: dict[str, Any] = {
+            "ResponseTemplates": {"application/json": '{"error": {"code": "%s", "message": %s}}' % (code, text)},
+            "ResponseParameters": {"Headers": {"Content-Type": "'application/json'"}},
+        }
+        if status:
+            response["StatusCode"] = status
+        responses[kind] = response
+    return responses
+
+
 def build(app: Any) -> dict:
     functions, overrides = function_overrides(app)
     resources: dict[str, Any] = {"InterceptTable": table_resource()}
@@ -206,7 +237,8 @@ def build(app: Any) -> dict:
     resources.update(alarm_resources(functions))
     resources.update(log_group_resources(functions))
     resources.update(overrides)
-    resources["RestAPI"] = {"Type": "AWS::Serverless::Api", "Properties": {"TracingEnabled": True}}
+    resources["RestAPI"] = {"Type": "AWS::Serverless::Api",
+                            "Properties": {"TracingEnabled": True, "GatewayResponses": gateway_responses()}}
     return {
         "Parameters": {
             "CarrierConfig": {

@@ -152,11 +152,12 @@ class LocalStack:
 
     def _start_http(self, app_module: Any) -> None:
         from chalice.config import Config
-        from chalice.local import create_local_server
+
+        from local.api_server import api_server
 
         config = Config.create(chalice_stage="local", app_name=app_module.app.app_name,
                                chalice_app=app_module.app, config_from_disk={})
-        self._http = create_local_server(app_module.app, config, "127.0.0.1", self.port)
+        self._http = api_server(app_module.app, config, "127.0.0.1", self.port)
         self._spawn("http", lambda stop: self._http.server.serve_forever(poll_interval=0.2))
 
     def _spawn(self, name: str, target: Any) -> None:

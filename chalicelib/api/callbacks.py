@@ -6,10 +6,13 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.context import gateway
 from chalicelib.api.responses import api
+from chalicelib.errors import PayloadTooLarge
 
 routes = Blueprint(__name__)
 
 CALLBACK_CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+#: Carriers push one result at a time, a few hundred bytes.
+MAX_PUSH_BYTES = 256 * 1024
 
 
 @routes.route("/callbacks/{carrier}", methods=["POST"], content_types=CALLBACK_CONTENT_TYPES)
@@ -17,8 +20,10 @@ CALLBACK_CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded
 def carrier_callback(carrier: str) -> Response:
     from chalicelib.usecases.callbacks import handle_callback
 
-    gw = gateway()
     request = routes.current_request
+    if len(request.raw_body or b"") > MAX_PUSH_BYTES:
+        raise PayloadTooLarge(f"a carrier push is at most {MAX_PUSH_BYTES} bytes")
+    gw = gateway()
     reply = handle_callback(gw.adapters, gw.carrier_results, gw.clock, carrier, request.headers,
                             request.raw_body or b"")
     return Response(body=reply.body, status_code=reply.status, headers=dict(reply.headers))

@@ -73,7 +73,7 @@ _LIST_PARAMS = {"merchant_id", "status", "carrier", "refund_status", "after_sale
 
 def list_query(platform_id: str, params: dict[str, str]):
     """The listing's query parameters, validated; 400 naming every bad one."""
-    from chalicelib.clock import from_iso, to_iso
+    from chalicelib.clock import parse_moment, to_iso
     from chalicelib.domain.models import Carrier, InterceptStatus, RefundStatus
     from chalicelib.store import ListQuery
 
@@ -92,12 +92,10 @@ def list_query(platform_id: str, params: dict[str, str]):
         if name not in params:
             return None
         try:
-            parsed: datetime = from_iso(params[name])
-        except ValueError:
-            problems.append({"field": name, "problem": "must be an ISO-8601 date-time"})
-            return None
-        if parsed.tzinfo is None:
-            problems.append({"field": name, "problem": "must include a UTC offset, e.g. 2026-11-23T00:00:00Z"})
+            parsed: datetime = parse_moment(params[name])
+        except ValueError as problem:
+            text = str(problem) if str(problem).startswith(("must", "is")) else "must be an ISO-8601 date-time"
+            problems.append({"field": name, "problem": text})
             return None
         return to_iso(parsed)
 

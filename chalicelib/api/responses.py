@@ -42,3 +42,20 @@ def api(view: Callable[..., Response]) -> Callable[..., Response]:
 def header(headers: Any, name: str) -> str | None:
     """Case-insensitive header lookup (API Gateway and chalice local differ in casing)."""
     return next((value for key, value in dict(headers or {}).items() if key.lower() == name.lower()), None)
+
+
+#: Chalice's own refusals (before a route's view runs) -> our error codes.
+_CHALICE_CODES = {"MethodNotAllowedError": "method_not_allowed", "UnsupportedMediaType": "unsupported_media_type",
+                  "BadRequest": "bad_request", "NotFoundError": "not_found", "InternalServerError": "internal_error"}
+
+
+def in_error_envelope(response: Response) -> Response:
+    """Chalice answers a method a route does not take (405) or a content type it does not accept
+    (415) with `{"Code", "Message"}`; every error of the API has one shape, `{"error": {...}}`."""
+    body = response.body
+    if not (isinstance(body, dict) and set(body) == {"Code", "Message"} and response.status_code >= 400):
+        return response
+    code = _CHALICE_CODES.get(body["Code"], "bad_request")
+    headers = {name: value for name, value in (response.headers or {}).items() if name.lower() != "content-type"}
+    return json_response({"error": {"code": code, "message": str(body["Message"])[:300]}}, response.status_code,
+                         headers)

@@ -39,9 +39,10 @@ def form_fields(body: bytes) -> dict[str, str]:
 
 
 def json_object(body: bytes | str) -> dict[str, Any] | None:
+    """A JSON object, or None for anything else (not JSON, not an object, nested too deeply)."""
     try:
         parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return parsed if isinstance(parsed, dict) else None
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator
 
-from chalicelib.clock import from_iso, to_iso
+from chalicelib.clock import parse_moment, to_iso
 from chalicelib.domain.models import (
     Carrier,
     GoodsType,
@@ -86,7 +86,7 @@ class MerchantSettingsUpdate(_Strict):
     """Body of PUT /v1/merchants/{merchant_id}/settings. `version` 0 (or absent) creates; otherwise it
     must equal the stored version (optimistic concurrency)."""
 
-    version: Annotated[int, Field(ge=0)] = 0
+    version: Annotated[int, Field(ge=0, le=1_000_000_000)] = 0
     shop_status: Literal["operating", "suspended", "closed"] = "operating"
     agreement_signed_at: str | None = None
     cross_border: bool = False
@@ -103,10 +103,10 @@ class MerchantSettingsUpdate(_Strict):
         if value is None:
             return None
         try:
-            moment = from_iso(value)
+            moment = parse_moment(value)
         except ValueError:
-            raise ValueError("must be an ISO-8601 date-time, e.g. 2026-11-23T08:00:00Z") from None
-        if moment.utcoffset() is None or moment.utcoffset().total_seconds() != 0:
+            raise ValueError("must be an ISO-8601 date-time in UTC, e.g. 2026-11-23T08:00:00Z") from None
+        if moment.utcoffset().total_seconds() != 0:
             raise ValueError("must be in UTC (end with Z or +00:00)")
         return to_iso(moment)
 

@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta, timezone
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 class InvalidPeriod(ValueError):
@@ -27,19 +27,20 @@ class Period:
 
 
 def parse_period(text: str) -> Period:
+    day, month = _DAY.fullmatch(text), _MONTH.fullmatch(text)
+    if not (day or month):
+        raise InvalidPeriod("period must be a day YYYY-MM-DD or a month YYYY-MM")
     try:
-        if match := _DAY.match(text):
-            first = date(*map(int, match.groups()))
+        if day:
+            first = date(*map(int, day.groups()))
             following = first + timedelta(days=1)
-        elif match := _MONTH.match(text):
-            year, month = map(int, match.groups())
-            first = date(year, month, 1)
-            following = date(year + month // 12, month % 12 + 1, 1)
         else:
-            raise InvalidPeriod("period must be a day YYYY-MM-DD or a month YYYY-MM")
-    except ValueError as error:
+            year, number = map(int, month.groups())
+            first = date(year, number, 1)
+            following = date(year + number // 12, number % 12 + 1, 1)
+        return Period(label=text, start=_utc_midnight(first), end=_utc_midnight(following))
+    except (ValueError, OverflowError) as error:  # 2026-02-30; 0001-01 and 9999-12-31 reach past the calendar
         raise InvalidPeriod(f"period {text!r} is not a real date: {error}") from None
-    return Period(label=text, start=_utc_midnight(first), end=_utc_midnight(following))
 
 
 def previous_day(now: datetime) -> Period:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Iterable
 
-from chalicelib.clock import from_iso, to_iso
+from chalicelib.clock import from_iso, parse_moment, to_iso
 from chalicelib.domain.lifecycle import RESULTS, SUCCEEDED
 from chalicelib.domain.models import Intercept, InterceptStatus, RefundMode, RefundStatus
 
@@ -87,10 +87,10 @@ def metrics_range(params: dict | None) -> tuple[str, str]:
     for name in ("from", "to"):
         text = params.get(name)
         try:
-            moment = from_iso(text) if text else None
+            moment = parse_moment(text) if text else None
         except ValueError:
             moment = None
-        if moment is None or moment.tzinfo is None:
+        if moment is None:
             problems.append({"field": name, "problem": "required: an ISO-8601 date-time with offset, e.g. "
                                                        "2026-11-01T00:00:00Z"})
         else:

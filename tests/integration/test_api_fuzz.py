@@ -47,3 +47,19 @@ def test_api_answers_match_the_document_and_are_never_5xx(stack):  # noqa: F811
         except Exception as error:  # noqa: BLE001 - report every operation's failure at once
             failures.append(f"{operation.method.upper()} {operation.path}: {error}")
     assert not failures, "\n\n".join(failures)
+
+
+def test_every_phase_with_unsupported_methods_finds_no_server_error(stack):  # noqa: F811
+    """Schemathesis's own run over all four phases (explicit examples, the coverage phase with its
+    undeclared methods and boundary values, fuzzing, stateful sequences): no 5xx, and a method a
+    route does not take is a 405 with an `Allow` header."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = Path(sys.executable).with_name("schemathesis")
+    done = subprocess.run([str(cli), "run", f"{stack}/openapi.json", "--phases", "examples,coverage,fuzzing,stateful",
+                           "--checks", "not_a_server_error,unsupported_method", "--max-examples", "20",
+                           "-H", f"Authorization: Bearer {KEY}", "--suppress-health-check", "all", "--seed", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-6000:]
