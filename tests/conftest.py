@@ -43,6 +43,7 @@ class ScriptedCarrier:
 
     def __init__(self, code: str = "zto", can_redirect: bool = False) -> None:
         self.code = code
+        self.route = code
         self.can_redirect = can_redirect
         self.stage = ParcelStage.in_transit
         self.script: list[SubmitOutcome | Exception] = []

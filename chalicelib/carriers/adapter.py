@@ -82,6 +82,7 @@ class ProtocolAdapter:
         if declaration.kind == "carrier" and code != declaration.code:
             raise ValueError(f"{declaration.code} is a carrier, not a route to {code}")
         self.code = code
+        self.route = declaration.code
         self.can_redirect = declaration.can_redirect
         self.declaration = declaration
         self._protocol: CarrierProtocol = declaration.load_protocol()

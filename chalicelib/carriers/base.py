@@ -104,6 +104,8 @@ class InvalidCallback(Exception):
 
 class CarrierAdapter(Protocol):
     code: str
+    #: the protocol it speaks: the carrier's own code, or the aggregator's it goes through
+    route: str
     can_redirect: bool   # takes an order with `redirect_to` (else only back to the sender)
 
     def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:

@@ -36,7 +36,7 @@ from chalicelib.observability import bind, metrics
 from chalicelib.queues import QueueMessage, Queues, dispatch_message, process_batch
 from chalicelib.store import StaleState
 from chalicelib.store.intercepts import InterceptStore
-from chalicelib.usecases.carrier_results import Applied, CarrierResults
+from chalicelib.usecases.carrier_results import Applied, CarrierResults, Reporter
 from chalicelib.usecases.change_writer import ChangeWriter
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,9 @@ class Dispatcher:
         if action == "cancel":
             requested = self._store.get(intercept_id)
             return True if requested is None else self._withdraw(message, requested)
-        record = self._store.claim_dispatch(intercept_id, self._clock.now(), self._retry.lease_seconds)
+        planned = self._adapters.get(work.carrier) if work.carrier else None
+        via = planned.route if planned is not None and planned.route != work.carrier else None
+        record = self._store.claim_dispatch(intercept_id, self._clock.now(), self._retry.lease_seconds, via=via)
         if record is None:
             # Not pending any more (a result or cancel came first), unknown, or another delivery of
             # the same message holds the lease and will finish the work.
@@ -134,6 +136,8 @@ class Dispatcher:
         self._succeeded(record.carrier.value, admission)
         reason = outcome.message or outcome.reason_code or ""
         changes: dict = {"last_error": None, "dispatch_lease_until": None}  # the call is over
+        if record.via is None and adapter.route != record.carrier.value:  # queued before messages named it
+            changes["via"] = adapter.route
         if outcome.carrier_ref:
             changes["carrier_ref"] = outcome.carrier_ref
         if outcome.result == CarrierResult.failed:
@@ -218,6 +222,7 @@ class Dispatcher:
             return False
         changes = {"result_reason": known.reason_code} if known.reason_code else {}
         self._results.apply(record.id, known.result, source=EventSource.carrier, changes=changes,
+                            reporter=Reporter(record.carrier.value, adapter.route),
                             reason=known.message or known.reason_code or f"carrier reported {known.result.value}")
         return True
 

@@ -172,6 +172,9 @@ class Intercept(BaseModel):
     #: the carrier's answer to withdrawing the instruction after a cancel: withdrawn | not_at_carrier |
     #: refused: <reason> (it acted already; its result decides) | unconfirmed: <error> (it could not be reached)
     carrier_cancel: str | None = None
+    #: the aggregator the instruction goes through (kuaidi100, ...); absent when sent to the carrier itself.
+    #: Fixed when the first carrier call is leased: only pushes and answers over this route count.
+    via: str | None = None
     #: set by a cancel: the carrier had accepted the instruction (so only it can withdraw it)
     carrier_accepted: bool | None = None
     #: withdrawal calls made after a cancel (see InterceptStore.claim_cancel); absent until the first
@@ -182,6 +185,11 @@ class Intercept(BaseModel):
     redirect_to: RedirectAddress | None = None
     events: list[Event] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
+
+    @property
+    def route(self) -> str:
+        """The protocol the carrier's results for this record come over."""
+        return self.via or self.carrier.value
 
     def public(self, with_events: bool = True) -> dict:
         hidden = ({"platform_id", "policy", "dispatch_attempts", "dispatch_lease_until", "cancel_attempts",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Mapping
 from chalicelib.carriers.base import CarrierResult, CarrierUnavailable, InterceptOrder
 from chalicelib.clock import Clock
 from chalicelib.domain.models import EventSource, InterceptStatus
-from chalicelib.usecases.carrier_results import Applied, CarrierResults
+from chalicelib.usecases.carrier_results import Applied, CarrierResults, Reporter
 
 if TYPE_CHECKING:
     from chalicelib.carriers.base import CarrierAdapter
@@ -37,7 +37,12 @@ def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, Carr
     for record in overdue:
         carrier = record.carrier.value
         adapter = adapters.get(carrier)
-        admission = breaker.admit(carrier) if breaker is not None else None
+        if adapter is not None and adapter.route != record.route:
+            log.warning("not polled: the carrier is configured over another route than the intercept was sent",
+                        extra={"security": True, "intercept_id": record.id, "carrier": carrier,
+                               "route": adapter.route, "sent_over": record.route})
+            adapter = None
+        admission = breaker.admit(carrier) if breaker is not None and adapter is not None else None
         if adapter is None or (admission is not None and not admission.allowed):
             counts["skipped"] += 1
             continue
@@ -60,6 +65,7 @@ def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, Carr
         changes = {"result_reason": outcome.reason_code} if outcome.reason_code else {}
         applied = results.apply(
             record.id, outcome.result, source=EventSource.schedule, changes=changes, last_read=record,
+            reporter=Reporter(carrier, adapter.route),
             reason=outcome.message or outcome.reason_code or f"{carrier} reported {outcome.result.value} when polled")
         counts["applied" if applied == Applied.applied else "unchanged"] += 1
     if counts["applied"]:

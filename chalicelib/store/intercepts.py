@@ -199,21 +199,23 @@ class InterceptStore:
 
     # -- dispatch and cancel leases -------------------------------------------------------------
 
-    def claim_dispatch(self, intercept_id: str, now: datetime, lease_seconds: int) -> Intercept | None:
+    def claim_dispatch(self, intercept_id: str, now: datetime, lease_seconds: int,
+                       via: str | None = None) -> Intercept | None:
         """Take the right to call the carrier for a pending intercept; None if it is not ours to take.
 
         The lease keeps two copies of one dispatch message from both calling the carrier; it
-        expires so a crashed worker's message can take over when it becomes visible again.
+        expires so a crashed worker's message can take over when it becomes visible again. `via`,
+        the aggregator the call goes through, is kept from the first lease on.
         """
         found = self._table.update(
             keys.intercept(intercept_id),
             UpdateExpression="SET dispatch_lease_until = :lease, dispatch_attempts = if_not_exists("
-                             "dispatch_attempts, :zero) + :one",
+                             "dispatch_attempts, :zero) + :one" + (", via = if_not_exists(via, :via)" if via else ""),
             ConditionExpression="#status = :pending AND (attribute_not_exists(dispatch_lease_until) "
                                 "OR dispatch_lease_until < :now)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=to_item({":lease": _lease_until(now, lease_seconds), ":now": to_iso(now),
-                                               ":pending": "pending", ":zero": 0, ":one": 1}),
+                                               ":pending": "pending", ":zero": 0, ":one": 1, ":via": via}),
             ReturnValues="ALL_NEW")
         return Intercept.model_validate(found) if found is not None else None
 

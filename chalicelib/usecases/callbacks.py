@@ -13,7 +13,7 @@ from typing import Mapping
 from chalicelib.carriers.base import CarrierAdapter, HttpReply, InvalidCallback
 from chalicelib.clock import Clock
 from chalicelib.domain.models import EventSource
-from chalicelib.usecases.carrier_results import Applied, CarrierResults
+from chalicelib.usecases.carrier_results import Applied, CarrierResults, Reporter
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,10 @@ def handle_callback(adapters: Mapping[str, CarrierAdapter], results: CarrierResu
     applied = results.apply(
         event.intercept_id, event.result, source=EventSource.carrier,
         reason=event.message or event.reason_code or f"{carrier} reported {event.result.value}",
-        changes=changes, tracking_no=event.tracking_no)
+        changes=changes, reporter=Reporter(carrier, adapter.route, event.tracking_no))
     log.info("callback handled", extra={"carrier": carrier, "intercept_id": event.intercept_id,
                                         "result": event.result.value, "applied": applied.value})
-    if applied == Applied.unknown:
+    if applied in (Applied.unknown, Applied.mismatch):  # the same answer: nothing about other intercepts leaks
         return _with_status(adapter.callback_ack(False, "unknown order or tracking number"), 404)
     return adapter.callback_ack(True)
 

@@ -2,6 +2,8 @@
 the dispatch worker's synchronous answer, a callback, or the polling fallback."""
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -16,6 +18,8 @@ from chalicelib.store import StaleState
 from chalicelib.store.intercepts import InterceptStore
 from chalicelib.usecases.change_writer import ChangeWriter
 
+log = logging.getLogger(__name__)
+
 #: What each carrier result makes of an interception.
 RESULT_STATUS = {
     CarrierResult.accepted: InterceptStatus.submitted,
@@ -28,7 +32,28 @@ RESULT_STATUS = {
 class Applied(StrEnum):
     applied = "applied"
     unchanged = "unchanged"
-    unknown = "unknown"
+    unknown = "unknown"      # no such intercept
+    mismatch = "mismatch"    # an intercept of another carrier, route or parcel: never applied
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Who reports a result: the carrier code whose route it came in on, and the protocol (its own,
+    or an aggregator's) that verified it. A result moves only an intercept of that carrier, sent
+    over that route, for the parcel the report names."""
+
+    carrier: str
+    route: str
+    tracking_no: str | None = None
+
+    def mismatch(self, record: Intercept) -> str | None:
+        if record.carrier.value != self.carrier:
+            return f"carrier {self.carrier} reported on a {record.carrier.value} intercept"
+        if record.route != self.route:
+            return f"a result over {self.route} for an intercept sent over {record.route}"
+        if self.tracking_no is not None and record.tracking_no != self.tracking_no:
+            return "the tracking number is not the intercept's"
+        return None
 
 
 class CarrierResults:
@@ -38,12 +63,15 @@ class CarrierResults:
         self._clock = clock
 
     def apply(self, intercept_id: str, result: CarrierResult, *, source: EventSource, reason: str = "",
-              changes: dict | None = None, tracking_no: str | None = None,
+              changes: dict | None = None, reporter: Reporter | None = None,
               carrier_accepted: bool = True, last_read: Intercept | None = None) -> Applied:
         """Apply a carrier result if the lifecycle allows it.
 
         A result the record already has, or one the lifecycle has moved past (a late `accepted`
-        after `intercepted`), changes nothing. `tracking_no`, when given, must match the record.
+        after `intercepted`), changes nothing. A result from outside (a callback, a poll) names its
+        `reporter`: one that does not match the record (another carrier's push naming this id, a
+        result over another route, another parcel) changes nothing and is logged as a security
+        event; the caller answers it like an unknown intercept.
         `carrier_accepted` is False for a refusal at submission: the carrier never took the
         instruction, so no per-attempt fee is due. `last_read` is the record as the caller last
         read it, which saves a read: the write is conditioned on its status, so a stale copy only
@@ -53,8 +81,14 @@ class CarrierResults:
         for _ in range(3):
             record = last_read if last_read is not None else self._intercepts.get(intercept_id)
             last_read = None
-            if record is None or (tracking_no is not None and record.tracking_no != tracking_no):
+            if record is None:
                 return Applied.unknown
+            problem = reporter.mismatch(record) if reporter is not None else None
+            if problem:
+                log.warning("carrier result refused: it does not match the intercept",
+                            extra={"security": True, "intercept_id": intercept_id, "carrier": reporter.carrier,
+                                   "route": reporter.route, "problem": problem})
+                return Applied.mismatch
             if record.status == target or not lifecycle.can_move(record.status, target):
                 return Applied.unchanged
             now = self._clock.now()

@@ -24,7 +24,8 @@ PUSH_SECRET = {**SECRET_FIELD, "kuaidi100": "salt"}
 def route(request, gw):
     code, module = request.param
     gw.adapters = {code: REGISTRY[module](code, {"base_url": "http://unused", **CREDENTIALS[module]}, None)}
-    record = pending_intercept(f"icp_{code}_{module}").model_copy(update={"carrier": Carrier(code)})
+    record = pending_intercept(f"icp_{code}_{module}").model_copy(
+        update={"carrier": Carrier(code), "via": module if module != code else None})
     put_record(gw.store, record)
     return code, module, record
 

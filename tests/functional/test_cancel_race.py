@@ -20,6 +20,7 @@ import pytest
 from chalicelib.carriers.base import CancelOutcome, CarrierResult, SubmitOutcome
 from chalicelib.domain.models import EventSource, InterceptStatus
 from chalicelib.queues import QueueMessage
+from chalicelib.usecases.carrier_results import Reporter
 from tests.conftest import ScriptedCarrier, auth, intercept_body, post_intercept
 
 TERMINAL_EVENTS = {"intercept.succeeded", "intercept.cancelled", "intercept.failed"}
@@ -122,7 +123,7 @@ def test_every_interleaving_of_cancel_and_success_ends_as_the_carrier_acted(clie
 
         def deliver_success():
             gw.carrier_results.apply(intercept_id, CarrierResult.intercepted, source=EventSource.carrier,
-                                     reason="拦截成功", tracking_no=f"ZT1{number:09d}")
+                                     reason="拦截成功", reporter=Reporter("zto", "zto", f"ZT1{number:09d}"))
 
         calls: list[str] = []
         with carrier_acts_during(calls, trial, truth, deliver_success) as still_pending:

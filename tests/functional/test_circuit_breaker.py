@@ -171,7 +171,8 @@ def test_the_dispatcher_reads_the_circuit_before_it_leases_anything(client, gw, 
     order: list[str] = []
     monkeypatch.setattr(gw.breaker._store, "get_many", lambda carriers: order.append("breaker") or [])
     claim = gw.store.intercepts.claim_dispatch
-    monkeypatch.setattr(gw.store.intercepts, "claim_dispatch", lambda *args: order.append("lease") or claim(*args))
+    monkeypatch.setattr(gw.store.intercepts, "claim_dispatch",
+                        lambda *args, **kwargs: order.append("lease") or claim(*args, **kwargs))
     ids = [create(client, tracking_no=f"ZT100000000{n}", key=f"idem-{n}") for n in range(3)]
     received = boto3.client("sqs").receive_message(QueueUrl=gw.queues.url(gw.settings.dispatch_queue),
                                                    MaxNumberOfMessages=10)["Messages"]
