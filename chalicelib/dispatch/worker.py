@@ -178,6 +178,9 @@ class Dispatcher:
         try:
             if adapter is None:
                 raise CarrierUnavailable(f"no adapter configured for carrier {record.carrier.value}")
+            if adapter.route != record.route:  # only the route that holds the instruction can withdraw it
+                raise CarrierUnavailable(f"{record.carrier.value} is configured over {adapter.route}, "
+                                         f"the instruction went over {record.route}")
             outcome = adapter.cancel_intercept(self._order(record))
         except CarrierUnavailable as error:
             self._failed(record.carrier.value)
