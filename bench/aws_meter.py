@@ -82,6 +82,12 @@ def write_units(before: dict | None, after: dict | None, condition_failed: bool 
 def index_write_units(index: str, before: dict | None, after: dict | None) -> int:
     """WRU one item write costs an index: an entry that keeps its keys is rewritten in place when
     the index projects ALL (a keys-only entry has nothing to change); new keys are a delete and a put."""
+    return sum(units for _, units in index_writes_by_partition(index, before, after))
+
+
+def index_writes_by_partition(index: str, before: dict | None, after: dict | None) -> list[tuple[str, int]]:
+    """`index_write_units`, as (the index partition key value written, WRU): a delete counts on the
+    old entry's partition, a put on the new one's."""
     partition, sort = INDEXES[index]
     keys_only = index in KEYS_ONLY_INDEXES
     old_key = (before or {}).get(partition), (before or {}).get(sort)
@@ -89,8 +95,9 @@ def index_write_units(index: str, before: dict | None, after: dict | None) -> in
     old_in, new_in = None not in old_key, None not in new_key
     old_units, new_units = (1, 1) if keys_only else (_kilobytes(before), _kilobytes(after))
     if old_in and new_in and old_key == new_key:
-        return 0 if keys_only or before == after else max(old_units, new_units)
-    return (old_units if old_in else 0) + (new_units if new_in else 0)
+        units = 0 if keys_only or before == after else max(old_units, new_units)
+        return [(old_key[0]["S"], units)] if units else []
+    return ([(old_key[0]["S"], old_units)] if old_in else []) + ([(new_key[0]["S"], new_units)] if new_in else [])
 
 
 def _kilobytes(item: dict | None) -> int:
@@ -115,6 +122,8 @@ class AwsMeter:
         self.read_units: Counter[str] = Counter()
         self.write_units: Counter[str] = Counter()
         self.index_write_units: Counter[str] = Counter()
+        #: (step, "table" or an index, partition key value, "write" or "read") -> request units
+        self.heat: Counter[tuple[str, str, str, str]] = Counter()
         self._region = region
         self._lock = threading.Lock()
 
@@ -133,7 +142,7 @@ class AwsMeter:
 
     def reset(self) -> None:
         with self._lock:
-            for counter in (self.calls, self.read_units, self.write_units, self.index_write_units):
+            for counter in (self.calls, self.read_units, self.write_units, self.index_write_units, self.heat):
                 counter.clear()
 
     def calls_in(self, step: str | None = None, service: str | None = None) -> Counter[tuple[str, str]]:
@@ -172,15 +181,22 @@ class AwsMeter:
 
     def _charge(self, step: str, operation: str, parsed: dict, before: list, request: dict) -> None:
         reads = writes = index_writes = 0.0
+        heat: Counter[tuple[str, str, str, str]] = Counter()
         if operation == "GetItem":
             reads = read_units(item_size(parsed.get("Item")), bool(request.get("ConsistentRead")))
+            heat[(step, "table", request["Key"][TABLE_KEYS[0]]["S"], "read")] += reads
         elif operation == "Query" or operation == "Scan":
             total = sum(item_size(item) for item in parsed.get("Items", []))
             reads = read_units(total, bool(request.get("ConsistentRead")) and "IndexName" not in request)
+            if operation == "Query":
+                heat[(step, request.get("IndexName", "table"), _queried_partition(request), "read")] += reads
         elif operation == "BatchGetItem":
             for table, items in parsed.get("Responses", {}).items():
                 consistent = bool(request["RequestItems"][table].get("ConsistentRead"))
-                reads += sum(read_units(item_size(item), consistent) for item in items)
+                for item in items:
+                    units = read_units(item_size(item), consistent)
+                    reads += units
+                    heat[(step, "table", item[TABLE_KEYS[0]]["S"], "read")] += units
         elif operation == "TransactGetItems":
             reads = sum(read_units(item_size(entry.get("Item")), True, transactional=True)
                         for entry in parsed.get("Responses", []))
@@ -192,10 +208,25 @@ class AwsMeter:
                 table_units, index_units = write_units(old, new, condition_failed, transactional)
                 writes += table_units
                 index_writes += index_units
+                heat[(step, "table", key[TABLE_KEYS[0]]["S"], "write")] += table_units
+                if not condition_failed:
+                    for index in INDEXES:
+                        for partition, units in index_writes_by_partition(index, old, new):
+                            heat[(step, index, partition, "write")] += units
         with self._lock:
             self.read_units[step] += reads
             self.write_units[step] += writes
             self.index_write_units[step] += index_writes
+            self.heat.update(heat)
+
+
+def _queried_partition(request: dict) -> str:
+    """The partition key value a Query reads: the value bound to the key condition's `=`."""
+    condition = request["KeyConditionExpression"]
+    placeholder = condition.split("=", 1)[1].split()[0]
+    names = request.get("ExpressionAttributeNames", {})
+    value = request["ExpressionAttributeValues"].get(names.get(placeholder, placeholder), {})
+    return value.get("S", "?")
 
 
 def _entity(params: dict) -> str:

@@ -30,6 +30,7 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from typing import Callable
 from datetime import datetime, timezone
 
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
@@ -51,7 +52,7 @@ from chalicelib.domain.models import InterceptStatus, Platform, PolicyName  # no
 from chalicelib.observability import JsonFormatter  # noqa: E402
 from local.lambda_events import scheduled_event  # noqa: E402
 from local.pump import QueuePump  # noqa: E402
-from local.resources import create_resources, demo_merchant, seed_platform  # noqa: E402
+from local.resources import DEMO_MERCHANT_ID, create_resources, demo_merchant, seed_platform  # noqa: E402
 from local.webhook_receiver import WebhookReceiver  # noqa: E402
 from simulator import CarrierSimulator  # noqa: E402
 from simulator.protocol import InterceptRequest, Outcome  # noqa: E402
@@ -120,8 +121,10 @@ class ByteCounter(io.TextIOBase):
         return len(text)
 
 
-def run(count: int) -> dict:
-    """Drive `count` interceptions through the lifecycle; returns the tallies per step."""
+def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_ID) -> dict:
+    """Drive `count` interceptions through the lifecycle; returns the tallies per step.
+
+    `merchant_of(n)` is the merchant of the n-th interception (each is set up like the demo one)."""
     meter = AwsMeter(REGION)
     logs = ByteCounter()
     root = logging.getLogger()
@@ -147,7 +150,9 @@ def run(count: int) -> dict:
                                       CarrierHttp())
             gateway = runtime.Gateway(settings, clock, adapters=adapters)
             platform = Platform(id="bench", name="Bench platform", policy=PolicyName.default)
-            seed_platform(gateway.store, platform, API_KEY, demo_merchant(to_iso(clock.now())))
+            for merchant_id in dict.fromkeys(merchant_of(n) for n in range(count)):
+                seed_platform(gateway.store, platform, API_KEY,
+                              demo_merchant(to_iso(clock.now())).model_copy(update={"merchant_id": merchant_id}))
             runtime.use(gateway)
             # Lambda's event source mapping polls with its own client: metered, as SQS bills it.
             event_source = boto3.client("sqs")
@@ -164,7 +169,7 @@ def run(count: int) -> dict:
                 meter.step = "create"
                 ids = []
                 for n in range(count):
-                    body = {"merchant_id": "demo-merchant", "order_id": f"o-{n}", "after_sale_id": f"as-{n}",
+                    body = {"merchant_id": merchant_of(n), "order_id": f"o-{n}", "after_sale_id": f"as-{n}",
                             "carrier": "zto", "tracking_no": f"ZT{n:09d}3", "refund_amount": 4999,
                             "reason": "buyer asked for a refund"}
                     response = client.http.post("/v1/intercepts", headers={**headers, "Idempotency-Key": f"k-{n}"},
