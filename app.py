@@ -22,7 +22,7 @@ from chalicelib.api import (
 )
 from chalicelib.api.context import gateway
 from chalicelib.api.responses import in_error_envelope
-from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE
+from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE, TABLE_STREAM_ARN
 
 app = Chalice(app_name="parcel-intercept-gateway")
 observability.configure_lambda_logging()
@@ -48,6 +48,12 @@ def dispatch(event):
 @app.on_sqs_message(queue=NOTIFY_QUEUE, batch_size=10)
 def notify(event):
     return gateway().webhook_delivery.handle_batch(_messages(event))
+
+
+@app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
+def relay_changes(event):
+    """Every committed change's webhooks, from the table's stream onto the notify queue."""
+    return gateway().relay.handle(event)
 
 
 # -- schedules (chalicelib/schedules/, one module each) -------------------------------------------

@@ -8,6 +8,9 @@ event source mapping, a loopback webhook endpoint for the platform):
     (POST /callbacks/zto: intercepted, which decides the refund automatically) -> webhooks (the
     notify worker delivers every event to the platform)
 
+with the outbox relay (the table's stream to the notify queue) run after each of the first
+three, as Lambda's stream event source mapping would, and metered as its own step.
+
 and counts every AWS API call by step, service and operation (a botocore event hook, see
 `bench/aws_meter.py`), the DynamoDB request units an on-demand table would bill, SQS requests
 (the event source mapping's receives and deletes included), Lambda invocations, API Gateway
@@ -30,8 +33,8 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable
 from datetime import datetime, timezone
+from typing import Callable
 
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
                    "STAGE": "test"})
@@ -53,6 +56,7 @@ from chalicelib.observability import JsonFormatter  # noqa: E402
 from local.lambda_events import scheduled_event  # noqa: E402
 from local.pump import QueuePump  # noqa: E402
 from local.resources import DEMO_MERCHANT_ID, create_resources, demo_merchant, seed_platform  # noqa: E402
+from local.stream_pump import StreamPump, in_process_streams_client  # noqa: E402
 from local.webhook_receiver import WebhookReceiver  # noqa: E402
 from simulator import CarrierSimulator  # noqa: E402
 from simulator.protocol import InterceptRequest, Outcome  # noqa: E402
@@ -76,7 +80,7 @@ class Prices:
 
 
 #: Assumed billed duration (ms) per invocation, by function; memory is Chalice's default 128 MB.
-DURATION_MS = {"api": 60, "dispatch": 350, "notify": 120, "schedule": 80}
+DURATION_MS = {"api": 60, "dispatch": 350, "relay": 40, "notify": 120, "schedule": 80}
 LAMBDA_MEMORY_GB = 128 / 1024
 #: Lambda writes START, END and REPORT lines for every invocation.
 LAMBDA_PLATFORM_LOG_BYTES = 330
@@ -87,20 +91,25 @@ SCHEDULE_RUNS_PER_MONTH = {"requeue_unsent_dispatches": 43_200, "poll_overdue_ca
 #: 10; why each is needed is in docs/costs.md. Lambda's event source mapping (receive and delete
 #: of SQS batches) is counted in the figures but not here: it is not the gateway's code.
 MINIMUM_CALLS = {
-    "create": {"dynamodb:GetItem(APIKEY)": 1, "dynamodb:GetItem(PLATFORM)": 1, "dynamodb:TransactWriteItems": 1,
-               "sqs:SendMessage": 2},
-    "dispatch": {"dynamodb:UpdateItem(INTERCEPT)": 1, "dynamodb:TransactWriteItems": 1, "sqs:SendMessageBatch": 0.1},
-    "callback": {"dynamodb:GetItem(INTERCEPT)": 1, "dynamodb:TransactWriteItems": 1, "sqs:SendMessageBatch": 1},
-    "webhooks": {"dynamodb:GetItem(PLATFORM)": 0.4, "dynamodb:UpdateItem(INTERCEPT)": 8},
+    "create": {"dynamodb:GetItem(PLATFORM)": 1, "dynamodb:TransactWriteItems": 1, "sqs:SendMessage": 1},
+    "dispatch": {"dynamodb:UpdateItem(INTERCEPT)": 1, "dynamodb:TransactWriteItems": 1},
+    "callback": {"dynamodb:GetItem(INTERCEPT)": 1, "dynamodb:TransactWriteItems": 1},
+    "relay": {"sqs:SendMessageBatch": 0.4},
+    "webhooks": {"dynamodb:PutItem(INTERCEPT)": 4, "dynamodb:UpdateItem(INTERCEPT)": 4},
 }
-EVENT_SOURCE_CALLS = {"sqs:ReceiveMessage", "sqs:DeleteMessageBatch"}
-#: Calls a warm container makes once, not per interception: the queue URL lookup, and the circuit
-#: breaker's state, read at most once a second.
-PER_CONTAINER_CALLS = {"create": {"sqs:GetQueueUrl"}, "dispatch": {"dynamodb:GetItem(BREAKER)"}}
+#: Lambda's event source mappings' own calls (SQS receives and deletes; stream reads, which a
+#: Lambda trigger is not billed for).
+EVENT_SOURCE_CALLS = {"sqs:ReceiveMessage", "sqs:DeleteMessageBatch", "streams.dynamodb:DescribeStream",
+                      "streams.dynamodb:GetShardIterator", "streams.dynamodb:GetRecords"}
+#: Calls a warm container makes once, not per interception: the queue URL lookup, the circuit
+#: breaker's state (read at most once a second), the API key and the webhook endpoint (cached).
+PER_CONTAINER_CALLS = {"create": {"sqs:GetQueueUrl", "dynamodb:GetItem(APIKEY)"},
+                       "dispatch": {"dynamodb:GetItem(BREAKER)"}, "relay": {"sqs:GetQueueUrl"},
+                       "webhooks": {"dynamodb:GetItem(PLATFORM)"}}
 
 CREDENTIALS = {"zto": {"app_key": "bench-key", "app_secret": "bench-secret", "company_id": "bench-company"}}
 API_KEY = "bench-key"
-STEPS = ("create", "dispatch", "callback", "webhooks")
+STEPS = ("create", "dispatch", "callback", "relay", "webhooks")
 
 
 def gateway_calls(step: str, calls: dict[str, float]) -> dict[str, float]:
@@ -158,11 +167,20 @@ def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_
             event_source = boto3.client("sqs")
             dispatch = QueuePump(event_source, settings.dispatch_queue, app_module.dispatch, wait_seconds=0)
             notify = QueuePump(event_source, settings.notify_queue, app_module.notify, wait_seconds=0)
+            stream = StreamPump(boto3.client("dynamodb"), in_process_streams_client(), settings.table_name,
+                                app_module.relay_changes, batch_size=relay_batch_size())
+
+            def relay_changes() -> None:
+                step, meter.step = meter.step, "relay"
+                while stream.run_once():
+                    invocations["relay"] += 1
+                meter.step = step
             headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
             pusher = ZtoCarrier(CREDENTIALS["zto"])
             with Client(app_module.app) as client:
                 assert client.http.put("/v1/webhook-endpoint", headers=headers,
                                        body=json.dumps({"url": receiver.url})).status_code == 200
+                stream.run_once()  # the set-up's changes
                 meter.reset()
                 logs.bytes = 0
 
@@ -178,10 +196,12 @@ def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_
                     ids.append(json.loads(response.body)["id"])
                 api_requests += count
                 invocations["api"] += count
+                relay_changes()
 
                 meter.step = "dispatch"
                 while dispatch.run_once():
                     invocations["dispatch"] += 1
+                relay_changes()
 
                 meter.step = "callback"
                 millis = int(clock.now().timestamp() * 1000)
@@ -192,6 +212,7 @@ def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_
                     assert response.status_code == 200, response.body
                 api_requests += count
                 invocations["api"] += count
+                relay_changes()
 
                 meter.step = "webhooks"
                 while notify.run_once():
@@ -217,6 +238,14 @@ def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_
         logging.getLogger("responses").setLevel(responses_level)
     return {"count": count, "meter": meter, "invocations": invocations, "api_requests": api_requests,
             "log_bytes": lifecycle_log_bytes, "webhooks_delivered": deliveries}
+
+
+def relay_batch_size() -> int:
+    """The relay's stream batch size, as app.py registers it."""
+    from chalice.app import DynamoDBEventConfig
+
+    return next(source.batch_size for source in app_module.app.event_sources
+                if isinstance(source, DynamoDBEventConfig))
 
 
 def idle_step(schedule: str) -> str:

@@ -11,6 +11,11 @@ N and 2N interceptions. A key value whose units double with the interceptions is
 interception (its record, its parcel claim): its units are spread over that interception's life,
 whatever the rate, and it is reported apart.
 
+A write-sharded key (`...#<n>`, chalicelib/store/keys.py) is counted as one logical key whose
+units are spread over its shards: the sum over its shard values, divided by the index's shard
+count (the settings' defaults; `keys.shard_of` spreads evenly, tests/unit/test_key_isolation.py),
+or by the shard values the run saw if more.
+
 The traffic: `--platforms` platforms share the rate evenly; within each, the top merchant has
 `--top-merchant-share` of the interceptions and every other interception has a merchant of its own.
 
@@ -24,6 +29,14 @@ import re
 from collections import Counter, defaultdict
 
 from bench.lifecycle_cost import STEPS, run
+from chalicelib.config import Settings
+
+#: Each sharded index's shard count, from the settings (chalicelib/store/keys.py::Shards).
+_SETTINGS = Settings(stage="test", table_name="", dispatch_queue="", notify_queue="", export_bucket="",
+                     public_base_url="")
+SHARDS = {"by_platform": _SETTINGS.listing_shards, "charged": _SETTINGS.listing_shards,
+          "by_merchant": _SETTINGS.merchant_shards,
+          **{index: _SETTINGS.busy_shards for index in ("by_status", "by_refund_status", "open_work", "refund_due")}}
 
 #: DynamoDB's per partition-key value limits, and the design's: half of them (headroom for skew).
 HARD_WCU, HARD_RCU = 1000, 3000
@@ -45,8 +58,15 @@ def shape(value: str) -> str:
     return "#".join(parts)
 
 
-def heat(count: int, platforms: int, top_share: float) -> Counter:
-    """(place, partition value, "write"|"read") -> units, for `count` interceptions."""
+def logical(value: str) -> str:
+    """A key value without its shard suffix: OPEN#pending#17 -> OPEN#pending, DUE#3 -> DUE."""
+    head, _, last = value.rpartition("#")
+    return head if last.isdigit() and head else value
+
+
+def heat(count: int, platforms: int, top_share: float) -> tuple[Counter, Counter]:
+    """(place, logical key value, "write"|"read") -> units for `count` interceptions, and
+    (place, logical key value) -> how many shard values carried them."""
     top = max(1, round(count * top_share))
 
     def merchant_of(n: int) -> str:
@@ -56,20 +76,24 @@ def heat(count: int, platforms: int, top_share: float) -> Counter:
         raise SystemExit("--platforms other than 1 splits the rate evenly: run with 1 and divide the rate")
     metered = run(count, merchant_of)["meter"]
     totals: Counter = Counter()
+    shard_values: dict = defaultdict(set)
     for (step, place, partition, kind), units in metered.heat.items():
         if step in STEPS:
-            totals[(place, partition, kind)] += units
-    return totals
+            totals[(place, logical(partition), kind)] += units
+            shard_values[(place, logical(partition))].add(partition)
+    return totals, Counter({(place, value): max(len(values), SHARDS.get(place, 1)) if values != {value} else 1
+                            for (place, value), values in shard_values.items()})
 
 
-def loads(small: Counter, large: Counter, per_second: float) -> tuple[dict, dict]:
+def loads(small: Counter, large: Counter, shards: Counter, per_second: float) -> tuple[dict, dict]:
     """Split the larger run's key values into shared ones (with their units per second at the rate)
     and those of one interception each (with their units over its life).
 
     Values are grouped by place and shape. A group whose number of values does not grow with the
-    interceptions is bounded (a platform, the shards of an index): its load is spread over its
+    interceptions is bounded (a platform, an index's shard set): its load is spread over its
     values, at least as many as the run saw. In an unbounded group (records, merchants), a value
-    is shared when it was seen in both runs and its units grew with them (the top merchant)."""
+    is shared when it was seen in both runs and its units grew with them (the top merchant). A
+    shared value's load is then spread over its shards."""
     groups: dict = defaultdict(lambda: {"small": set(), "large": set()})
     for run_name, totals in (("small", small), ("large", large)):
         for place, partition, _ in totals:
@@ -80,18 +104,22 @@ def loads(small: Counter, large: Counter, per_second: float) -> tuple[dict, dict
         group = groups[(place, shape(partition))]
         if len(group["large"]) <= 1.25 * max(1, len(group["small"])):
             spread = sum(large[(place, value, kind)] for value in group["large"]) / len(group["large"])
-            shared[(place, partition)][kind] = spread * per_second
+            shared[(place, partition)][kind] = spread * per_second / shards[(place, partition)]
         elif small.get((place, partition, kind)) and units >= 1.5 * small[(place, partition, kind)]:
-            shared[(place, partition)][kind] = units * per_second
+            shared[(place, partition)][kind] = units * per_second / shards[(place, partition)]
         else:
             own[(place, partition)][kind] = units
     return shared, own
 
 
 def figures(rate: float, platforms: int, top_share: float, count: int) -> dict:
-    small, large = heat(count, platforms, top_share), heat(2 * count, platforms, top_share)
+    (small, _), (large, shards) = heat(count, platforms, top_share), heat(2 * count, platforms, top_share)
     per_second = rate / platforms / (2 * count)
-    shared, own = loads(small, large, per_second)
+    shared, own = loads(small, large, shards, per_second)
+
+    def key_shape(where: str, value: str) -> str:
+        return shape(value) + ("#<n>" if shards[(where, value)] > 1 or value != logical(value) else "")
+
     per_index = {}
     places = sorted({place for place, _ in shared} | {place for place, _ in own})
     for place in places:
@@ -101,13 +129,13 @@ def figures(rate: float, platforms: int, top_share: float, count: int) -> dict:
         singles = [load for (where, _), load in own.items() if where == place]
         per_index[place] = {
             "hottest_wcu_per_s": round(hottest_write[1]["write"], 1),
-            "hottest_write_key": shape(hottest_write[0]) if hottest_write[0] else None,
+            "hottest_write_key": key_shape(place, hottest_write[0]) if hottest_write[0] else None,
             "hottest_rcu_per_s": round(hottest_read[1]["read"], 1),
-            "hottest_read_key": shape(hottest_read[0]) if hottest_read[0] else None,
+            "hottest_read_key": key_shape(place, hottest_read[0]) if hottest_read[0] else None,
             "shared_keys": len(keys),
-            "wcu_per_s": round(sum(load["write"] for load in keys.values())
+            "wcu_per_s": round(sum(load["write"] * shards[(place, key)] for key, load in keys.items())
                                + sum(load["write"] for load in singles) * rate / platforms / (2 * count), 1),
-            "rcu_per_s": round(sum(load["read"] for load in keys.values())
+            "rcu_per_s": round(sum(load["read"] * shards[(place, key)] for key, load in keys.items())
                                + sum(load["read"] for load in singles) * rate / platforms / (2 * count), 1),
             "most_units_on_one_interceptions_key": max((max(load["write"], load["read"]) for load in singles),
                                                        default=0),

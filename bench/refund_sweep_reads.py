@@ -52,13 +52,6 @@ class CountingClient:
         return getattr(self._client, name)
 
 
-class NoWebhookQueue:
-    """The sweep's webhooks are written with each timeout (the outbox); this bench queues none."""
-
-    def publish(self, deliveries: list[dict]) -> None:
-        pass
-
-
 def intercept(number: int, deadline_days: float) -> Intercept:
     created = START + timedelta(days=deadline_days) - timedelta(days=5)
     return Intercept(id=f"icp_bench{number:08d}", platform_id="bench", policy=PolicyName.kuaishou, merchant_id="m",
@@ -84,7 +77,7 @@ def main(live: int, due: int, batch: int, apply: bool) -> dict:
         store = Store(counting, "bench")
         if apply:
             clock = FixedClock(START)
-            decisions = RefundDecisions(store.intercepts, None, ChangeWriter(store.intercepts, NoWebhookQueue()), clock)
+            decisions = RefundDecisions(store.intercepts, None, ChangeWriter(store.intercepts), clock)
             report = sweep_refund_deadlines(store.intercepts, decisions, clock, batch)
             returned, applied = report.due, report.timed_out
         else:

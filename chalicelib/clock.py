@@ -94,7 +94,12 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 def new_id(prefix: str, clock: Clock | None = None, random_bytes: Callable[[int], bytes] = os.urandom) -> str:
     """A ULID-style id: 48-bit millisecond time + 80 random bits, Crockford base32, time-sortable."""
     millis = int((clock.now().timestamp() if clock else time.time()) * 1000)
-    value = (millis << 80) | int.from_bytes(random_bytes(10), "big")
+    return ulid(prefix, millis, random_bytes(10))
+
+
+def ulid(prefix: str, millis: int, tail: bytes) -> str:
+    """`prefix_` + 26 Crockford base32 characters of the 48-bit time and the 80 bits of `tail`."""
+    value = (millis << 80) | int.from_bytes(tail[:10], "big")
     chars = []
     for _ in range(26):
         value, digit = divmod(value, 32)

@@ -24,6 +24,11 @@ class Settings:
     poll_submitted_after_seconds: int = 600
     breaker_failure_threshold: int = 5
     breaker_cooldown_seconds: int = 30
+    #: partition-key values per write-sharded index (chalicelib/store/keys.py::Shards; sized from the
+    #: peak rate in docs/scale.md); only ever raised
+    listing_shards: int = 32
+    busy_shards: int = 64
+    merchant_shards: int = 8
 
     @property
     def is_local(self) -> bool:
@@ -32,6 +37,11 @@ class Settings:
     def callback_url(self, carrier: str) -> str:
         return f"{self.public_base_url.rstrip('/')}/callbacks/{carrier}"
 
+
+#: The table's stream, which the outbox relay reads. Deployed, the template points the relay's event
+#: source at the table's own stream (infra/resources.py); this stands in for it where Chalice needs
+#: an ARN to register the handler.
+TABLE_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/intercept-gateway/stream/set-by-the-template"
 
 #: Queue names are fixed so the deploy template and the code agree on them.
 DISPATCH_QUEUE = "intercept-dispatch"
@@ -69,4 +79,7 @@ def settings() -> Settings:
         poll_submitted_after_seconds=int(env("POLL_SUBMITTED_AFTER_SECONDS", "600")),
         breaker_failure_threshold=int(env("BREAKER_FAILURE_THRESHOLD", "5")),
         breaker_cooldown_seconds=int(env("BREAKER_COOLDOWN_SECONDS", "30")),
+        listing_shards=int(env("LISTING_SHARDS", "32")),
+        busy_shards=int(env("BUSY_SHARDS", "64")),
+        merchant_shards=int(env("MERCHANT_SHARDS", "8")),
     )

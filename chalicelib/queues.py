@@ -44,7 +44,7 @@ def process_batch(messages: Iterable[QueueMessage], process: Callable[[QueueMess
 
     `process` returns True when a message is finished with; a message whose `process` returns
     False or raises fails alone. Each runs in a copy of the caller's context, so log correlation
-    ids and batch scopes (`WebhookOutbox.collected`) carry over into the worker threads.
+    ids carry over into the worker threads.
     """
     from concurrent.futures import ThreadPoolExecutor  # only the queue workers pay for it
 

@@ -18,6 +18,7 @@ from chalicelib.clock import Clock, OffsetClock, SystemClock
 from chalicelib.config import Settings, dead_letter_queue, settings
 
 if TYPE_CHECKING:
+    from chalicelib.api.auth import ApiKeys
     from chalicelib.carriers.base import CarrierAdapter
     from chalicelib.dispatch.circuit_breaker import CircuitBreaker
     from chalicelib.dispatch.worker import Dispatcher
@@ -30,9 +31,10 @@ if TYPE_CHECKING:
     from chalicelib.usecases.intercepts import InterceptService, StageLookup
     from chalicelib.usecases.merchant_settings import MerchantSettingsService
     from chalicelib.usecases.refund_decisions import RefundDecisions
-    from chalicelib.webhooks.delivery import WebhookDelivery
+    from chalicelib.webhooks.delivery import CachedEndpoints, WebhookDelivery
     from chalicelib.webhooks.endpoints import WebhookEndpoints
     from chalicelib.webhooks.outbox import WebhookOutbox
+    from chalicelib.webhooks.relay import OutboxRelay
 
 
 class Gateway:
@@ -50,7 +52,8 @@ class Gateway:
         """Every store over the one table, sharing one DynamoDB client (connection pool, credentials)."""
         from chalicelib.store import Store
 
-        return self._given_store or Store(aws.client("dynamodb", self.settings.is_local), self.settings.table_name)
+        return self._given_store or Store(aws.client("dynamodb", self.settings.is_local), self.settings.table_name,
+                                          shards(self.settings))
 
     @cached_property
     def queues(self) -> Queues:
@@ -67,7 +70,7 @@ class Gateway:
 
         return build_adapters(self.settings.carriers, CarrierHttp())
 
-    # -- the record's changes and their webhooks ------------------------------------------------
+    # -- the record's changes, and the webhooks they owe -----------------------------------------------
 
     @cached_property
     def outbox(self) -> WebhookOutbox:
@@ -79,7 +82,7 @@ class Gateway:
     def changes(self) -> ChangeWriter:
         from chalicelib.usecases.change_writer import ChangeWriter
 
-        return ChangeWriter(self.store.intercepts, self.outbox)
+        return ChangeWriter(self.store.intercepts)
 
     # -- use cases ----------------------------------------------------------------------------
 
@@ -114,7 +117,7 @@ class Gateway:
     def claims(self) -> Claims:
         from chalicelib.usecases.claims import Claims
 
-        return Claims(self.store.claims, self.intercepts, self.outbox, self.clock)
+        return Claims(self.store.claims, self.intercepts, self.clock)
 
     @cached_property
     def fee_exports(self) -> FeeExports:
@@ -128,7 +131,21 @@ class Gateway:
 
         return WebhookEndpoints(self.store.webhook_endpoints, self.clock,
                                 allow_loopback_http=self.settings.stage in ("local", "test"),
-                                loopback_only=self.settings.is_local)
+                                loopback_only=self.settings.is_local, changed=self.cached_endpoints.forget)
+
+    @cached_property
+    def cached_endpoints(self) -> CachedEndpoints:
+        """The container's cache of webhook endpoints, for the notify worker."""
+        from chalicelib.webhooks.delivery import CachedEndpoints
+
+        return CachedEndpoints(self.store.webhook_endpoints, self.clock)
+
+    @cached_property
+    def api_keys(self) -> ApiKeys:
+        """The container's cache of API keys, for every authenticated route."""
+        from chalicelib.api.auth import ApiKeys
+
+        return ApiKeys(self.store.platforms, self.clock)
 
     # -- workers ------------------------------------------------------------------------------
 
@@ -153,15 +170,21 @@ class Gateway:
                               base_seconds=config.dispatch_base_backoff_seconds,
                               max_seconds=config.dispatch_max_backoff_seconds),
             breaker=self.breaker,
-            batch_scope=self.outbox.collected,
         )
+
+    @cached_property
+    def relay(self) -> OutboxRelay:
+        from chalicelib.webhooks.relay import OutboxRelay
+
+        return OutboxRelay(self.outbox)
 
     @cached_property
     def webhook_delivery(self) -> WebhookDelivery:
         from chalicelib.webhooks.delivery import WebhookDelivery
         from chalicelib.webhooks.sender import WebhookSender
 
-        return WebhookDelivery(self.store.deliveries, self.store.webhook_endpoints, self.outbox, self.queues,
+        return WebhookDelivery(self.store.deliveries, self.store.webhook_endpoints, self.cached_endpoints,
+                               self.outbox, self.queues,
                                self.clock, SystemClock(),
                                dead_letter_queue=dead_letter_queue(self.settings.notify_queue),
                                send=WebhookSender(self.webhook_endpoints.address_policy).post)
@@ -216,6 +239,12 @@ def carrier_stage_lookup(adapters: Mapping[str, CarrierAdapter]) -> StageLookup:
     return lookup
 
 
+def shards(config: Settings):
+    from chalicelib.store import Shards
+
+    return Shards(listing=config.listing_shards, busy=config.busy_shards, merchant=config.merchant_shards)
+
+
 def build(config: Settings) -> Gateway:
     """The gateway for `config`. The local stage's clock is system time plus the offset kept in the
     table (`POST /local/clock`), read through the same store every part uses."""
@@ -223,7 +252,7 @@ def build(config: Settings) -> Gateway:
         return Gateway(config, SystemClock())
     from chalicelib.store import Store
 
-    store = Store(aws.client("dynamodb", local=True), config.table_name)
+    store = Store(aws.client("dynamodb", local=True), config.table_name, shards(config))
     return Gateway(config, OffsetClock(SystemClock(), store.local_clock.offset_seconds), store=store)
 
 

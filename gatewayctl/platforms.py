@@ -8,7 +8,6 @@ import click
 from chalicelib.api.auth import hash_key, new_api_key
 from chalicelib.domain.models import Platform, PolicyName
 
-
 #: Platform ids appear in logs, S3 export paths and every key of the tenant's items: plain ones only.
 PLATFORM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 

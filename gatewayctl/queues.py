@@ -34,7 +34,7 @@ def reopen_for_dispatch(target, intercept_id: str) -> bool:
         target.changes.commit(lifecycle.transition(
             record, to_status=InterceptStatus.pending, source=EventSource.operator,
             reason="redriven from the dead-letter queue by an operator", now=now,
-            changes={"dispatch_attempts": 0, "dispatch_lease_until": None}), now)
+            changes={"dispatch_attempts": 0, "dispatch_lease_until": None}))
     except StaleState:
         return False
     return True

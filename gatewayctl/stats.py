@@ -5,7 +5,6 @@ import click
 
 from chalicelib.config import dead_letter_queue
 from chalicelib.domain.lifecycle import OPEN
-from chalicelib.store import keys
 
 
 @click.command()
@@ -22,18 +21,4 @@ def stats(target) -> None:
             click.echo(f"queue {name:<28} waiting {attributes['ApproximateNumberOfMessages']:>6}  "
                        f"in flight {attributes['ApproximateNumberOfMessagesNotVisible']:>6}")
     for status in sorted(OPEN, key=lambda status: status.value):
-        click.echo(f"open {status.value:<16} {_count_open(resolved, status.value):>8}")
-
-
-def _count_open(target, status: str) -> int:
-    """COUNT queries over the sparse open-work index: only open intercepts are read."""
-    total, params = 0, {
-        "TableName": target.table_name, "IndexName": "open_work", "Select": "COUNT",
-        "KeyConditionExpression": "GSI3PK = :pk", "ExpressionAttributeValues": {":pk": {"S": keys.open_work(status)}},
-    }
-    while True:
-        page = target.client("dynamodb").query(**params)
-        total += page["Count"]
-        if "LastEvaluatedKey" not in page:
-            return total
-        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        click.echo(f"open {status.value:<16} {resolved.store.intercepts.count_open(status):>8}")

@@ -42,7 +42,10 @@ class Target:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.client("dynamodb"), self.table_name)
+        from chalicelib.config import settings
+        from chalicelib.runtime import shards
+
+        return Store(self.client("dynamodb"), self.table_name, shards(settings()))
 
     @cached_property
     def sqs(self) -> Queues:
@@ -50,11 +53,11 @@ class Target:
 
     @cached_property
     def changes(self) -> ChangeWriter:
-        """Status changes an operator makes, written like any other (history, webhooks)."""
+        """Status changes an operator makes, written like any other (history; webhooks by the
+        table's stream)."""
         from chalicelib.usecases.change_writer import ChangeWriter
-        from chalicelib.webhooks.outbox import WebhookOutbox
 
-        return ChangeWriter(self.store.intercepts, WebhookOutbox(self.sqs, NOTIFY_QUEUE))
+        return ChangeWriter(self.store.intercepts)
 
     @property
     def is_local(self) -> bool:

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from chalice.app import ScheduledEventConfig, SQSEventConfig
+from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 from chalice.utils import to_cfn_resource_name
 
 from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE, dead_letter_queue
@@ -37,6 +37,9 @@ ALARM_TOPIC = "AlarmTopic"
 #: Logs are masked but still operational data about buyers' parcels: keep them a quarter, not forever.
 LOG_RETENTION_DAYS = 90
 CIRCUIT_OPEN_METRIC = "CarrierCircuitOpen"
+#: Where a change the outbox relay could not relay for a day goes (its stream record's coordinates).
+RELAY_DLQ = "RelayDeadLetterQueue"
+RELAY_DLQ_NAME = "intercept-relay-dlq"
 
 
 def _logical(name: str) -> str:
@@ -55,6 +58,8 @@ def table_resource() -> dict:
         "UpdateReplacePolicy": "Retain",
         "Properties": {
             **params,
+            # CloudFormation's StreamSpecification has the view type only (the API's also says "enabled")
+            "StreamSpecification": {"StreamViewType": params["StreamSpecification"]["StreamViewType"]},
             "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "SSESpecification": {"SSEEnabled": True},
@@ -149,6 +154,12 @@ def alarm_resources(functions: list[str]) -> dict:
             {"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
              "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_logical_id(dlq), "QueueName"]}}]},
             1, statistic="Maximum")
+    alarms[RELAY_DLQ + "DepthAlarm"] = _alarm(
+        f"Changes the outbox relay could not relay for a day, in {RELAY_DLQ_NAME}: see docs/operations.md, "
+        "runbook 'a growing DLQ'.",
+        {"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+         "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [RELAY_DLQ, "QueueName"]}}]},
+        1, statistic="Maximum")
     for function in functions:
         alarms[function + "ErrorsAlarm"] = _alarm(
             f"{function} raised errors: see docs/operations.md.",
@@ -176,6 +187,14 @@ def function_overrides(app: Any) -> tuple[list[str], dict]:
         if isinstance(source, SQSEventConfig):
             functions[name]["Events"] = {f"{name}SqsEventSource": {"Properties": {
                 "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
+        elif isinstance(source, DynamoDBEventConfig):
+            # The table's own stream; a batch that fails is retried from the failed record, split in
+            # two until a poison record is alone, and a record failing for a day goes to its DLQ.
+            functions[name]["Events"] = {f"{name}DynamodbEventSource": {"Properties": {
+                "Stream": {"Fn::GetAtt": ["InterceptTable", "StreamArn"]},
+                "FunctionResponseTypes": ["ReportBatchItemFailures"], "BisectBatchOnFunctionError": True,
+                "MaximumRecordAgeInSeconds": 86_400, "MaximumRetryAttempts": -1,
+                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [RELAY_DLQ, "Arn"]}}}}}}
         elif not isinstance(source, ScheduledEventConfig):
             raise ValueError(f"no template rule for event source {source!r}")
     overrides = {}
@@ -234,6 +253,9 @@ def build(app: Any) -> dict:
     for queue in QUEUES:
         resources.update(queue_resources(queue))
     resources.update(bucket_resources())
+    resources[RELAY_DLQ] = {"Type": "AWS::SQS::Queue",
+                            "Properties": {"QueueName": RELAY_DLQ_NAME, "MessageRetentionPeriod": FOURTEEN_DAYS,
+                                           "SqsManagedSseEnabled": True}}
     resources.update(alarm_resources(functions))
     resources.update(log_group_resources(functions))
     resources.update(overrides)

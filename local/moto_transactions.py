@@ -7,8 +7,13 @@ items into one table, so that copy grows with the table and becomes most of the 
 
 Installed by LocalAws: moto's copy of a table becomes the table itself (nothing else in moto's
 DynamoDB backend copies a table), and the items the transaction names are copied instead and put
-back if it is cancelled. LocalAws applies DynamoDB requests one at a time, so no other write can
-slip in between.
+back if it is cancelled, with the stream records its applied part wrote taken off the table's
+stream (DynamoDB streams only committed changes; the outbox relay must not see a cancelled one).
+LocalAws applies DynamoDB requests one at a time, so no other write can slip in between.
+
+`install_stream_copies()` is for moto's in-process mock, which keeps moto's whole-table copies:
+a table's stream is copied by reference to its (never changed) records instead of deeply, so the
+copy does not grow with every change the table has streamed.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from typing import Any
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import StreamShard, Table
 
 from local import moto_version
 
@@ -50,6 +55,11 @@ def _named_items(backend: DynamoDBBackend, transact_items: list[dict]) -> list[t
     return named
 
 
+def _stream_lengths(named: list[tuple[Table, Any, Any, Any]]) -> dict[int, tuple[StreamShard, int]]:
+    shards = {id(table.stream_shard): table.stream_shard for table, *_ in named if table.stream_shard is not None}
+    return {key: (shard, len(shard.items)) for key, shard in shards.items()}
+
+
 def _put_back(named: list[tuple[Table, Any, Any, Any]]) -> None:
     for table, hash_key, range_key, item in reversed(named):
         if range_key is None:
@@ -75,11 +85,28 @@ def install() -> None:
     @functools.wraps(original)
     def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         named = _named_items(self, transact_items)
+        streamed = _stream_lengths(named)
         try:
             original(self, transact_items)
         except Exception:
             _put_back(named)
+            for shard, length in streamed.values():
+                del shard.items[length:]
             raise
 
     DynamoDBBackend.transact_write_items = transact_write_items
     setattr(DynamoDBBackend, _INSTALLED_FLAG, True)
+
+
+def _copy_stream_shard(self: StreamShard, memo: dict) -> StreamShard:
+    copied = StreamShard.__new__(StreamShard)
+    copied.__dict__.update(self.__dict__)
+    copied.items = list(self.items)
+    copied.table = copy.deepcopy(self.table, memo)
+    return copied
+
+
+def install_stream_copies() -> None:
+    """Copy tables' streams by reference to their records in this process (idempotent)."""
+    moto_version.check()
+    StreamShard.__deepcopy__ = _copy_stream_shard

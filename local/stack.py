@@ -1,8 +1,8 @@
 """`make run`: the whole gateway on one machine, no AWS account.
 
 Starts, in this order: moto's server (the embedded AWS) with the table, queues, DLQs and bucket;
-the carrier simulator; the queue pumps and the scheduler driving the Chalice handlers; and last the
-HTTP API, so that `GET /health` answering 200 means everything behind it is up. Ctrl-C stops all.
+the carrier simulator; the queue pumps, the table's stream pump and the scheduler driving the
+Chalice handlers; and last the HTTP API, so that `GET /health` answering 200 means everything behind it is up. Ctrl-C stops all.
 
 The local AWS's state (intercepts, keys, webhook endpoints, merchant settings, queued messages,
 fee exports) is kept in `LOCAL_STATE_DIR` (default `.local/`): restored before the resources are
@@ -134,10 +134,13 @@ class LocalStack:
                                       "pid": os.getpid()})
 
     def _start_event_sources(self, app_module: Any, sqs: Any) -> None:
-        from chalice.app import ScheduledEventConfig, SQSEventConfig
+        import boto3
+        from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
+        from chalicelib.config import settings
         from local.pump import QueuePump
         from local.scheduler import Schedule
+        from local.stream_pump import StreamPump
 
         for source in app_module.app.event_sources:
             handler = getattr(app_module, source.handler_string.rsplit(".", 1)[-1])
@@ -149,6 +152,10 @@ class LocalStack:
                 text = expression if isinstance(expression, str) else expression.to_string()
                 every = float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "0")) or None
                 self._spawn(f"schedule-{source.name}", Schedule(source.name, text, handler, REGION, every).run)
+            elif isinstance(source, DynamoDBEventConfig):
+                pump = StreamPump(boto3.client("dynamodb"), boto3.client("dynamodbstreams"), settings().table_name,
+                                  handler, batch_size=source.batch_size)
+                self._spawn(f"stream-{source.name}", pump.run)
 
     def _start_http(self, app_module: Any) -> None:
         from chalice.config import Config

@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterator
+from weakref import WeakKeyDictionary
 
 import pytest
 
@@ -29,7 +30,9 @@ from chalicelib.clock import FixedClock  # noqa: E402
 from chalicelib.config import Settings  # noqa: E402
 from chalicelib.domain.models import Platform, PolicyName  # noqa: E402
 from chalicelib.domain.stages import ParcelStage  # noqa: E402
+from local import moto_transactions  # noqa: E402
 from local.resources import create_resources, demo_merchant, seed_platform  # noqa: E402
+from local.stream_pump import StreamPump, in_process_streams_client  # noqa: E402
 
 START = datetime(2026, 11, 23, 8, 0, 0, tzinfo=timezone.utc)
 KEY_A, KEY_B = "key-platform-a", "key-platform-b"
@@ -127,6 +130,9 @@ def settings() -> Settings:
                     dispatch_base_backoff_seconds=1, dispatch_max_backoff_seconds=2)
 
 
+moto_transactions.install_stream_copies()
+
+
 @pytest.fixture
 def aws(settings: Settings) -> Iterator[None]:
     with mock_aws():
@@ -162,6 +168,83 @@ def client(gw):
 
     with Client(app) as test_client:
         yield test_client
+
+
+_stream_pumps: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def relay(gateway: runtime.Gateway) -> int:
+    """Hand every change on the table's stream so far to the app's relay handler, as the stream's
+    event source mapping would; returns how many stream records it relayed."""
+    import app as app_module
+
+    pump = _stream_pumps.get(gateway)
+    if pump is None:
+        pump = _stream_pumps[gateway] = StreamPump(boto3.client("dynamodb"), in_process_streams_client(),
+                                                   gateway.settings.table_name, app_module.relay_changes)
+    relayed = 0
+    while count := pump.run_once():
+        relayed += count
+    return relayed
+
+
+class DelaysOnClock:
+    """Stands in for `Queues.send_all`: a message sent with a delay is held until
+    `release_due_messages` finds the gateway's clock past its delay (moto counts delays on the wall
+    clock, the tests' gateway runs on a fixed one)."""
+
+    def __init__(self, gateway: runtime.Gateway) -> None:
+        self._gateway = gateway
+        self._send_all = gateway.queues.send_all
+        self.held: list[tuple[datetime, str, list]] = []
+
+    def __call__(self, queue: str, messages, delay_seconds: int = 0) -> None:
+        if delay_seconds:
+            self.held.append((self._gateway.clock.now() + timedelta(seconds=delay_seconds), queue, list(messages)))
+        else:
+            self._send_all(queue, messages)
+
+    def release_due(self) -> None:
+        for entry in [entry for entry in self.held if entry[0] <= self._gateway.clock.now()]:
+            self.held.remove(entry)
+            self._send_all(entry[1], entry[2])
+
+
+@pytest.fixture
+def delays_on_clock(gw, monkeypatch) -> DelaysOnClock:
+    """SQS message delays counted on the test's fixed clock (DelaysOnClock)."""
+    delays = DelaysOnClock(gw)
+    monkeypatch.setattr(gw.queues, "send_all", delays)
+    return delays
+
+
+def release_due_messages(gateway: runtime.Gateway) -> None:
+    """Send the held messages now due, under `delays_on_clock`."""
+    delays = gateway.queues.send_all
+    if hasattr(delays, "release_due"):  # (the class may come from another import of this module)
+        delays.release_due()
+
+
+def deliver_webhooks(gateway: runtime.Gateway) -> int:
+    """Relay the committed changes, then hand every visible notify message to the delivery worker,
+    as the stream's and the queue's Lambda functions would (delayed ones once due, under
+    `delays_on_clock`); returns how many messages it handled."""
+    from chalicelib.queues import QueueMessage
+
+    relay(gateway)
+    release_due_messages(gateway)
+    sqs = gateway.queues._sqs
+    url = gateway.queues.url(gateway.settings.notify_queue)
+    handled = 0
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        result = gateway.webhook_delivery.handle_batch(
+            [QueueMessage(message["MessageId"], message["ReceiptHandle"], message["Body"]) for message in messages])
+        failed = {item["itemIdentifier"] for item in result["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        handled += len(messages)
+    return handled
 
 
 def intercept_body(**overrides) -> dict:
@@ -207,7 +290,7 @@ def transition(gw, record, **change):
     from chalicelib.domain import lifecycle
 
     now = change.pop("now", None) or gw.clock.now()
-    return gw.changes.commit(lifecycle.transition(record, now=now, **change), now)
+    return gw.changes.commit(lifecycle.transition(record, now=now, **change))
 
 
 @pytest.fixture(autouse=True)

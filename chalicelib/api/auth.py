@@ -8,12 +8,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from chalicelib.clock import Clock
 from chalicelib.domain.models import Platform
 from chalicelib.errors import Unauthorized
 from chalicelib.observability import bind
 from chalicelib.store.platforms import PlatformStore
+from chalicelib.ttl_cache import TtlCache
 
 KEY_PREFIX = "pig_"
+#: How long a container trusts a key it has read: a revoked key stops working within this.
+API_KEY_CACHE_SECONDS = 60
 
 
 def hash_key(api_key: str) -> str:
@@ -24,11 +28,23 @@ def new_api_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def authenticate(platforms: PlatformStore, authorization: str | None) -> Platform:
+class ApiKeys:
+    """The platform of an API key, read at most once a minute per container (the key's item is read
+    by every request: at peak, one hot item)."""
+
+    def __init__(self, platforms: PlatformStore, clock: Clock, ttl_seconds: float = API_KEY_CACHE_SECONDS) -> None:
+        self._platforms = platforms
+        self._cache: TtlCache[Platform] = TtlCache(clock, ttl_seconds)
+
+    def platform_for(self, key_hash: str) -> Platform | None:
+        return self._cache.get(key_hash, lambda: self._platforms.for_key(key_hash))
+
+
+def authenticate(api_keys: ApiKeys, authorization: str | None) -> Platform:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send the platform API key as 'Authorization: Bearer <key>'")
-    platform = platforms.for_key(hash_key(token.strip()))
+    platform = api_keys.platform_for(hash_key(token.strip()))
     if platform is None:
         raise Unauthorized("the API key is not valid")
     bind(platform_id=platform.id)

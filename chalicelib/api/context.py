@@ -20,7 +20,7 @@ def platform(request: Any) -> Platform:
     """The platform tenant whose key the request carries (401 otherwise)."""
     from chalicelib.api.auth import authenticate
 
-    return authenticate(gateway().store.platforms, header(request.headers, "authorization"))
+    return authenticate(gateway().api_keys, header(request.headers, "authorization"))
 
 
 def body(model: type, request: Any, allow_empty: bool = False) -> Any:

@@ -22,9 +22,8 @@ import logging
 import math
 import random
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Callable, ContextManager, Iterable, Mapping, NamedTuple
+from typing import Callable, Iterable, Mapping, NamedTuple
 
 from chalicelib.backoff import Backoff
 from chalicelib.carriers.base import Address, CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
@@ -61,10 +60,7 @@ class Dispatcher:
     def __init__(self, store: InterceptStore, changes: ChangeWriter, results: CarrierResults, queues: Queues,
                  clock: Clock, adapters: Mapping[str, CarrierAdapter], queue_name: str, dead_letter_queue: str,
                  callback_url: Callable[[str], str], retry: RetryPolicy, max_parallel: int = 10,
-                 breaker: CircuitBreaker | None = None, max_receive_count: int = 10,
-                 batch_scope: Callable[[], ContextManager[None]] = nullcontext) -> None:
-        """`batch_scope` wraps the processing of one batch (the runtime passes the webhook
-        outbox's `collected`, so a batch's webhook messages are queued together)."""
+                 breaker: CircuitBreaker | None = None, max_receive_count: int = 10) -> None:
         self._store = store
         self._changes = changes
         self._results = results
@@ -78,15 +74,13 @@ class Dispatcher:
         self._max_parallel = max_parallel
         self._breaker = breaker
         self._max_receive_count = max_receive_count
-        self._batch_scope = batch_scope
 
     def handle_batch(self, messages: Iterable[QueueMessage]) -> dict:
         """Process a batch in parallel (bounded); answer with the ids of the messages that failed."""
         batch = list(messages)
         if self._breaker is not None and batch:
             self._read_circuits_ahead(batch)
-        with self._batch_scope():
-            return process_batch(batch, self.process, max_parallel=self._max_parallel, what="dispatch message")
+        return process_batch(batch, self.process, max_parallel=self._max_parallel, what="dispatch message")
 
     def _read_circuits_ahead(self, batch: list[QueueMessage]) -> None:
         """One read per carrier, before the leases, so the carrier calls need not wait for it behind
@@ -210,7 +204,7 @@ class Dispatcher:
         try:
             self._changes.commit(lifecycle.transition(
                 record, to_status=InterceptStatus.cancelled, source=EventSource.carrier, reason=reason, now=now,
-                changes={"carrier_cancel": outcome, "cancel_lease_until": None}), now)
+                changes={"carrier_cancel": outcome, "cancel_lease_until": None}))
         except StaleState:  # a result came first and was applied: it stands
             log.warning("cancel confirmed after a result was applied", extra={"intercept_id": record.id})
 
@@ -277,7 +271,7 @@ class Dispatcher:
                     self._changes.commit(lifecycle.transition(
                         record, to_status=InterceptStatus.needs_attention, source=EventSource.worker,
                         reason=f"carrier unreachable after {attempts} attempts: {error}", now=now,
-                        changes={"last_error": error[:500]}), now)
+                        changes={"last_error": error[:500]}))
                 except StaleState:
                     pass
             dead = dispatch_message(intercept_id, "intercept", leased.carrier.value)

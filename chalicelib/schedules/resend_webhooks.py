@@ -1,6 +1,5 @@
-"""Every minute, the outbox sweep: queue webhook deliveries still pending after their due time plus
-a grace period (an enqueue that failed after its change committed, or a retry delayed beyond what
-an SQS delay can hold)."""
+"""Every minute, the outbox sweep: queue webhook deliveries whose retry was delayed beyond what an
+SQS delay can hold, once they are due."""
 from __future__ import annotations
 
 import logging
@@ -17,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def resend_due_webhooks(deliveries: DeliveryStore, outbox: WebhookOutbox, clock: Clock, limit: int = 100) -> int:
     due = deliveries.due(clock.now(), limit)
-    outbox.enqueue(due)
+    outbox.queue_again(due)
     if due:
         log.info("queued due webhook deliveries", extra={"count": len(due)})
     return len(due)

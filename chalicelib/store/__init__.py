@@ -12,6 +12,7 @@ from chalicelib.store.circuits import CircuitStore
 from chalicelib.store.claims import ClaimStore
 from chalicelib.store.deliveries import DeliveryStore
 from chalicelib.store.intercepts import IdempotencyRecord, InterceptStore, ListQuery
+from chalicelib.store.keys import Shards
 from chalicelib.store.local_clock import LocalClockStore
 from chalicelib.store.merchant_settings import MerchantStore
 from chalicelib.store.platforms import PlatformStore
@@ -27,16 +28,16 @@ from chalicelib.store.table import Table
 from chalicelib.store.webhook_endpoints import WebhookEndpointStore
 
 __all__ = ["IdempotencyKeyUsed", "IdempotencyRecord", "InvalidCursor", "ListQuery",
-           "ParcelAlreadyIntercepted", "ParcelClaimedElsewhere", "StaleState", "Store", "VersionConflict"]
+           "ParcelAlreadyIntercepted", "ParcelClaimedElsewhere", "Shards", "StaleState", "Store", "VersionConflict"]
 
 
 class Store:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, shards: Shards = Shards()) -> None:
         self.table = Table(client, table_name)
         self.platforms = PlatformStore(self.table)
         self.merchants = MerchantStore(self.table)
-        self.intercepts = InterceptStore(self.table)
-        self.deliveries = DeliveryStore(self.table)
+        self.intercepts = InterceptStore(self.table, shards)
+        self.deliveries = DeliveryStore(self.table, shards)
         self.webhook_endpoints = WebhookEndpointStore(self.table)
         self.claims = ClaimStore(self.table)
         self.circuits = CircuitStore(self.table)

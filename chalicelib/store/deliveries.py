@@ -1,23 +1,26 @@
-"""Webhook deliveries: one item per event sent to a platform, with its attempts (the outbox).
+"""Webhook deliveries: one item per event sent to a platform, with its attempts.
 
-A delivery is created inside the transaction of the change it tells about (`outbox_entries`), so
-no change is written without its webhooks; the notify worker leases it, attempts it and records
-each attempt here. Undelivered ones stay listed in the overloaded `open_work` index (`OUTBOX#`
-partitions) until they finish, so the outbox sweep finds lost enqueues and long-delayed retries.
+The relay (chalicelib/webhooks/relay.py) queues each delivery a committed change owes; the notify
+worker creates its item on the first attempt (`start`, conditional, so a delivery relayed twice is
+sent once), leases it for each attempt and records every attempt. A delivery whose next attempt is
+further off than an SQS delay can hold waits listed in the overloaded `open_work` index
+(`OUTBOX#` partitions), where the outbox sweep finds it when it is due.
 """
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.clock import new_id, to_iso
+from chalicelib.clock import to_iso
 from chalicelib.store import keys
 from chalicelib.store.codec import data, from_item, pack, to_item, unpack
-from chalicelib.store.table import Table, new_put
+from chalicelib.store.sharded_reads import ShardedIndex
+from chalicelib.store.table import Table
 
-#: A delivery not finished this long after it was due is sent again by the outbox sweep.
+#: A delivery waiting in the outbox index is queued again this long after it is due at the latest.
 OUTBOX_GRACE = timedelta(seconds=60)
+#: The longest an SQS delay holds a message; longer waits are listed for the outbox sweep.
+MAX_QUEUE_DELAY = timedelta(seconds=900)
 
 
 class DeliveryStatus:
@@ -28,52 +31,6 @@ class DeliveryStatus:
     no_endpoint = "no_endpoint"      # the platform has no enabled endpoint
 
 
-_last_message_id = [""]
-_message_id_lock = threading.Lock()
-
-
-def _message_id() -> str:
-    """A time-sortable message id, strictly increasing within this process, so an intercept's
-    delivery log (sorted by id) keeps the order of its changes even within one millisecond."""
-    with _message_id_lock:
-        candidate = new_id("msg")
-        if candidate <= _last_message_id[0]:
-            prefix, _, body = _last_message_id[0].partition("_")
-            candidate = f"{prefix}_{_increment(body)}"
-        _last_message_id[0] = candidate
-        return candidate
-
-
-def _increment(crockford: str) -> str:
-    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    digits = list(crockford)
-    for position in range(len(digits) - 1, -1, -1):
-        value = alphabet.index(digits[position]) + 1
-        if value < len(alphabet):
-            digits[position] = alphabet[value]
-            return "".join(digits)
-        digits[position] = alphabet[0]
-    raise OverflowError("message id space exhausted")
-
-
-def outbox_entries(platform_id: str, intercept_id: str, webhooks: list[tuple[str, str]],
-                   now: datetime) -> tuple[list[dict], list[dict]]:
-    """Transaction entries creating one pending delivery per (event type, body), and the deliveries'
-    references (`{"intercept_id", "id"}`) to queue once the transaction has committed."""
-    at = to_iso(now)
-    entries, references = [], []
-    for event_type, body in webhooks:
-        message_id = _message_id()
-        entries.append(new_put({
-            **keys.delivery(intercept_id, message_id), "id": message_id, "intercept_id": intercept_id,
-            "platform_id": platform_id, "type": event_type, "body": pack(body), "status": DeliveryStatus.pending,
-            "attempts": 0, "created_at": at, "next_attempt_at": at,
-            **keys.outbox_entry(message_id, to_iso(now + OUTBOX_GRACE)),
-        }))
-        references.append({"intercept_id": intercept_id, "id": message_id})
-    return entries, references
-
-
 def _delivery(record: dict) -> dict:
     """A delivery record as read, with its body unpacked."""
     if "body" in record:
@@ -82,8 +39,9 @@ def _delivery(record: dict) -> dict:
 
 
 class DeliveryStore:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, shards: keys.Shards = keys.Shards()) -> None:
         self._table = table
+        self._shards = shards
 
     def get(self, intercept_id: str, message_id: str) -> dict | None:
         found = self._table.get(keys.delivery(intercept_id, message_id))
@@ -98,17 +56,25 @@ class DeliveryStore:
         return [data(item) for item in items]
 
     def due(self, now: datetime, limit: int) -> list[dict]:
-        """Pending deliveries whose grace period passed (lost enqueues, retries due now), as
+        """Pending deliveries whose long wait (beyond an SQS delay) is over, as
         `{"intercept_id", "id"}`: all the queue message needs, and all the keys-only index holds."""
-        found: list[dict] = []
-        per_shard = max(1, -(-limit // keys.DUE_SHARDS))
-        for shard in range(keys.DUE_SHARDS):
-            page = self._table.query(
-                IndexName="open_work", KeyConditionExpression="GSI3PK = :pk AND GSI3SK <= :now",
-                ExpressionAttributeValues=to_item({":pk": keys.outbox(shard), ":now": to_iso(now) + keys.AFTER}),
-                Limit=per_shard)
-            found += [keys.delivery_of(from_item(item)) for item in page.get("Items", [])]
-        return found[:limit]
+        index = ShardedIndex(self._table, "open_work", "GSI3PK", "GSI3SK",
+                             [keys.outbox(n) for n in range(self._shards.busy)],
+                             " AND GSI3SK <= :now", {":now": to_iso(now) + keys.AFTER}, newest_first=False)
+        entries, _ = index.take(index.start(None), limit, max(1, -(-limit // self._shards.busy)))
+        return [keys.delivery_of(from_item(item)) for item in entries]
+
+    def start(self, delivery: dict, now: datetime, lease_seconds: int) -> dict | None:
+        """Create a relayed delivery's item, leased for its first attempt; None when it exists (a
+        delivery relayed twice, or queued again: `claim` it then)."""
+        item = {**keys.delivery(delivery["intercept_id"], delivery["id"]), "id": delivery["id"],
+                "intercept_id": delivery["intercept_id"], "platform_id": delivery["platform_id"],
+                "type": delivery["type"], "body": pack(delivery["body"]), "status": DeliveryStatus.pending,
+                "attempts": 0, "created_at": delivery["created_at"], "next_attempt_at": to_iso(now),
+                "lease_until": to_iso(now + timedelta(seconds=lease_seconds))}
+        if not self._table.put(item, ConditionExpression="attribute_not_exists(PK)"):
+            return None
+        return _delivery(data(to_item(item)))
 
     def claim(self, intercept_id: str, message_id: str, now: datetime, lease_seconds: int) -> dict | None:
         """Take the right to attempt a pending, due delivery; None when it is not ours to attempt."""
@@ -132,10 +98,12 @@ class DeliveryStore:
                        "attempt_log = list_append(if_not_exists(attempt_log, :empty), :attempt)"]
         removals = ["lease_until"]
         if status == DeliveryStatus.pending and next_attempt_at is not None:
-            outbox = keys.outbox_entry(delivery["id"], to_iso(next_attempt_at + OUTBOX_GRACE))
-            values.update({":next": to_iso(next_attempt_at), ":outbox_pk": outbox["GSI3PK"],
-                           ":outbox_sk": outbox["GSI3SK"]})
-            assignments += ["next_attempt_at = :next", "GSI3PK = :outbox_pk", "GSI3SK = :outbox_sk"]
+            values[":next"] = to_iso(next_attempt_at)
+            assignments.append("next_attempt_at = :next")
+            if next_attempt_at - now > MAX_QUEUE_DELAY:  # beyond what a queue delay holds: the sweep's
+                outbox = keys.outbox_entry(delivery["id"], to_iso(next_attempt_at + OUTBOX_GRACE), self._shards)
+                values.update({":outbox_pk": outbox["GSI3PK"], ":outbox_sk": outbox["GSI3SK"]})
+                assignments += ["GSI3PK = :outbox_pk", "GSI3SK = :outbox_sk"]
         else:
             values[":finished"] = to_iso(now)
             assignments.append("finished_at = :finished")

@@ -2,14 +2,12 @@
 listings and sweeps' reads, and the leases of the dispatch worker.
 
 Every status change is written by `apply` from a `Change` the lifecycle built: one transaction of
-the record update (conditioned on the state the change was decided on), its history event, an
-and its webhook deliveries (the outbox). Reads are GetItem/Query/
-BatchGetItem; nothing here scans the table.
+the record update (conditioned on the state the change was decided on) and its history event.
+The webhooks a change owes follow from it through the table's stream (chalicelib/webhooks/relay.py).
+Reads are GetItem/Query/BatchGetItem; nothing here scans the table.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,16 +17,14 @@ from chalicelib.clock import new_id, to_iso
 from chalicelib.domain.changes import Change
 from chalicelib.domain.models import Claim, Event, Intercept, InterceptStatus, RefundStatus
 from chalicelib.store import keys
-from chalicelib.store.codec import data, from_item, pack, to_item, unpack
-from chalicelib.store.deliveries import outbox_entries
+from chalicelib.store.codec import data, pack, to_item, unpack
 from chalicelib.store.refusals import (
     IdempotencyKeyUsed,
-    InvalidCursor,
     ParcelAlreadyIntercepted,
     ParcelClaimedElsewhere,
     StaleState,
 )
-from chalicelib.store.schema import TABLE_KEYS
+from chalicelib.store.sharded_reads import ShardedIndex
 from chalicelib.store.table import Table, TransactionCancelled, new_put
 
 #: Positions of the writes in the create transaction (see `create`).
@@ -76,13 +72,14 @@ def event_entry(intercept_id: str, event: Event) -> dict:
 
 
 class InterceptStore:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, shards: keys.Shards = keys.Shards()) -> None:
         self._table = table
+        self._shards = shards
 
     # -- writes -------------------------------------------------------------------------------
 
-    def create(self, change: Change, idempotency: IdempotencyRecord, webhooks: list[tuple[str, str]],
-               now: datetime, ended: frozenset[str] = frozenset()) -> list[dict]:
+    def create(self, change: Change, idempotency: IdempotencyRecord, now: datetime,
+               ended: frozenset[str] = frozenset()) -> None:
         """Write the record, its first event, the parcel claim and the idempotency record at once.
 
         The parcel claim is one per physical parcel (carrier and tracking number), whichever
@@ -91,11 +88,11 @@ class InterceptStore:
         an instruction for the parcel); the takeover is conditioned on that claim, so two platforms
         racing for it cannot both win.
 
-        Returns the webhook deliveries to queue. Raises IdempotencyKeyUsed (with the stored record),
-        ParcelAlreadyIntercepted (the caller's own) or ParcelClaimedElsewhere.
+        Raises IdempotencyKeyUsed (with the stored record), ParcelAlreadyIntercepted (the caller's
+        own) or ParcelClaimedElsewhere.
         """
         try:
-            return self._create(change, idempotency, webhooks, now, taking_over=None)
+            return self._create(change, idempotency, now, taking_over=None)
         except _ClaimTaken as taken:
             if taken.platform_id == change.after.platform_id:
                 raise ParcelAlreadyIntercepted(taken.intercept_id) from None
@@ -103,19 +100,17 @@ class InterceptStore:
             if holder is None or holder.status.value not in ended:
                 raise ParcelClaimedElsewhere() from None
             try:
-                return self._create(change, idempotency, webhooks, now, taking_over=taken.intercept_id)
+                return self._create(change, idempotency, now, taking_over=taken.intercept_id)
             except _ClaimTaken:
                 raise ParcelClaimedElsewhere() from None
 
-    def _create(self, change: Change, idempotency: IdempotencyRecord, webhooks: list[tuple[str, str]],
-                now: datetime, taking_over: str | None) -> list[dict]:
+    def _create(self, change: Change, idempotency: IdempotencyRecord, now: datetime, taking_over: str | None) -> None:
         record = change.after
         now_epoch = int(now.timestamp())
-        outbox, deliveries = outbox_entries(record.platform_id, record.id, webhooks, now)
         parcel = keys.parcel(record.carrier, record.tracking_no)
         claim = {**parcel, "intercept_id": record.id, "platform_id": record.platform_id}
         entries = [
-            new_put(record_values(change)),
+            new_put(record_values(change, self._shards)),
             event_entry(record.id, change.event),
             new_put(claim) if taking_over is None else new_put(
                 claim, condition="intercept_id = :holder", ExpressionAttributeValues=to_item({":holder": taking_over})),
@@ -124,7 +119,6 @@ class InterceptStore:
                      "expires_at": now_epoch + idempotency.ttl_seconds},
                     condition="attribute_not_exists(PK) OR expires_at < :now",
                     ExpressionAttributeValues=to_item({":now": now_epoch})),
-            *outbox,
         ]
         try:
             self._table.transact(entries)
@@ -139,27 +133,31 @@ class InterceptStore:
                     raise _ClaimTaken(held["intercept_id"], held.get("platform_id", record.platform_id)) \
                         from cancelled
             raise
-        return deliveries
 
-    def apply(self, change: Change, webhooks: list[tuple[str, str]], now: datetime) -> list[dict]:
+    def apply(self, change: Change) -> None:
         """Write `change`: the update conditioned on the status (and, when the after-sale track moves,
-        the refund status) it was decided on, its history event and the webhook deliveries. Returns the
-        deliveries to queue. Raises StaleState when the record moved on meanwhile.
+        the refund status) it was decided on, and its history event. Raises StaleState when the record
+        moved on meanwhile.
         """
         before, after = change.before, change.after
         assert before is not None, "a new record is written by create()"
         set_values = {name: value for name, value in change.fields.items() if value is not None}
         removals = [name for name, value in change.fields.items() if value is None]
         index_values: dict[str, Any] = {}
+        shards = self._shards
         if change.status_moved:
+            index_values.update(keys.status_entry(after.platform_id, after.status.value, after.id, shards))
             if change.open:
-                index_values.update(keys.open_work_entry(after.status.value, after.updated_at, after.id))
+                index_values.update(keys.open_work_entry(after.status.value, after.updated_at, after.id, shards))
             else:
                 removals += keys.OPEN_WORK_ATTRIBUTES
         if change.fields.get("charged_at"):
-            index_values.update(keys.charged_entry(after.platform_id, change.fields["charged_at"], after.id))
-        if change.refund_moved and not change.refund_due:
-            removals += keys.REFUND_DUE_ATTRIBUTES
+            index_values.update(keys.charged_entry(after.platform_id, after.id, shards))
+        if change.refund_moved:
+            index_values.update(keys.refund_status_entry(after.platform_id, after.refund_status.value, after.id,
+                                                         shards))
+            if not change.refund_due:
+                removals += keys.REFUND_DUE_ATTRIBUTES
         assigned = {**set_values, **index_values}
         names = {f"#f{i}": name for i, name in enumerate(assigned)}
         values = {f":v{i}": value for i, value in enumerate(assigned.values())}
@@ -180,13 +178,11 @@ class InterceptStore:
         expression = "SET " + ", ".join(assignments + ["#version = #version + :one"])
         if removals:
             expression += " REMOVE " + ", ".join(removals)
-        outbox, deliveries = outbox_entries(after.platform_id, after.id, webhooks, now)
         entries = [
             {"Update": {"Key": to_item(keys.intercept(after.id)), "UpdateExpression": expression,
                         "ConditionExpression": condition, "ExpressionAttributeNames": names,
                         "ExpressionAttributeValues": to_item(values)}},
             event_entry(after.id, change.event),
-            *outbox,
         ]
         try:
             self._table.transact(entries)
@@ -195,7 +191,6 @@ class InterceptStore:
                 raise StaleState(f"{after.id} is no longer {before.status.value}/{before.refund_status.value}") \
                     from cancelled
             raise
-        return deliveries
 
     # -- dispatch and cancel leases -------------------------------------------------------------
 
@@ -305,162 +300,144 @@ class InterceptStore:
         return {**found, "response": unpack(found["response"])}
 
     def list(self, query: ListQuery) -> tuple[list[Intercept], str | None]:
-        """One page of a tenant's (or one merchant's) intercepts, newest first.
-
-        Filters (status, carrier, refund status, after-sale id) are applied to the time-ordered
-        index as DynamoDB reads it, so a page is filled by reading on until `limit` items match,
-        the index ends, or `LIST_READ_BUDGET` items were read for this request: then the page may
-        be short, and `next_cursor` (set whenever more may follow) continues where reading stopped.
+        """One page of a tenant's intercepts, newest first, from a sharded keys-only index merged in
+        time order: the status or after-sale-status index when the query filters on one (the key
+        serves the filter), else one merchant's or the platform's. The other filters are applied to
+        the items fetched for the page, reading on until `limit` items match, the index ends, or
+        LIST_READ_BUDGET entries were read for this request (the page may then be short;
+        `next_cursor`, set whenever more may follow, continues where reading stopped).
         """
-        if query.merchant_id:
-            index, pk_name, sk_name = "by_merchant", "GSI2PK", "GSI2SK"
-            partition = keys.by_merchant(query.platform_id, query.merchant_id)
-        else:
-            index, pk_name, sk_name = "by_platform", "GSI1PK", "GSI1SK"
-            partition = keys.by_platform(query.platform_id)
-        condition = f"{pk_name} = :pk"
-        values: dict[str, Any] = {":pk": partition}
-        if query.created_from and query.created_to:
-            condition += f" AND {sk_name} BETWEEN :from AND :to"
-            values.update({":from": query.created_from, ":to": query.created_to + "~"})
-        elif query.created_from:
-            condition += f" AND {sk_name} >= :from"
-            values[":from"] = query.created_from
-        elif query.created_to:
-            condition += f" AND {sk_name} <= :to"
-            values[":to"] = query.created_to + "~"
-        filters, names = [], {}
-        for attribute, wanted in (("status", query.status.value if query.status else None),
-                                  ("carrier", query.carrier),
-                                  ("refund_status", query.refund_status.value if query.refund_status else None),
-                                  ("after_sale_id", query.after_sale_id)):
-            if wanted is not None:
-                filters.append(f"#{attribute} = :{attribute}")
-                names[f"#{attribute}"] = attribute
-                values[f":{attribute}"] = wanted
-        params: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition,
-                                  "ExpressionAttributeValues": to_item(values), "ScanIndexForward": False}
-        if filters:
-            params["FilterExpression"] = " AND ".join(filters)
-            params["ExpressionAttributeNames"] = names
-        start = _decode_cursor(query.cursor, pk_name, sk_name, partition) if query.cursor else None
-        found: list[dict] = []
+        index, remaining = self._listing_index(query)
+        shards = index.start(query.cursor)
+        found: list[Intercept] = []
         read = 0
-        while True:
-            wanted = query.limit - len(found)
-            # Unfiltered, every item read is returned; filtered, read ahead (at most the budget).
-            params["Limit"] = min(LIST_READ_BUDGET - read, max(2 * wanted, 50)) if filters else wanted
-            if start:
-                params["ExclusiveStartKey"] = start
-            page = self._table.query(**params)
-            read += page.get("ScannedCount", 0)
-            items = page.get("Items", [])
-            if len(items) >= wanted:
-                found += items[:wanted]
-                more = len(items) > wanted or "LastEvaluatedKey" in page
-                start = {name: found[-1][name] for name in (*TABLE_KEYS, pk_name, sk_name)} if more else None
+        while len(found) < query.limit and read < LIST_READ_BUDGET:
+            wanted = query.limit - len(found)  # taking no more than can match: a page never overshoots
+            page = min(LIST_READ_BUDGET - read, max(2 * wanted, 25)) if remaining else wanted
+            entries, spent = index.take(shards, wanted, page)
+            read += spent
+            if not entries:
                 break
-            found += items
-            start = page.get("LastEvaluatedKey")
-            if start is None or read >= LIST_READ_BUDGET:
-                break
-        records = [Intercept.model_validate(data(item)) for item in found]
-        return records, _encode_cursor(start) if start else None
+            found += [record for record in self._records(entries)
+                      if all(record_value(record, name) == value for name, value in remaining.items())]
+        return found, index.cursor(shards)
+
+    def _listing_index(self, query: ListQuery) -> tuple[ShardedIndex, dict[str, str]]:
+        """The index that serves `query`, and the filters left to apply to the fetched items."""
+        filters = {"merchant_id": query.merchant_id, "status": query.status.value if query.status else None,
+                   "refund_status": query.refund_status.value if query.refund_status else None,
+                   "carrier": query.carrier, "after_sale_id": query.after_sale_id}
+        platform, shards = query.platform_id, self._shards
+        if filters["status"]:
+            name, pk, served = "by_status", "GSI6PK", filters.pop("status")
+            partitions = [keys.by_status(platform, served, n) for n in range(shards.busy)]
+        elif filters["refund_status"]:
+            name, pk, served = "by_refund_status", "GSI7PK", filters.pop("refund_status")
+            partitions = [keys.by_refund_status(platform, served, n) for n in range(shards.busy)]
+        elif filters["merchant_id"]:
+            name, pk, served = "by_merchant", "GSI2PK", filters.pop("merchant_id")
+            partitions = [keys.by_merchant(platform, served, n) for n in range(shards.merchant)]
+        else:
+            name, pk = "by_platform", "GSI1PK"
+            partitions = [keys.by_platform(platform, n) for n in range(shards.listing)]
+        sk = "created_at"
+        condition, values = "", {}
+        if query.created_from and query.created_to:
+            condition, values = f" AND {sk} BETWEEN :from AND :to", {":from": query.created_from,
+                                                                   ":to": query.created_to}
+        elif query.created_from:
+            condition, values = f" AND {sk} >= :from", {":from": query.created_from}
+        elif query.created_to:
+            condition, values = f" AND {sk} <= :to", {":to": query.created_to}
+        index = ShardedIndex(self._table, name, pk, sk, partitions, condition, values)
+        return index, {field: value for field, value in filters.items() if value is not None}
+
+    def _records(self, entries: list[dict]) -> list[Intercept]:
+        """The records of index entries, in the entries' order (one BatchGetItem per 100)."""
+        return [Intercept.model_validate(data(item)) for item in self._table.fetch(entries)]
+
+    def _all_shards(self, index: str, pk: str, partitions: list[str], condition: str, values: dict) -> list[dict]:
+        """Every entry of a sharded index's partition whose sort key meets `condition` (in no order)."""
+        entries = []
+        for partition in partitions:
+            entries += self._table.query_all(IndexName=index, KeyConditionExpression=f"{pk} = :pk{condition}",
+                                             ExpressionAttributeValues=to_item({":pk": partition, **values}))
+        return entries
 
     def of_merchant(self, platform_id: str, merchant_id: str, start: str, end: str) -> Iterator[Intercept]:
-        """One merchant's intercepts created in [start, end] (ISO UTC), page by page."""
-        for item in self._table.query_all(
-                IndexName="by_merchant", KeyConditionExpression="GSI2PK = :pk AND GSI2SK BETWEEN :start AND :end",
-                ExpressionAttributeValues=to_item({":pk": keys.by_merchant(platform_id, merchant_id),
-                                                   ":start": start, ":end": end + "~"})):
-            yield Intercept.model_validate(data(item))
+        """One merchant's intercepts created in [start, end] (ISO UTC)."""
+        entries = self._all_shards("by_merchant", "GSI2PK",
+                                   [keys.by_merchant(platform_id, merchant_id, n) for n in range(self._shards.merchant)],
+                                   " AND created_at BETWEEN :start AND :end", {":start": start, ":end": end})
+        for offset in range(0, len(entries), 100):
+            yield from self._records(entries[offset:offset + 100])
 
-    def charged(self, platform_id: str, start: str, end: str) -> Iterator[Intercept]:
-        """A platform's intercepts charged in [start, end) (ISO UTC), page by page."""
-        for item in self._table.query_all(
-                IndexName="charged", KeyConditionExpression="GSI5PK = :pk AND GSI5SK BETWEEN :start AND :end",
-                ExpressionAttributeValues=to_item({":pk": keys.charged(platform_id), ":start": start, ":end": end})):
-            yield Intercept.model_validate(data(item))
+    def charged(self, platform_id: str, start: str, end: str, shard: int | None = None) -> Iterator[Intercept]:
+        """A platform's intercepts charged in [start, end) (ISO UTC): of one shard of the charged
+        index, or of all (exports write a part per shard)."""
+        shard_numbers = range(self._shards.listing) if shard is None else [shard]
+        for number in shard_numbers:
+            entries = self._all_shards("charged", "GSI5PK", [keys.charged(platform_id, number)],
+                                       " AND charged_at BETWEEN :start AND :end", {":start": start, ":end": end})
+            for offset in range(0, len(entries), 100):
+                yield from self._records(entries[offset:offset + 100])
 
     def open(self, status: InterceptStatus, changed_before: datetime, limit: int) -> list[Intercept]:
-        """Intercepts in an open status whose last change is older than `changed_before` (sparse index)."""
-        page = self._table.query(
-            IndexName="open_work", KeyConditionExpression="GSI3PK = :pk AND GSI3SK < :before",
-            ExpressionAttributeValues=to_item({":pk": keys.open_work(status.value), ":before": to_iso(changed_before)}),
-            Limit=limit)
-        return [Intercept.model_validate(data(item)) for item in self._table.fetch(page.get("Items", []))]
+        """Intercepts in an open status whose last change is older than `changed_before`, at most
+        `limit`, oldest first across the shards (sparse, sharded index)."""
+        index = ShardedIndex(self._table, "open_work", "GSI3PK", "GSI3SK",
+                             [keys.open_work(status.value, n) for n in range(self._shards.busy)],
+                             " AND GSI3SK < :before", {":before": to_iso(changed_before)}, newest_first=False)
+        entries, _ = index.take(index.start(None), limit, limit)
+        return self._records(entries)
+
+    def count_open(self, status: InterceptStatus) -> int:
+        """How many intercepts are in an open status (COUNT queries: only the sparse index is read)."""
+        total = 0
+        for shard in range(self._shards.busy):
+            params: dict[str, Any] = {"IndexName": "open_work", "Select": "COUNT", "KeyConditionExpression": "GSI3PK = :pk",
+                                      "ExpressionAttributeValues": to_item({":pk": keys.open_work(status.value, shard)})}
+            while True:
+                page = self._table.query(**params)
+                total += page["Count"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return total
 
     def due_refunds(self, now: datetime, limit: int) -> tuple[list[Intercept], int]:
         """Intercepts whose refund deadline is at or before `now`, at most `limit`, oldest first.
 
-        Queries each shard of the sparse `refund_due` index with a key condition that selects only
-        due items, so DynamoDB reads no item it does not return. A first pass takes an equal share
-        from every shard; a second pass spends what is left of `limit` on the shards that had more.
-        Also returns the sum of DynamoDB's ScannedCount.
+        Merges the shards of the sparse `refund_due` index with a key condition that selects only
+        due items, so DynamoDB reads no item it does not return. Also returns the sum of
+        DynamoDB's ScannedCount.
         """
-        share = max(1, -(-limit // keys.DUE_SHARDS))
-        found: list[dict] = []
-        scanned = 0
-        more: dict[int, dict] = {}
-        for shard in range(keys.DUE_SHARDS):
-            budget = min(share, limit - len(found))
-            if budget <= 0:
-                break
-            page = self._due_page(shard, now, budget, None)
-            scanned += page.get("ScannedCount", 0)
-            found += page.get("Items", [])
-            if "LastEvaluatedKey" in page:
-                more[shard] = page["LastEvaluatedKey"]
-        for shard, start in more.items():
-            if len(found) >= limit:
-                break
-            page = self._due_page(shard, now, limit - len(found), start)
-            scanned += page.get("ScannedCount", 0)
-            found += page.get("Items", [])
-        records = sorted((Intercept.model_validate(data(item)) for item in self._table.fetch(found)),
-                         key=lambda record: (record.processing_deadline, record.id))
-        return records, scanned
-
-    def _due_page(self, shard: int, now: datetime, limit: int, start: dict | None) -> dict:
-        params: dict[str, Any] = {
-            "IndexName": "refund_due", "KeyConditionExpression": "GSI4PK = :pk AND GSI4SK <= :now",
-            "ExpressionAttributeValues": to_item({":pk": keys.refund_due(shard), ":now": to_iso(now) + keys.AFTER}),
-            "Limit": limit,
-        }
-        if start:
-            params["ExclusiveStartKey"] = start
-        return self._table.query(**params)
+        index = ShardedIndex(self._table, "refund_due", "GSI4PK", "processing_deadline",
+                             [keys.refund_due(n) for n in range(self._shards.busy)],
+                             " AND processing_deadline <= :now", {":now": to_iso(now)}, newest_first=False)
+        entries, scanned = index.take(index.start(None), limit, max(1, -(-limit // self._shards.busy)))
+        return self._records(entries), scanned
 
 
-def record_values(change: Change) -> dict:
+def record_values(change: Change, shards: keys.Shards = keys.Shards()) -> dict:
     """A new record's item: its data and the index entries its state calls for."""
     record = change.after
     values = {**keys.intercept(record.id),
-              **keys.listing_entries(record.platform_id, record.merchant_id, record.created_at, record.id)}
+              **keys.listing_entries(record.platform_id, record.merchant_id, record.id, shards),
+              **keys.status_entry(record.platform_id, record.status.value, record.id, shards),
+              **keys.refund_status_entry(record.platform_id, record.refund_status.value, record.id, shards)}
     if change.open:
-        values.update(keys.open_work_entry(record.status.value, record.updated_at, record.id))
+        values.update(keys.open_work_entry(record.status.value, record.updated_at, record.id, shards))
     if change.refund_due:
-        values.update(keys.refund_due_entry(record.processing_deadline, record.id))
+        values.update(keys.refund_due_entry(record.id, shards))
     return {**values, **record.model_dump(mode="json", exclude={"events", "claims"})}
+
+
+def record_value(record: Intercept, name: str) -> str:
+    """A record's field as the listing filters compare it (enums by their value)."""
+    value = getattr(record, name)
+    return value.value if hasattr(value, "value") else value
 
 
 def _lease_until(now: datetime, lease_seconds: int) -> str:
     return to_iso(now + timedelta(seconds=lease_seconds))
-
-
-def _encode_cursor(last_key: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(from_item(last_key), separators=(",", ":")).encode()).decode()
-
-
-def _decode_cursor(cursor: str, partition_attribute: str, sort_attribute: str, partition: str) -> dict:
-    """The index position a cursor names; InvalidCursor unless it is exactly what this listing
-    issues (the table and index keys of one item of the caller's own partition)."""
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise InvalidCursor("cursor is not one this API issued") from error
-    if (not isinstance(decoded, dict) or set(decoded) != {*TABLE_KEYS, partition_attribute, sort_attribute}
-            or decoded.get(partition_attribute) != partition
-            or not all(isinstance(value, str) and 0 < len(value) <= 1024 for value in decoded.values())):
-        raise InvalidCursor("cursor does not belong to this query")
-    return to_item(decoded)

@@ -10,6 +10,9 @@ Components made only of letters, digits and `_.:-~` (every id the API accepts) a
 """
 from __future__ import annotations
 
+import hashlib
+import math
+from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 
@@ -21,8 +24,12 @@ def part(component: str) -> str:
 # -- items ------------------------------------------------------------------------------------
 
 
+#: Every platform tenant is an item of this one partition (few, read by operators and the daily export).
+PLATFORMS = "PLATFORMS"
+
+
 def platform(platform_id: str) -> dict:
-    return {"PK": f"PLATFORM#{part(platform_id)}", "SK": "PLATFORM"}
+    return {"PK": PLATFORMS, "SK": part(platform_id)}
 
 
 def api_key(key_hash: str) -> dict:
@@ -84,36 +91,60 @@ def local_clock() -> dict:
     return {"PK": "LOCALCLOCK", "SK": "LOCALCLOCK"}
 
 
+# -- write sharding ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shards:
+    """How many partition-key values each write-sharded index spreads its writes over.
+
+    DynamoDB serves at most 1,000 WCU/s per partition-key value; the design keeps each under half
+    of that at the peak rate (docs/scale.md sizes them: shards >= rate x write units per
+    interception on the partition / 500). Readers query every shard, so a count may grow later
+    (entries already written stay in the lower shards) but never shrink.
+    """
+
+    listing: int = 32    # by_platform, charged: one entry written per interception
+    busy: int = 64       # by_status, by_refund_status, open_work, refund_due, outbox: a put and a delete
+    merchant: int = 8    # by_merchant: the busiest merchant's share of a platform's rate
+
+    @classmethod
+    def for_rate(cls, creates_per_second: float) -> Shards:
+        """Counts for a peak of `creates_per_second` from one platform (powers of two)."""
+        def sized(units: float) -> int:
+            return max(1, 1 << max(0, math.ceil(math.log2(max(1.0, creates_per_second * units / 500)))))
+        return cls(listing=sized(1), busy=sized(2), merchant=sized(0.25))
+
+
+def shard_of(item_id: str, shards: int) -> int:
+    """An even spread: the id's BLAKE2b hash, modulo the count (ids share their time prefix, so their
+    bytes alone would not do)."""
+    return int.from_bytes(hashlib.blake2b(item_id.encode(), digest_size=8).digest(), "big") % shards
+
+
 # -- index partitions -------------------------------------------------------------------------
 
-def by_platform(platform_id: str) -> str:
-    return f"PLATFORM#{part(platform_id)}"
+def by_platform(platform_id: str, shard: int) -> str:
+    return f"PLATFORM#{part(platform_id)}#{shard}"
 
 
-def by_merchant(platform_id: str, merchant_id: str) -> str:
-    return f"PLATFORM#{part(platform_id)}#MERCHANT#{part(merchant_id)}"
+def by_merchant(platform_id: str, merchant_id: str, shard: int) -> str:
+    return f"PLATFORM#{part(platform_id)}#MERCHANT#{part(merchant_id)}#{shard}"
 
 
-def charged(platform_id: str) -> str:
-    return f"CHARGED#{part(platform_id)}"
+def by_status(platform_id: str, status: str, shard: int) -> str:
+    return f"PLATFORM#{part(platform_id)}#STATUS#{status}#{shard}"
 
 
-#: Platform items are also listed under this partition of the by_platform index.
-PLATFORMS = "PLATFORMS"
+def by_refund_status(platform_id: str, refund_status: str, shard: int) -> str:
+    return f"PLATFORM#{part(platform_id)}#REFUND#{refund_status}#{shard}"
 
 
-def open_work(status: str) -> str:
-    return f"OPEN#{status}"
+def charged(platform_id: str, shard: int) -> str:
+    return f"CHARGED#{part(platform_id)}#{shard}"
 
 
-#: Partitions of the due-deadline and outbox indexes. Every create and every refund decision
-#: writes to them, so one partition would cap the table's write rate on one GSI partition; the
-#: sweeps read every shard (one Query each), which costs a few requests and no extra items.
-DUE_SHARDS = 4
-
-
-def shard_of(item_id: str) -> int:
-    return int.from_bytes(item_id.encode()[-4:], "big") % DUE_SHARDS
+def open_work(status: str, shard: int) -> str:
+    return f"OPEN#{status}#{shard}"
 
 
 def refund_due(shard: int) -> str:
@@ -136,31 +167,38 @@ def ordered(at: str, item_id: str) -> str:
 
 # -- index entries (the GSI attributes an item carries) ----------------------------------------
 
-def listing_entries(platform_id: str, merchant_id: str, created_at: str, intercept_id: str) -> dict:
-    created = ordered(created_at, intercept_id)
-    return {"GSI1PK": by_platform(platform_id), "GSI1SK": created,
-            "GSI2PK": by_merchant(platform_id, merchant_id), "GSI2SK": created}
+def listing_entries(platform_id: str, merchant_id: str, intercept_id: str, shards: Shards) -> dict:
+    """by_platform and by_merchant (sorted by the record's own `created_at`)."""
+    return {"GSI1PK": by_platform(platform_id, shard_of(intercept_id, shards.listing)),
+            "GSI2PK": by_merchant(platform_id, merchant_id, shard_of(intercept_id, shards.merchant))}
 
 
-def platform_listing_entry(platform_id: str) -> dict:
-    return {"GSI1PK": PLATFORMS, "GSI1SK": platform_id}
+def status_entry(platform_id: str, status: str, intercept_id: str, shards: Shards) -> dict:
+    return {"GSI6PK": by_status(platform_id, status, shard_of(intercept_id, shards.busy))}
 
 
-def open_work_entry(status: str, changed_at: str, intercept_id: str) -> dict:
-    return {"GSI3PK": open_work(status), "GSI3SK": ordered(changed_at, intercept_id)}
+def refund_status_entry(platform_id: str, refund_status: str, intercept_id: str, shards: Shards) -> dict:
+    return {"GSI7PK": by_refund_status(platform_id, refund_status, shard_of(intercept_id, shards.busy))}
 
 
-def refund_due_entry(deadline: str, intercept_id: str) -> dict:
-    return {"GSI4PK": refund_due(shard_of(intercept_id)), "GSI4SK": ordered(deadline, intercept_id)}
+def open_work_entry(status: str, changed_at: str, intercept_id: str, shards: Shards) -> dict:
+    return {"GSI3PK": open_work(status, shard_of(intercept_id, shards.busy)),
+            "GSI3SK": ordered(changed_at, intercept_id)}
 
 
-def charged_entry(platform_id: str, charged_at: str, intercept_id: str) -> dict:
-    return {"GSI5PK": charged(platform_id), "GSI5SK": ordered(charged_at, intercept_id)}
+def refund_due_entry(intercept_id: str, shards: Shards) -> dict:
+    """refund_due (sorted by the record's own `processing_deadline`)."""
+    return {"GSI4PK": refund_due(shard_of(intercept_id, shards.busy))}
 
 
-def outbox_entry(message_id: str, due_at: str) -> dict:
-    return {"GSI3PK": outbox(shard_of(message_id)), "GSI3SK": ordered(due_at, message_id)}
+def charged_entry(platform_id: str, intercept_id: str, shards: Shards) -> dict:
+    """charged (sorted by the record's own `charged_at`)."""
+    return {"GSI5PK": charged(platform_id, shard_of(intercept_id, shards.listing))}
+
+
+def outbox_entry(message_id: str, due_at: str, shards: Shards) -> dict:
+    return {"GSI3PK": outbox(shard_of(message_id, shards.busy)), "GSI3SK": ordered(due_at, message_id)}
 
 
 OPEN_WORK_ATTRIBUTES = ("GSI3PK", "GSI3SK")
-REFUND_DUE_ATTRIBUTES = ("GSI4PK", "GSI4SK")
+REFUND_DUE_ATTRIBUTES = ("GSI4PK",)

@@ -14,21 +14,20 @@ class PlatformStore:
         self._table = table
 
     def put(self, platform: Platform) -> None:
-        self._table.put({**keys.platform(platform.id), **keys.platform_listing_entry(platform.id),
-                         **platform.model_dump()})
+        self._table.put({**keys.platform(platform.id), **platform.model_dump()})
 
     def create(self, platform: Platform) -> bool:
         """Put a new platform; False when one with its id exists."""
-        return self._table.put({**keys.platform(platform.id), **keys.platform_listing_entry(platform.id),
-                                **platform.model_dump()}, ConditionExpression="attribute_not_exists(PK)")
+        return self._table.put({**keys.platform(platform.id), **platform.model_dump()},
+                               ConditionExpression="attribute_not_exists(PK)")
 
     def get(self, platform_id: str) -> Platform | None:
         found = self._table.get(keys.platform(platform_id))
         return Platform(id=found["id"], name=found["name"], policy=found["policy"]) if found else None
 
     def all(self) -> Iterator[Platform]:
-        """Every platform tenant (listed under one partition of the by_platform index)."""
-        for item in self._table.query_all(IndexName="by_platform", KeyConditionExpression="GSI1PK = :pk",
+        """Every platform tenant (the items of one partition)."""
+        for item in self._table.query_all(KeyConditionExpression="PK = :pk",
                                           ExpressionAttributeValues=to_item({":pk": keys.PLATFORMS})):
             yield Platform.model_validate(data(item))
 

@@ -96,7 +96,7 @@ class CarrierResults:
             try:
                 self._changes.commit(lifecycle.transition(
                     record, to_status=target, to_refund=refund, source=source, reason=reason, now=now,
-                    changes={**fields, **(changes or {})}), now)
+                    changes={**fields, **(changes or {})}))
             except StaleState:
                 continue
             _count_result(record.carrier.value, target)

@@ -1,9 +1,10 @@
-"""The one way an interception record changes: write the lifecycle's `Change` with its webhooks.
+"""The one way an interception record changes: write the lifecycle's `Change`.
 
 Every status change and every after-sale track move (create, dispatch results, callbacks, polling,
 cancel, needs_attention, operator redrive, refund decisions and timeouts) is built by
-`chalicelib.domain.lifecycle` and committed here: the webhook events it emits are derived from the
-change, written in the same transaction (the outbox), then queued.
+`chalicelib.domain.lifecycle` and committed here: the record update conditioned on the state it
+was decided on, with its history event, in one transaction. The webhooks the change owes the
+platform follow from the committed change through the table's stream (chalicelib/webhooks/relay.py).
 """
 from __future__ import annotations
 
@@ -13,27 +14,18 @@ from chalicelib.domain.changes import Change
 from chalicelib.domain.lifecycle import PARCEL_RELEASED
 from chalicelib.domain.models import Intercept
 from chalicelib.store.intercepts import IdempotencyRecord, InterceptStore
-from chalicelib.webhooks.events import intercept_events
-from chalicelib.webhooks.outbox import WebhookOutbox
 
 
 class ChangeWriter:
-    def __init__(self, intercepts: InterceptStore, outbox: WebhookOutbox) -> None:
+    def __init__(self, intercepts: InterceptStore) -> None:
         self._intercepts = intercepts
-        self._outbox = outbox
 
     def create(self, change: Change, idempotency: IdempotencyRecord, now: datetime) -> None:
         """Write a new record (`lifecycle.started`). Raises IdempotencyKeyUsed, ParcelAlreadyIntercepted
         or ParcelClaimedElsewhere."""
-        deliveries = self._intercepts.create(change, idempotency, _webhooks(change), now, ended=PARCEL_RELEASED)
-        self._outbox.publish(deliveries)
+        self._intercepts.create(change, idempotency, now, ended=PARCEL_RELEASED)
 
-    def commit(self, change: Change, now: datetime) -> Intercept:
+    def commit(self, change: Change) -> Intercept:
         """Write a transition; the record as it now is. Raises StaleState (re-read and decide again)."""
-        deliveries = self._intercepts.apply(change, _webhooks(change), now)
-        self._outbox.publish(deliveries)
+        self._intercepts.apply(change)
         return change.after
-
-
-def _webhooks(change: Change) -> list[tuple[str, str]]:
-    return intercept_events(change.before, change.after, change.event.at)

@@ -10,15 +10,12 @@ from chalicelib.errors import Conflict, NotFound
 from chalicelib.store import StaleState
 from chalicelib.store.claims import ClaimStore
 from chalicelib.usecases.intercepts import InterceptService
-from chalicelib.webhooks.events import claim_event
-from chalicelib.webhooks.outbox import WebhookOutbox
 
 
 class Claims:
-    def __init__(self, claims: ClaimStore, reader: InterceptService, outbox: WebhookOutbox, clock: Clock) -> None:
+    def __init__(self, claims: ClaimStore, reader: InterceptService, clock: Clock) -> None:
         self._claims = claims
         self._reader = reader
-        self._outbox = outbox
         self._clock = clock
 
     def open(self, platform: Platform, intercept_id: str, request: ClaimRequest) -> Claim:
@@ -32,7 +29,7 @@ class Claims:
                       description=request.description, evidence=request.evidence, created_at=at, updated_at=at)
         event = Event(at=at, source=EventSource.api, from_status=record.status, to_status=record.status,
                       reason=f"claim {claim.id} opened for {claim.amount} fen")
-        self._outbox.publish(self._claims.create(record, claim, event, [claim_event(claim, at)], now))
+        self._claims.create(record, claim, event)
         return claim
 
     def resolve(self, platform: Platform, intercept_id: str, claim_id: str, request: ClaimResolutionRequest) -> Claim:
@@ -50,8 +47,7 @@ class Claims:
         event = Event(at=at, source=EventSource.operator, from_status=record.status, to_status=record.status,
                       reason=f"claim {claim.id} {resolved.status.value}" + (f": {request.note}" if request.note else ""))
         try:
-            deliveries = self._claims.resolve(record, resolved, event, [claim_event(resolved, at)], now)
+            self._claims.resolve(record, resolved, event)
         except StaleState:
             raise Conflict("the claim was resolved meanwhile; read it again", code="claim_already_resolved") from None
-        self._outbox.publish(deliveries)
         return resolved

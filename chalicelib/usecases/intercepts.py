@@ -218,7 +218,7 @@ class InterceptService:
                 change = lifecycle.transition(record, to_status=InterceptStatus.cancelled, source=EventSource.api,
                                               reason=reason, now=now, expected={"dispatch_attempts": 0})
             try:
-                changed = self._changes.commit(change, now)
+                changed = self._changes.commit(change)
             except StaleState:
                 record = self.get(platform, intercept_id)
                 continue

@@ -42,7 +42,7 @@ class RefundDecisions:
             try:
                 return self._changes.commit(lifecycle.transition(
                     record, to_refund=target, source=EventSource.api, reason=reason, now=now,
-                    changes={"refund_decided_at": to_iso(now)}), now)
+                    changes={"refund_decided_at": to_iso(now)}))
             except StaleState:
                 record = self._reader.get(platform, intercept_id)
         raise Conflict("the intercept changed while deciding; read it and retry", code="concurrent_change")
@@ -57,7 +57,7 @@ class RefundDecisions:
                 self._changes.commit(lifecycle.transition(
                     record, to_refund=RefundStatus.refund_timeout, source=EventSource.schedule, now=now,
                     reason=f"processing window ended at {record.processing_deadline} without a decision",
-                    changes={"refund_decided_at": to_iso(now)}), now)
+                    changes={"refund_decided_at": to_iso(now)}))
                 return True
             except StaleState:
                 fresh = self._intercepts.get(record.id)

@@ -1,10 +1,11 @@
 """The notify worker: send each webhook signed, retry for about three days.
 
-Every delivery record is written with the change that caused it and queued by the outbox
-(chalicelib/webhooks/outbox.py). The worker takes a lease on the record before calling the platform, so duplicate messages send once;
-it records every attempt. A failure schedules the next attempt with exponential backoff and
-jitter: short waits go back on the queue with a delay, long ones (SQS delays stop at 15 minutes)
-are picked up by the outbox sweep when due, which also sends anything whose enqueue failed. After
+Every delivery is queued by the relay once the change that owes it has committed
+(chalicelib/webhooks/relay.py); the worker creates its item on the first attempt and leases it
+before each call to the platform, so duplicate messages send once; it records every attempt. A
+failure schedules the next attempt with exponential backoff and jitter: short waits go back on
+the queue with a delay, long ones (SQS delays stop at 15 minutes) are picked up by the outbox
+sweep when due. After
 the retry window the delivery is `exhausted` and its message goes to the notify DLQ; a 410 answer
 disables the platform's endpoint.
 
@@ -19,8 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
@@ -30,6 +31,7 @@ from chalicelib.clock import Clock, from_iso, to_iso
 from chalicelib.queues import QueueMessage, Queues, process_batch
 from chalicelib.store.deliveries import DeliveryStatus, DeliveryStore
 from chalicelib.store.webhook_endpoints import WebhookEndpointStore
+from chalicelib.ttl_cache import TtlCache
 from chalicelib.webhooks.endpoints import signing_secrets
 from chalicelib.webhooks.outbox import WebhookOutbox
 from chalicelib.webhooks.sender import SendFailed
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 
 #: SQS refuses longer message delays; longer waits are left to the outbox sweep.
 MAX_QUEUE_DELAY_SECONDS = 900
+#: How long a container trusts a platform's webhook endpoint it has read, and its absence.
+ENDPOINT_CACHE_SECONDS = 30
+NO_ENDPOINT_CACHE_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -60,34 +65,34 @@ class Timeouts:
     read: float = 10.0
 
 
-class BatchEndpoints:
-    """Each platform's webhook endpoint, read once per batch: a batch is mostly one platform's
-    events, and a registration that changes mid-batch applies from the next batch."""
+class CachedEndpoints:
+    """Each platform's webhook endpoint, read at most once per 30 s per container (every delivery
+    needs it: at peak, one hot item per platform), and its absence once per 5 s. A change reaches
+    the workers within that (a new secret is signed with after up to 30 s; the one it replaces
+    stays valid for 24 hours); a change made or a 410 seen in this container, at once."""
 
-    def __init__(self, endpoints: WebhookEndpointStore) -> None:
+    def __init__(self, endpoints: WebhookEndpointStore, clock: Clock, ttl_seconds: float = ENDPOINT_CACHE_SECONDS,
+                 missing_ttl_seconds: float = NO_ENDPOINT_CACHE_SECONDS) -> None:
         self._endpoints = endpoints
-        self._found: dict[str, dict | None] = {}
-        self._lock = threading.Lock()
+        self._cache: TtlCache[dict] = TtlCache(clock, ttl_seconds, missing_ttl_seconds=missing_ttl_seconds)
 
     def get(self, platform_id: str) -> dict | None:
-        with self._lock:
-            if platform_id not in self._found:
-                self._found[platform_id] = self._endpoints.get(platform_id)
-            return self._found[platform_id]
+        return self._cache.get(platform_id, lambda: self._endpoints.get(platform_id))
 
     def forget(self, platform_id: str) -> None:
-        with self._lock:
-            self._found.pop(platform_id, None)
+        self._cache.forget(platform_id)
 
 
 class WebhookDelivery:
-    def __init__(self, deliveries: DeliveryStore, endpoints: WebhookEndpointStore, outbox: WebhookOutbox,
+    def __init__(self, deliveries: DeliveryStore, endpoints: WebhookEndpointStore, cached_endpoints: CachedEndpoints,
+                 outbox: WebhookOutbox,
                  queues: Queues, clock: Clock, wall_clock: Clock, dead_letter_queue: str,
                  send: Callable[[str, str, dict[str, str], Timeouts], int],
                  schedule: RetrySchedule = RetrySchedule(),
                  timeouts: Timeouts = Timeouts(), lease_seconds: int = 60, max_parallel: int = 10) -> None:
         self._deliveries = deliveries
         self._endpoints = endpoints
+        self._cached_endpoints = cached_endpoints
         self._outbox = outbox
         self._queues = queues
         self._clock = clock
@@ -104,24 +109,29 @@ class WebhookDelivery:
     def handle_batch(self, messages: Iterable[QueueMessage]) -> dict:
         """Deliver a batch in parallel, so one slow endpoint does not hold the others past their
         visibility timeout; answer with the ids of the messages to deliver again."""
-        endpoints = BatchEndpoints(self._endpoints)
-        return process_batch(messages, lambda message: self.process(message, endpoints),
-                             max_parallel=self._max_parallel, what="webhook delivery")
+        return process_batch(messages, self.process, max_parallel=self._max_parallel, what="webhook delivery")
 
-    def process(self, message: QueueMessage, endpoints: BatchEndpoints | None = None) -> bool:
+    def process(self, message: QueueMessage) -> bool:
         """True when the message is finished with; False to have SQS deliver it again."""
         try:
             data = json.loads(message.body)
-            intercept_id, message_id = data["intercept_id"], data["message_id"]
-        except (ValueError, KeyError, TypeError):
+            relayed = data.get("delivery")
+            if relayed is not None:
+                intercept_id, message_id = relayed["intercept_id"], relayed["id"]
+                _check_relayed(relayed)
+            else:
+                intercept_id, message_id = data["intercept_id"], data["message_id"]
+        except (ValueError, KeyError, TypeError, AttributeError):
             log.error("notify message is not valid; leaving it for the DLQ", extra={"message_id": message.message_id})
             return False
         now = self._clock.now()
-        delivery = self._deliveries.claim(intercept_id, message_id, now, self._lease_seconds)
+        delivery = self._deliveries.start(relayed, now, self._lease_seconds) if relayed is not None else None
         if delivery is None:
-            return True  # finished, not due yet, or another copy of the message holds the lease
-        endpoints = endpoints or BatchEndpoints(self._endpoints)
-        endpoint = endpoints.get(delivery["platform_id"])
+            delivery = self._deliveries.claim(intercept_id, message_id, now, self._lease_seconds)
+        if delivery is None:
+            self._queue_again_if_early(intercept_id, message_id, now)
+            return True
+        endpoint = self._cached_endpoints.get(delivery["platform_id"])
         if endpoint is None or not endpoint.get("enabled"):
             self._deliveries.record_attempt(delivery, status=DeliveryStatus.no_endpoint, next_attempt_at=None, now=now,
                                        attempt={"at": to_iso(now), "error": "no enabled webhook endpoint"})
@@ -148,7 +158,7 @@ class WebhookDelivery:
         elif status_code == 410:
             self._endpoints.disable(delivery["platform_id"], endpoint["url"],
                                                  "the endpoint answered 410 Gone", now)
-            endpoints.forget(delivery["platform_id"])
+            self._cached_endpoints.forget(delivery["platform_id"])
             self._deliveries.record_attempt(delivery, status=DeliveryStatus.endpoint_gone, attempt=attempt,
                                        next_attempt_at=None, now=now)
         else:
@@ -168,7 +178,25 @@ class WebhookDelivery:
             return
         if self._deliveries.record_attempt(delivery, status=DeliveryStatus.pending, attempt=attempt,
                                       next_attempt_at=next_at, now=now) and wait <= MAX_QUEUE_DELAY_SECONDS:
-            self._outbox.enqueue([delivery], delay_seconds=wait)
+            self._outbox.queue_again([delivery], delay_seconds=wait)
+
+    def _queue_again_if_early(self, intercept_id: str, message_id: str, now: datetime) -> None:
+        """A message the worker could not claim: finished, held by another copy of it, or early (a
+        queue delay ends by the queue's clock, the due time is by the gateway's). Only the early one
+        is queued again, for the rest of its wait, so a few milliseconds between clocks lose nothing."""
+        found = self._deliveries.get(intercept_id, message_id)
+        if found is None or found["status"] != DeliveryStatus.pending:
+            return
+        wait = math.ceil((from_iso(found["next_attempt_at"]) - now).total_seconds())
+        if 0 < wait <= MAX_QUEUE_DELAY_SECONDS:   # a longer wait is the outbox sweep's
+            self._outbox.queue_again([found], delay_seconds=wait)
+
+
+def _check_relayed(delivery: dict) -> None:
+    """A relayed delivery has every field the worker stores (TypeError otherwise)."""
+    if not all(isinstance(delivery.get(name), str) and delivery[name]
+               for name in ("id", "intercept_id", "platform_id", "type", "body", "created_at")):
+        raise TypeError("incomplete delivery")
 
 
 def public_delivery(delivery: dict) -> dict:

@@ -5,6 +5,7 @@ import ipaddress
 import re
 import unicodedata
 from datetime import datetime, timedelta
+from typing import Callable
 from urllib.parse import urlsplit
 
 from chalicelib.clock import Clock, from_iso, to_iso
@@ -92,8 +93,10 @@ def signing_secrets(endpoint: dict, now: datetime) -> list[str]:
 
 class WebhookEndpoints:
     def __init__(self, store: WebhookEndpointStore, clock: Clock, allow_loopback_http: bool, loopback_only: bool = False,
-                 resolve: Resolver = resolve_host) -> None:
+                 resolve: Resolver = resolve_host, changed: Callable[[str], None] = lambda platform_id: None) -> None:
+        """`changed(platform_id)` after each change (the container's endpoint cache forgets it)."""
         self._store = store
+        self._changed = changed
         self._clock = clock
         self._allow_loopback_http = allow_loopback_http
         self._loopback_only = loopback_only
@@ -122,6 +125,7 @@ class WebhookEndpoints:
             endpoint = {"url": request.url, "enabled": True, "updated_at": to_iso(now),
                         "secrets": [{"secret": secret, "created_at": to_iso(now)}, *kept]}
             if self._store.put(platform.id, endpoint, current["version"] if current else None):
+                self._changed(platform.id)
                 return {"url": request.url, "enabled": True, "secret": secret,
                         "previous_secrets_valid_until": max((entry["expires_at"] for entry in kept), default=None)}
         raise Conflict("the webhook endpoint changed meanwhile; retry", code="concurrent_change")

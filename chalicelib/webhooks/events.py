@@ -1,7 +1,7 @@
 """The webhook events a state change emits: `{type, timestamp, data}`, one per change.
 
-The store calls this for every write that changes an interception, its after-sale track or a
-claim, and writes the events into the same transaction (the outbox), so no caller can forget one.
+The relay (relay.py) derives them from every committed change of an interception, its after-sale
+track or a claim, read from the table's stream, so no writer can forget one.
 """
 from __future__ import annotations
 

@@ -1,24 +1,15 @@
-"""The webhook outbox's queue side: hand committed deliveries to the notify queue.
+"""The notify queue's two kinds of message, and the one place they are sent.
 
-Every change writes its deliveries in its own transaction (chalicelib/store/deliveries.py), then
-publishes them here. A failed hand-over loses nothing: the outbox sweep
-(chalicelib/schedules/resend_webhooks.py) queues deliveries still pending after a grace period.
-Inside `collected()` deliveries are gathered and queued together on the way out, ten to a request.
+A new delivery is queued whole (`{"delivery": {...}}`: its id, intercept, platform, type and body),
+so the notify worker creates its item on the first attempt; a stored delivery is queued again by
+reference (`{"intercept_id", "message_id"}`), with the delay until it is due.
 """
 from __future__ import annotations
 
-import logging
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     from chalicelib.queues import Queues
-
-log = logging.getLogger(__name__)
-
-#: Deliveries waiting to be queued together, inside `WebhookOutbox.collected()`.
-_collecting: ContextVar[list[dict] | None] = ContextVar("webhook_deliveries_collecting", default=None)
 
 
 class WebhookOutbox:
@@ -26,40 +17,16 @@ class WebhookOutbox:
         self._queues = queues
         self._queue = queue_name
 
-    def enqueue(self, deliveries: Iterable[dict], delay_seconds: int = 0) -> None:
-        """Queue `{"intercept_id", "id"}` references for the notify worker. Raises on SQS failure."""
-        collecting = _collecting.get()
-        if collecting is not None and not delay_seconds:
-            collecting.extend(deliveries)
-            return
-        messages = [{"intercept_id": delivery["intercept_id"], "message_id": delivery["id"]} for delivery in deliveries]
+    def queue_new(self, deliveries: Iterable[dict]) -> None:
+        """Queue deliveries not stored yet (the relay's). Raises on SQS failure."""
+        self._send([{"delivery": delivery} for delivery in deliveries])
+
+    def queue_again(self, deliveries: Iterable[dict], delay_seconds: int = 0) -> None:
+        """Queue stored deliveries (anything with `intercept_id` and `id`) for their next attempt.
+        Raises on SQS failure."""
+        self._send([{"intercept_id": delivery["intercept_id"], "message_id": delivery["id"]}
+                    for delivery in deliveries], delay_seconds)
+
+    def _send(self, messages: list[dict], delay_seconds: int = 0) -> None:
         if messages:
             self._queues.send_all(self._queue, messages, delay_seconds=delay_seconds)
-
-    def publish(self, deliveries: list[dict]) -> None:
-        """Queue the deliveries a change has just committed; a failure is logged, not raised (the
-        change stands, and the outbox sweep sends them)."""
-        if not deliveries:
-            return
-        try:
-            self.enqueue(deliveries)
-        except Exception:  # noqa: BLE001 - the outbox sweep sends what was not queued
-            log.exception("queueing webhook deliveries failed; the outbox sweep will send them")
-
-    @contextmanager
-    def collected(self) -> Iterator[None]:
-        """Within, deliveries are gathered and queued together on the way out, ten to a request:
-        for a worker that commits a batch of changes in one invocation. Threads started within
-        must run in a copy of this context. Deliveries whose queueing fails (or that a crash
-        never queues) are sent by the outbox sweep."""
-        gathered: list[dict] = []
-        token = _collecting.set(gathered)
-        try:
-            yield
-        finally:
-            _collecting.reset(token)
-            try:
-                self.enqueue(gathered)
-            except Exception:  # noqa: BLE001 - the outbox sweep sends what was not queued
-                log.exception("queueing webhook deliveries failed; the outbox sweep will send them",
-                              extra={"count": len(gathered)})

@@ -21,7 +21,7 @@ from chalicelib.carriers.base import CancelOutcome, CarrierResult, SubmitOutcome
 from chalicelib.domain.models import EventSource, InterceptStatus
 from chalicelib.queues import QueueMessage
 from chalicelib.usecases.carrier_results import Reporter
-from tests.conftest import ScriptedCarrier, auth, intercept_body, post_intercept
+from tests.conftest import ScriptedCarrier, auth, deliver_webhooks, intercept_body, post_intercept
 
 TERMINAL_EVENTS = {"intercept.succeeded", "intercept.cancelled", "intercept.failed"}
 
@@ -162,6 +162,7 @@ def _withdrawals(gw) -> list[QueueMessage]:
 
 def _check(gw, intercept_id: str, carrier_did: str, answer, trial: Trial) -> None:
     record = gw.store.intercepts.get(intercept_id)
+    deliver_webhooks(gw)
     terminal = [item["type"] for item in gw.store.deliveries.of_intercept(intercept_id)
                 if item["type"] in TERMINAL_EVENTS]
     context = f"{trial}: carrier {carrier_did}, record {record.status.value}, webhooks {terminal}"

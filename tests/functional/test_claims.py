@@ -1,7 +1,7 @@
 """Claims for loss or damage after a successful interception, and their resolution."""
 import json
 
-from tests.conftest import KEY_B, auth, intercept_body, post_intercept
+from tests.conftest import KEY_B, auth, deliver_webhooks, intercept_body, post_intercept
 
 
 def intercepted(client, gw) -> str:
@@ -36,6 +36,7 @@ def test_a_claim_is_opened_listed_and_paid_once(client, gw):
     record = json.loads(client.http.get(f"/v1/intercepts/{intercept_id}", headers=auth()).body)
     assert [(item["id"], item["status"]) for item in record["claims"]] == [(claim["id"], "paid")]
     assert record["events"][-1]["reason"] == f"claim {claim['id']} paid: carrier paid offline"
+    deliver_webhooks(gw)
     types = [item["type"] for item in gw.store.deliveries.of_intercept(intercept_id)]
     assert types[-2:] == ["claim.opened", "claim.paid"]
 

@@ -52,6 +52,24 @@ def test_rotate_keeps_the_old_key_until_revoked(run, gw):
     assert run("platforms", "keys", "plat-r").output.split() == [hash_key(new)[:12]]
 
 
+def test_a_revoked_key_stops_working_within_the_cache_time(run, gw, client, clock):
+    from chalicelib.api.auth import API_KEY_CACHE_SECONDS
+
+    old = _key(run("platforms", "create", "plat-c", "--name", "C", "--policy", "kuaishou").output)
+    run("platforms", "rotate-key", "plat-c", "--revoke-old")
+
+    def status(key):
+        return client.http.get("/v1/intercepts", headers={"Authorization": f"Bearer {key}"}).status_code
+
+    assert status(old) == 401                  # never read while valid: refused at once
+    new = _key(run("platforms", "rotate-key", "plat-c").output)
+    assert status(new) == 200
+    run("platforms", "revoke-key", "plat-c", hash_key(new)[:12])
+    assert status(new) == 200                  # this container still trusts what it read
+    clock.advance(seconds=API_KEY_CACHE_SECONDS + 1)
+    assert status(new) == 401
+
+
 def test_rotate_with_revoke_old_leaves_only_the_new_key(run, gw):
     old = _key(run("platforms", "create", "plat-x", "--name", "X", "--policy", "kuaishou").output)
     new = _key(run("platforms", "rotate-key", "plat-x", "--revoke-old").output)

@@ -20,15 +20,22 @@ from chalicelib.domain.models import EventSource
 from chalicelib.schedules.requeue_unsent import requeue_unsent
 from local.lambda_events import scheduled_event
 from local.pump import QueuePump
-from tests.conftest import auth, intercept_body, post_intercept
+from local.stream_pump import StreamPump, in_process_streams_client
+from tests.conftest import auth, intercept_body, post_intercept, release_due_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = json.loads((ROOT / ".chalice" / "policy-dev.json").read_text())
 TEMPLATE = json.loads((ROOT / "infra" / "resources.json").read_text())["Resources"]
 
-#: Called by Lambda's SQS event source mapping on the function's behalf, not by our code.
-EVENT_SOURCE_ACTIONS = {(action, queue) for queue in ("intercept-dispatch", "intercept-notify")
-                        for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")}
+
+#: Called by Lambda's SQS and stream event source mappings on the function's behalf (reading, and
+#: sending a change it could not relay to the relay's dead-letter queue), not by our code.
+EVENT_SOURCE_ACTIONS = (
+    {(action, queue) for queue in ("intercept-dispatch", "intercept-notify")
+     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")}
+    | {(action, "table/stream") for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords",
+                                               "dynamodb:GetShardIterator", "dynamodb:ListStreams")}
+    | {("sqs:SendMessage", TEMPLATE["RelayDeadLetterQueue"]["Properties"]["QueueName"])})
 #: S3 operations and the IAM action each needs (multipart parts are PutObject).
 S3_ACTIONS = {"CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject",
               "CompleteMultipartUpload": "s3:PutObject", "PutObject": "s3:PutObject",
@@ -42,8 +49,11 @@ TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteI
 
 
 def _resource_name(statement_resource: dict) -> str:
-    """`table`, `table/index`, a queue name, `bucket`, `bucket/*` or `logs`, from a statement's Resource."""
+    """`table`, `table/index`, `table/stream`, a queue name, `bucket`, `bucket/*` or `logs`, from a
+    statement's Resource."""
     if "Fn::GetAtt" in statement_resource:
+        if statement_resource["Fn::GetAtt"][1] == "StreamArn":
+            return "table/stream"
         resource = TEMPLATE[statement_resource["Fn::GetAtt"][0]]
         kind = resource["Type"]
         if kind == "AWS::SQS::Queue":
@@ -88,7 +98,7 @@ def recorded(monkeypatch):
     return calls, ignored, record, monkeypatch
 
 
-def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier, clock, recorded):
+def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier, clock, recorded, delays_on_clock):
     calls, ignored, record, monkeypatch = recorded
     sqs = boto3.client("sqs")  # the pump's and the test's own queue calls are not the gateway's
     ignored.append(sqs)
@@ -137,7 +147,12 @@ def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier,
     client.http.get("/v1/webhook-endpoint", headers=auth())
     fourth = json.loads(post_intercept(client, intercept_body(tracking_no="ZT1000000007", order_id="o-4"),
                                        idempotency_key="idem-4").body)["id"]
+    stream = StreamPump(boto3.client("dynamodb"), in_process_streams_client(), gw.settings.table_name,
+                        app_module.relay_changes)
+    ignored.extend([stream._streams])
     notify = QueuePump(sqs, gw.settings.notify_queue, app_module.notify, wait_seconds=0)
+    while stream.run_once():  # the relay queues every change's webhooks
+        pass
     while notify.run_once():  # the endpoint refuses connections: each delivery is retried
         pass
     assert client.http.post("/v1/exports/fees", headers=auth(),
@@ -157,6 +172,9 @@ def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier,
     for schedule in (app_module.sweep_refund_deadlines, app_module.poll_overdue_carrier_results,
                      app_module.export_fees_daily, app_module.resend_due_webhooks):
         schedule(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/test", "us-east-1"), None)
+    while stream.run_once():
+        pass
+    release_due_messages(gw)
     while notify.run_once():  # three days of retries are over: the deliveries are dead-lettered
         pass
     assert gw.store.intercepts.get(fourth).refund_status == "refund_timeout"

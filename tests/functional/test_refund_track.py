@@ -145,7 +145,8 @@ def test_the_sweep_reads_a_bounded_batch_and_continues_where_it_stopped(client, 
            for n in range(10)]
     at(clock, FIVE_DAYS)
     first = sweep_refund_deadlines(gw.store.intercepts, gw.refund_decisions, clock, batch=4)
-    assert first.timed_out == 4 and first.scanned <= 4
+    # due items only (the key condition), at most one ahead per shard read to merge the shards oldest first
+    assert first.timed_out == 4 and first.scanned <= 4 + gw.settings.busy_shards
     assert sweep_refund_deadlines(gw.store.intercepts, gw.refund_decisions, clock, batch=4).timed_out == 4
     assert sweep_refund_deadlines(gw.store.intercepts, gw.refund_decisions, clock, batch=4).timed_out == 2
     assert sweep_refund_deadlines(gw.store.intercepts, gw.refund_decisions, clock, batch=4).due == 0

@@ -1,4 +1,4 @@
-"""Webhooks to platforms: registration, Standard Webhooks signatures, retries, 410, the outbox."""
+"""Webhooks to platforms: registration, Standard Webhooks signatures, retries, 410, the relay."""
 import json
 
 import boto3
@@ -6,8 +6,16 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from chalicelib.queues import QueueMessage
+from local.stream_pump import StreamPump, in_process_streams_client
 from local.webhook_receiver import WebhookReceiver
-from tests.conftest import auth, intercept_body, post_intercept
+from tests.conftest import auth, deliver_webhooks, intercept_body, post_intercept, relay
+
+
+@pytest.fixture(autouse=True)
+def delays_on_the_gateway_clock(request):
+    """Retries wait on the test's fixed clock (tests.conftest.delays_on_clock)."""
+    if "gw" in request.fixturenames:
+        request.getfixturevalue("delays_on_clock")
 
 
 @pytest.fixture
@@ -21,22 +29,9 @@ def register(client, url: str):
     return client.http.put("/v1/webhook-endpoint", headers=auth(), body=json.dumps({"url": url}))
 
 
-def drain(gw, queue: str = "intercept-notify") -> int:
-    """Deliver every visible notify message through the worker, as Lambda would."""
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    handled = 0
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return handled
-        result = gw.webhook_delivery.handle_batch(
-            [QueueMessage(message["MessageId"], message["ReceiptHandle"], message["Body"]) for message in messages])
-        failed = {item["itemIdentifier"] for item in result["batchItemFailures"]}
-        for message in messages:
-            if message["MessageId"] not in failed:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        handled += len(messages)
+def drain(gw) -> int:
+    """Relay and deliver what is due, as the stream's and the queue's Lambda functions would."""
+    return deliver_webhooks(gw)
 
 
 def deliveries(client, intercept_id: str) -> list[dict]:
@@ -73,9 +68,10 @@ def test_every_change_emits_its_event_in_order(client, gw, receiver):
     intercept_id = create(client)
     gw.carrier_results.apply(intercept_id, "accepted", source="carrier")
     gw.carrier_results.apply(intercept_id, "intercepted", source="carrier")
+    assert deliveries(client, intercept_id) == []      # listed from their first attempt on
+    drain(gw)
     assert [item["type"] for item in deliveries(client, intercept_id)] == [
         "intercept.created", "intercept.submitted", "intercept.succeeded", "refund.auto"]
-    drain(gw)
     assert sorted(json.loads(body)["type"] for _, body in receiver.received) == [
         "intercept.created", "intercept.submitted", "intercept.succeeded", "refund.auto"]
 
@@ -106,12 +102,12 @@ def test_a_failing_endpoint_is_retried_with_backoff_until_it_answers(client, gw,
     [item] = deliveries(client, intercept_id)
     assert (item["status"], item["attempts"]) == ("pending", 1)
     assert item["next_attempt_at"] > "2026-11-23T08:00:00.000Z"
-    clock.advance(minutes=2)   # past the first wait (5 s +-20 %) and the outbox grace
-    assert gw.resend_due_webhooks() == 1
-    drain(gw)
-    clock.advance(hours=1)     # past the second wait (20 s +-20 %) and the grace
-    assert gw.resend_due_webhooks() == 1
-    drain(gw)
+    assert drain(gw) == 0      # the retry waits on the queue: 5 s +-20 %
+    clock.advance(seconds=7)
+    assert drain(gw) == 1
+    clock.advance(seconds=25)  # past the second wait (20 s +-20 %)
+    assert drain(gw) == 1
+    assert gw.resend_due_webhooks() == 0   # short waits never reach the outbox sweep
     [item] = deliveries(client, intercept_id)
     assert (item["status"], item["attempts"]) == ("delivered", 3)
     assert [entry.get("status_code") for entry in item["attempts_log"]] == [500, 503, 204]
@@ -122,6 +118,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_until_it_answers(client, gw,
 def test_a_duplicate_message_sends_once(client, gw, receiver):
     register(client, receiver.url)
     create(client)
+    relay(gw)
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName="intercept-notify")["QueueUrl"]
     [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
@@ -165,22 +162,54 @@ def test_after_three_days_of_failures_the_delivery_goes_to_the_dlq(client, gw, c
     assert json.loads(dead["Body"])["message_id"] == item["id"]
 
 
-def test_an_event_whose_enqueue_failed_is_sent_by_the_outbox_sweep(client, gw, clock, receiver, monkeypatch):
+def test_a_change_whose_relay_failed_is_relayed_when_the_queue_answers_again(client, gw, receiver, monkeypatch):
     register(client, receiver.url)
 
-    def broken_queue(deliveries, delay_seconds=0):
+    def unreachable(queue, messages, delay_seconds=0):
         raise ConnectionError("SQS unreachable")
 
+    intercept_id = create(client)
     with monkeypatch.context() as broken:
-        broken.setattr(gw.outbox, "enqueue", broken_queue)
-        intercept_id = create(client)
-    assert drain(gw) == 0
-    assert gw.resend_due_webhooks() == 0          # not before the grace period
-    clock.advance(seconds=61)
-    assert gw.resend_due_webhooks() == 1
+        broken.setattr(gw.queues, "send_all", unreachable)
+        relay(gw)                               # the batch fails at the record that owes a webhook
+    assert deliveries(client, intercept_id) == [] and receiver.received == []
     drain(gw)
     assert [item["status"] for item in deliveries(client, intercept_id)] == ["delivered"]
-    assert gw.resend_due_webhooks() == 0
+    assert len(receiver.received) == 1
+
+
+def test_a_stream_read_again_from_its_start_sends_nothing_twice(client, gw, receiver):
+    """Lambda may hand a stream record over more than once: each delivery's id comes from the
+    record, and the notify worker creates it conditionally."""
+    register(client, receiver.url)
+    intercept_id = create(client)
+    gw.carrier_results.apply(intercept_id, "accepted", source="carrier")
+    drain(gw)
+    sent = len(receiver.received)
+    import app as app_module
+
+    again = StreamPump(boto3.client("dynamodb"), in_process_streams_client(), gw.settings.table_name, app_module.relay_changes)
+    assert again.run_once() > 0
+    drain(gw)
+    assert len(receiver.received) == sent == 2
+    assert [item["attempts"] for item in deliveries(client, intercept_id)] == [1, 1]
+
+
+def test_a_retry_that_arrives_early_waits_for_the_rest_of_its_delay(client, gw, clock, receiver):
+    """A queue delay ends by the queue's clock; the due time is the gateway's. A message a little
+    early is queued again for what is left, not dropped."""
+    register(client, receiver.url)
+    receiver.statuses = [500]
+    intercept_id = create(client)
+    drain(gw)
+    [held] = gw.queues.send_all.held
+    gw.queues.send_all.held.clear()
+    gw.queues.send_all(held[1], held[2])    # the queue lets it go at once
+    assert drain(gw) == 1
+    assert len(receiver.received) == 1 and len(gw.queues.send_all.held) == 1
+    clock.advance(seconds=7)
+    drain(gw)
+    assert [(item["status"], item["attempts"]) for item in deliveries(client, intercept_id)] == [("delivered", 2)]
 
 
 def test_without_an_endpoint_the_delivery_is_logged_as_not_sent(client, gw, receiver):

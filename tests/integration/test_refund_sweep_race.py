@@ -6,7 +6,6 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from bench.refund_sweep_reads import NoWebhookQueue
 from chalicelib.clock import FixedClock, to_iso
 from chalicelib.domain.models import RefundStatus
 from chalicelib.schedules.refund_deadlines import sweep_refund_deadlines
@@ -49,7 +48,7 @@ def test_two_concurrent_sweeps_at_five_days_time_out_each_intercept_exactly_once
         return found
 
     intercepts.due_refunds = read_then_wait
-    decisions = RefundDecisions(intercepts, None, ChangeWriter(intercepts, NoWebhookQueue()), clock)
+    decisions = RefundDecisions(intercepts, None, ChangeWriter(intercepts), clock)
     with ThreadPoolExecutor(max_workers=2) as pool:
         reports = list(pool.map(lambda _: sweep_refund_deadlines(intercepts, decisions, clock, batch=100), range(2)))
     assert [report.due for report in reports] == [len(ids), len(ids)]

@@ -18,8 +18,8 @@ def test_idempotency_keys_of_distinct_tenants_and_keys_never_collide(platform_a,
 def test_merchant_keys_and_listings_never_collide(platform_a, merchant_a, platform_b, merchant_b):
     if (platform_a, merchant_a) != (platform_b, merchant_b):
         assert keys.merchant(platform_a, merchant_a) != keys.merchant(platform_b, merchant_b)
-        assert keys.by_merchant(platform_a, merchant_a) != keys.by_merchant(platform_b, merchant_b)
-    assert keys.by_platform(platform_a) != keys.by_merchant(platform_b, merchant_b)
+        assert keys.by_merchant(platform_a, merchant_a, 0) != keys.by_merchant(platform_b, merchant_b, 0)
+    assert keys.by_platform(platform_a, 0) != keys.by_merchant(platform_b, merchant_b, 0)
 
 
 def test_the_separator_in_a_platform_id_does_not_reach_another_tenants_key():
@@ -32,3 +32,18 @@ def test_ids_the_api_accepts_are_stored_as_they_are():
     assert keys.idempotency("plat-a", "order:1_retry.2") == {"PK": "IDEMPOTENCY#plat-a#order:1_retry.2",
                                                           "SK": "IDEMPOTENCY"}
     assert keys.delivery_of(keys.delivery("icp_1", "msg#1")) == {"intercept_id": "icp_1", "id": "msg#1"}
+
+
+def test_the_shard_function_spreads_ids_evenly():
+    """Ids share their time prefix (ULIDs): every shard gets its share, within a few percent."""
+    from chalicelib.clock import new_id
+
+    counts = [0] * 64
+    for _ in range(64_000):
+        counts[keys.shard_of(new_id("icp"), 64)] += 1
+    assert max(counts) < 1.15 * 1000 and min(counts) > 0.85 * 1000
+
+
+def test_shard_counts_are_sized_from_the_rate():
+    sized = keys.Shards.for_rate(10_000)
+    assert (sized.listing, sized.busy) == (32, 64)  # 1 and 2 write units per interception, under 500/s each
