@@ -1,5 +1,7 @@
 """Cold start: the deployment package size and the time of a cold `import app`, against a minimal
-Chalice app that imports boto3 and pydantic (target: at most 1.25x).
+Chalice app that imports boto3 and pydantic (target: each function ready for its first event at most
+1.25x; the functions' own package at most 5 MB zipped, the AWS SDK and libraries in the shared layer
+`chalice package` builds beside it, see .chalice/config.json).
 
 Each sample is a fresh interpreter (`python -c`), so nothing is cached in memory; one warm-up run
 per variant first writes the bytecode caches, as Lambda's own package would have them. The variants
@@ -8,9 +10,13 @@ take turns; medians of --runs samples each.
 `app.py` imports only its wiring; each handler imports its logic on first use. So `import app` is
 not the whole of a cold start, and the bench also times, per Lambda function, `import app` plus
 everything that function's first event loads and builds (AWS clients stubbed out: creating them
-costs the same in any app). Two more lines give scale: the baseline plus one pydantic model
-(`import pydantic` alone does not load the model machinery, so this is the least any app that
-declares a model pays) and what Powertools' Logger and Metrics would add.
+costs the same in any app), including what is built on first use: the create validates a body (building the request model's
+deferred validator and serializer), and FIRST_EVENT_FINISH builds every other deferred pydantic model
+the function has loaded outside the request bodies (none today) and every record class's converters,
+as its first read would. Two more lines give
+scale: the baseline plus one pydantic model (`import pydantic` alone does not load the model
+machinery, so this is the least any app that declares a model pays) and what Powertools' Logger and
+Metrics would add.
 
     python bench/cold_start.py [--runs 11] [--stage dev] [--no-package] [--json]
 """
@@ -41,9 +47,15 @@ GATEWAY = "import app"
 POWERTOOLS = "from aws_lambda_powertools import Logger, Metrics"
 POWERTOOLS_ROW = "import app + Powertools Logger/Metrics"
 POWERTOOLS_ABSENT = "not measured (aws-lambda-powertools not installed)"
+#: A create's body: its validation builds the request model's validator and serializer.
+CREATE_BODY = {"merchant_id": "m-1", "order_id": "o-1", "after_sale_id": "as-1", "carrier": "zto",
+               "tracking_no": "ZT1000000003", "refund_amount": 4999, "package_count": 1, "goods_type": "general",
+               "cross_border": False, "reason": "buyer asked for a refund"}
 #: Per Lambda function: what its first event loads and builds, after `import app` (see app.py).
 FIRST_EVENT = {
-    "API (create an intercept)": "from chalicelib.api.auth import authenticate\ngw.store, gw.intercepts",
+    "API (create an intercept)": ("from chalicelib.api.auth import authenticate\n"
+                                  "from chalicelib.domain.requests import CreateInterceptRequest\ngw.store, gw.intercepts\n"
+                                  f"CreateInterceptRequest.model_validate({CREATE_BODY!r}).model_dump(mode='json')"),
     "carrier callback (API)": "from chalicelib.usecases.callbacks import handle_callback\ngw.adapters, gw.carrier_results",
     "dispatch worker": "from chalicelib.queues import messages_from_event\ngw.dispatcher",
     "notify worker": "from chalicelib.queues import messages_from_event\ngw.webhook_delivery",
@@ -55,8 +67,34 @@ boto3.client = lambda *args, **kwargs: object()
 from chalicelib.runtime import gateway
 gw = gateway()
 """
+#: Builds what the first event would build on first use (see the module docstring); appended to each
+#: FIRST_EVENT. It imports nothing the function has not loaded. The request bodies are left out: one
+#: module declares them all, and a first event validates one body (the create's, above), not all.
+FIRST_EVENT_FINISH = """
+import sys as _sys
+def _build_deferred():
+    records, pydantic_main = _sys.modules.get("chalicelib.domain.records"), _sys.modules.get("pydantic.main")
+    for module in list(_sys.modules.values()):
+        name = getattr(module, "__name__", "")
+        if not name.startswith("chalicelib"):
+            continue
+        for value in list(vars(module).values()):
+            if not isinstance(value, type) or value.__module__ != name:
+                continue
+            if records and issubclass(value, records.Record) and value is not records.Record and value._converters is None:
+                value._prepare()
+            if (pydantic_main and name != "chalicelib.domain.requests" and issubclass(value, pydantic_main.BaseModel)
+                    and not value.__pydantic_complete__):
+                value.__pydantic_validator__.validate_python, value.__pydantic_serializer__.to_python
+_build_deferred()
+"""
 ONE_MODEL = ("from pydantic import BaseModel, ConfigDict\n"
              "class Model(BaseModel):\n    model_config = ConfigDict(defer_build=True)\n    field: int")
+
+
+def first_event(code: str) -> str:
+    """The code that makes one function ready for its first event (FIRST_EVENT's entry `code`)."""
+    return f"{GATEWAY}\n{FIRST_EVENT_SETUP}{code}\n{FIRST_EVENT_FINISH}"
 
 
 def _sample(code: str) -> tuple[float, float]:
@@ -91,16 +129,23 @@ def import_ms(variants: dict[str, str], runs: int) -> dict[str, tuple[float, flo
             for name, values in samples.items()}
 
 
-def package_size(stage: str) -> tuple[int, int]:
-    """(zipped, unzipped) bytes of the Lambda deployment package `chalice package` builds."""
+#: What `chalice package` writes: the functions' own package, and the shared layer (automatic_layer).
+ARCHIVES = {"deployment package": "deployment.zip", "shared layer": "layer-deployment.zip"}
+
+
+def package_size(stage: str) -> dict[str, tuple[int, int]]:
+    """(zipped, unzipped) bytes of each archive `chalice package` builds (ARCHIVES)."""
     with tempfile.TemporaryDirectory() as out:
         env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
         subprocess.run([Path(sys.executable).parent / "chalice", "package", "--stage", stage, out],
                        cwd=ROOT, env=env, check=True, capture_output=True)
-        archive = Path(out) / "deployment.zip"
-        with zipfile.ZipFile(archive) as opened:
-            unzipped = sum(info.file_size for info in opened.infolist())
-        return archive.stat().st_size, unzipped
+        sizes = {}
+        for label, name in ARCHIVES.items():
+            archive = Path(out) / name
+            if archive.exists():
+                with zipfile.ZipFile(archive) as opened:
+                    sizes[label] = archive.stat().st_size, sum(info.file_size for info in opened.infolist())
+        return sizes
 
 
 def main() -> None:
@@ -113,13 +158,15 @@ def main() -> None:
 
     figures: dict[str, object] = {}
     if not args.no_package:
-        zipped, unzipped = package_size(args.stage)
-        figures.update({f"deployment package ({args.stage}) zipped (MB)": round(zipped / 1e6, 1),
-                        f"deployment package ({args.stage}) unzipped (MB)": round(unzipped / 1e6, 1)})
+        for label, (zipped, unzipped) in package_size(args.stage).items():
+            figures.update({f"{label} ({args.stage}) zipped (MB)": round(zipped / 1e6, 2),
+                            f"{label} ({args.stage}) unzipped (MB)": round(unzipped / 1e6, 1)})
+            if not args.json:
+                print(f"{label} ({args.stage}): {zipped / 1e6:.2f} MB zipped, {unzipped / 1e6:.1f} MB unzipped")
+        figures["package target"] = "deployment package at most 5 MB zipped (Lambda: 250 MB unzipped with layers)"
         if not args.json:
-            print(f"deployment package ({args.stage}): {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped "
-                  f"(Lambda limit 250 MB unzipped)")
-    first_events = {name: f"{GATEWAY}\n{FIRST_EVENT_SETUP}{code}" for name, code in FIRST_EVENT.items()}
+            print(f"  target: {figures['package target']}")
+    first_events = {name: first_event(code) for name, code in FIRST_EVENT.items()}
     # Powertools is a comparison, not a dependency: measured where it is installed, else listed as absent.
     powertools = importlib.util.find_spec("aws_lambda_powertools") is not None
     variants = {"baseline": BASELINE, "gateway": GATEWAY, "one_model": f"{BASELINE}\n{ONE_MODEL}", **first_events}
@@ -144,8 +191,8 @@ def main() -> None:
     if not powertools:
         figures[POWERTOOLS_ROW] = POWERTOOLS_ABSENT
         lines.append(f"  {POWERTOOLS_ROW}: {POWERTOOLS_ABSENT}")
-    lines.append("  target: import app at most 1.25x the baseline")
-    figures["target"] = "import app at most 1.25x the baseline"
+    lines.append("  target: each function ready for its first event at most 1.25x the baseline")
+    figures["target"] = "each function ready for its first event at most 1.25x the baseline"
     print(json.dumps(figures) if args.json else "\n".join(lines))
 
 

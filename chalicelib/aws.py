@@ -14,13 +14,36 @@ The API function's own timeout (28 s, .chalice/config.json) ends a request that 
 slow calls before API Gateway gives up on it. The local stage's moto server answers one DynamoDB
 request at a time, so under a load run a call may queue for seconds: there the read timeouts are
 30 s (a timeout there would only turn into a retry of work that is still being done).
+
+The SDK is not in the functions' own package but in the layer `make package` builds beside it
+(Chalice's `automatic_layer`), pinned in requirements.txt. `SDK_VERSIONS` records the versions the
+tests ran against (tests/unit/test_sdk_pin.py holds it equal to requirements.txt and to the installed
+SDK), and importing this module refuses any other: a function whose layer went missing would run on
+the Lambda runtime's own boto3, an SDK nobody tested, and it fails at start instead.
 """
 from __future__ import annotations
 
 from typing import Any
 
 import boto3
+import botocore
 from botocore.config import Config
+
+#: The AWS SDK the tests ran against, as pinned in requirements.txt.
+SDK_VERSIONS = {"boto3": "1.44.5", "botocore": "1.44.8"}
+
+
+def untested_sdk(found: dict[str, str]) -> list[str]:
+    """`name found (tested: pinned)` for each SDK package whose version is not the tested one."""
+    return [f"{name} {found.get(name)} (tested: {pinned})" for name, pinned in SDK_VERSIONS.items()
+            if found.get(name) != pinned]
+
+
+_untested = untested_sdk({"boto3": boto3.__version__, "botocore": botocore.__version__})
+if _untested:
+    raise ImportError("the AWS SDK is not the version the gateway was tested with: " + ", ".join(_untested)
+                      + "; deploy with `make package` (its layer holds the pinned SDK) or update SDK_VERSIONS "
+                        "with requirements.txt")
 
 RETRIES = {"mode": "standard", "total_max_attempts": 3}
 

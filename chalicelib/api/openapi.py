@@ -5,12 +5,14 @@ Chalice route is missing here or an entry names a route the app does not have.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import typing
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from chalicelib.domain.models import (
     Carrier,
@@ -19,6 +21,7 @@ from chalicelib.domain.models import (
     InterceptStatus,
     MerchantSettings,
     ReasonItem,
+    RedirectAddress,
     RefundStatus,
 )
 from chalicelib.domain.requests import (
@@ -32,6 +35,7 @@ from chalicelib.domain.requests import (
     MerchantSettingsUpdate,
     RefundDecisionRequest,
 )
+from chalicelib.domain.requests import RedirectAddress as RedirectAddressBody
 
 TITLE = "Parcel Intercept Gateway"
 VERSION = "1.0.0"
@@ -59,7 +63,30 @@ class Deadlines(BaseModel):
 
 
 _HIDDEN = {"platform_id", "policy", "dispatch_attempts", "cancel_attempts", "carrier_accepted", "processing_deadline"}
-_VIEW_FIELDS = {name: (info.annotation, info) for name, info in Intercept.model_fields.items() if name not in _HIDDEN}
+
+
+def _record_fields(record: type, hidden: set[str]) -> dict[str, tuple[Any, Any]]:
+    """A record's fields (chalicelib.domain.records) as `create_model` takes them. The stored redirect
+    address is documented as the body's (the same fields, with the constraints it was validated by)."""
+    hints = typing.get_type_hints(record)
+    fields = {}
+    for item in dataclasses.fields(record):
+        if item.name in hidden:
+            continue
+        hint = hints[item.name]
+        if hint == RedirectAddress | None:
+            hint = RedirectAddressBody | None
+        if item.default is not dataclasses.MISSING:
+            default: Any = item.default
+        elif item.default_factory is not dataclasses.MISSING:
+            default = Field(default_factory=item.default_factory)
+        else:
+            default = ...
+        fields[item.name] = (hint, default)
+    return fields
+
+
+_VIEW_FIELDS = _record_fields(Intercept, _HIDDEN)
 
 #: An intercept as `GET /v1/intercepts/{id}` returns it (with its event history).
 InterceptView = create_model("InterceptView", __doc__="An interception record with its history.",
@@ -201,10 +228,13 @@ class _Schemas:
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
 
-    def ref(self, model: type[BaseModel] | dict, mode: str) -> dict:
+    def ref(self, model: type | dict, mode: str) -> dict:
         if isinstance(model, dict):
             return model
-        schema = model.model_json_schema(ref_template=REF + "{model}", mode=mode)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            schema = model.model_json_schema(ref_template=REF + "{model}", mode=mode)
+        else:  # a record (a dataclass)
+            schema = TypeAdapter(model).json_schema(ref_template=REF + "{model}", mode=mode)
         self.components.update(schema.pop("$defs", {}))
         self.components[model.__name__] = schema
         return {"$ref": REF + model.__name__}

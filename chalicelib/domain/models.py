@@ -1,13 +1,17 @@
 """Domain records and their vocabularies: what an interception record, a claim, a merchant's settings
-and a platform hold. What the API accepts in a body is in `chalicelib.domain.requests`."""
+and a platform hold. What the API accepts in a body is in `chalicelib.domain.requests`.
+
+The records are plain dataclasses (`chalicelib.domain.records` says why): every Lambda function
+imports this module, and only the API's request bodies need pydantic's validators.
+"""
 from __future__ import annotations
 
+from dataclasses import field
 from enum import StrEnum
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from typing import Literal
 
 from chalicelib.carriers import carrier_codes
+from chalicelib.domain.records import Record, record
 
 #: The carriers a platform can name: one member per carrier declared in chalicelib/carriers/<code>/
 #: (aggregators are routes, not carriers), named by its code: `Carrier.zto == "zto"`.
@@ -74,55 +78,40 @@ class EventSource(StrEnum):
     operator = "operator"
 
 
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
-TrackingNo = Annotated[str, StringConstraints(min_length=6, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
-Reason = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)]
+@record
+class RedirectAddress(Record):
+    """Where the parcel should go instead of back to the sender (carriers that offer re-addressing);
+    validated on the way in by `chalicelib.domain.requests.RedirectAddress`."""
+
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    street: str
 
 
-#: Each model's validator and serializer are built on its first use, not when this module is imported:
-#: every Lambda function imports all models through app.py but uses only a few of them.
-DEFERRED = ConfigDict(defer_build=True)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=False, defer_build=True)
-
-
-class RedirectAddress(_Strict):
-    """Where the parcel should go instead of back to the sender (carriers that offer re-addressing)."""
-
-    name: Annotated[str, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)]
-    phone: Annotated[str, StringConstraints(pattern=r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")]
-    province: Annotated[str, StringConstraints(min_length=1, max_length=20, strip_whitespace=True)]
-    city: Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
-    district: Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
-    street: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-
-
-class Claim(BaseModel):
-    model_config = DEFERRED
-
+@record
+class Claim(Record):
     id: str
     intercept_id: str
     amount: int
     description: str
-    evidence: list[str] = Field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
     status: ClaimStatus = ClaimStatus.open
     created_at: str
     updated_at: str
     resolution_note: str = ""
 
 
-class ReasonItem(BaseModel):
-    model_config = DEFERRED
-
+@record
+class ReasonItem(Record):
     code: str
     message: str
 
 
-class Event(BaseModel):
-    model_config = DEFERRED
-
+@record
+class Event(Record):
     at: str
     source: EventSource
     from_status: InterceptStatus | None = None
@@ -133,10 +122,9 @@ class Event(BaseModel):
     to_refund_status: RefundStatus | None = None
 
 
-class Intercept(BaseModel):
+@record
+class Intercept(Record):
     """One interception record, as stored and as returned by the API."""
-
-    model_config = DEFERRED
 
     id: str
     platform_id: str
@@ -183,8 +171,8 @@ class Intercept(BaseModel):
     refund_decided_at: str | None = None
     returned_at: str | None = None
     redirect_to: RedirectAddress | None = None
-    events: list[Event] = Field(default_factory=list)
-    claims: list[Claim] = Field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
 
     @property
     def route(self) -> str:
@@ -203,29 +191,26 @@ class Intercept(BaseModel):
         return body
 
 
-class Platform(BaseModel):
-    model_config = DEFERRED
-
+@record
+class Platform(Record):
     id: str
     name: str
     policy: PolicyName
 
 
-class Outlet(BaseModel):
+@record
+class Outlet(Record):
     """A carrier outlet (网点) the merchant subscribed to, with the interception fee agreed with it
     (fen per interception). Validated on the way in by the merchant settings API."""
-
-    model_config = DEFERRED
 
     outlet_id: str
     name: str
     fee: int
 
 
-class MerchantSettings(BaseModel):
+@record
+class MerchantSettings(Record):
     """What a merchant has set up with its platform; written through PUT /v1/merchants/{id}/settings."""
-
-    model_config = DEFERRED
 
     merchant_id: str
     shop_status: Literal["operating", "suspended", "closed"] = "operating"
@@ -234,8 +219,8 @@ class MerchantSettings(BaseModel):
     interception_enabled: bool = False
     amount_min: int | None = None
     amount_max: int | None = None
-    enabled_carriers: list[Carrier] = Field(default_factory=list)
-    ewaybill_carriers: list[Carrier] = Field(default_factory=list)
-    outlets: dict[Carrier, Outlet] = Field(default_factory=dict)
+    enabled_carriers: list[Carrier] = field(default_factory=list)
+    ewaybill_carriers: list[Carrier] = field(default_factory=list)
+    outlets: dict[Carrier, Outlet] = field(default_factory=dict)
     version: int = 0
     updated_at: str | None = None

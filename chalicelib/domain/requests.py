@@ -10,18 +10,28 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator
 
 from chalicelib.clock import parse_moment, to_iso
-from chalicelib.domain.models import (
-    Carrier,
-    GoodsType,
-    Identifier,
-    Reason,
-    RedirectAddress,
-    RefundDecision,
-    RefundMode,
-    TrackingNo,
-    _Strict,
-)
+from chalicelib.domain.models import Carrier, GoodsType, RefundDecision, RefundMode
 from chalicelib.domain.stages import ParcelStage
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+TrackingNo = Annotated[str, StringConstraints(min_length=6, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
+Reason = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)]
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, use_enum_values=False, defer_build=True)
+
+
+# Stored as the record chalicelib.domain.models.RedirectAddress (the same fields).
+class RedirectAddress(_Strict):
+    """Where the parcel should go instead of back to the sender (carriers that offer re-addressing)."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)]
+    phone: Annotated[str, StringConstraints(pattern=r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")]
+    province: Annotated[str, StringConstraints(min_length=1, max_length=20, strip_whitespace=True)]
+    city: Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
+    district: Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
+    street: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+
 
 CarrierCode = Annotated[Carrier, Strict(False)]
 Fen = Annotated[int, Field(ge=0, le=100_000_000)]

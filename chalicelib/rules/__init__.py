@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.models import MerchantSettings, ReasonItem
-from chalicelib.domain.requests import CreateInterceptRequest
 from chalicelib.domain.stages import ParcelStage
 from chalicelib.rules.checks import RULES, WARNINGS, RuleInput
 from chalicelib.rules.policies import PlatformPolicy, policy_for
+
+if TYPE_CHECKING:  # request bodies: only the API loads pydantic (chalicelib/domain/records.py)
+    from chalicelib.domain.requests import CreateInterceptRequest
 
 __all__ = ["Assessment", "assess", "evaluate", "policy_for", "PlatformPolicy"]
 

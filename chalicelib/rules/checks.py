@@ -3,12 +3,14 @@ policy and the parcel stage, returning None (pass) or the reason it fails. Codes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from chalicelib.domain.models import MerchantSettings, ReasonItem
-from chalicelib.domain.requests import CreateInterceptRequest
 from chalicelib.domain.stages import INTERCEPTABLE, ParcelStage
 from chalicelib.rules.policies import PlatformPolicy
+
+if TYPE_CHECKING:  # request bodies: only the API loads pydantic (chalicelib/domain/records.py)
+    from chalicelib.domain.requests import CreateInterceptRequest
 
 #: Stages past the last transit point: the courier (or a locker) holds the parcel.
 LAST_MILE = frozenset({ParcelStage.out_for_delivery, ParcelStage.in_locker})

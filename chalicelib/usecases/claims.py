@@ -2,14 +2,18 @@
 an operator recording the carrier's answer (the carrier pays offline)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib.clock import Clock, new_id, to_iso
 from chalicelib.domain.lifecycle import SUCCEEDED
 from chalicelib.domain.models import Claim, ClaimStatus, Event, EventSource, Platform
-from chalicelib.domain.requests import ClaimRequest, ClaimResolutionRequest
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store import StaleState
 from chalicelib.store.claims import ClaimStore
 from chalicelib.usecases.intercepts import InterceptService
+
+if TYPE_CHECKING:  # request bodies: only the API loads pydantic (chalicelib/domain/records.py)
+    from chalicelib.domain.requests import ClaimRequest, ClaimResolutionRequest
 
 
 class Claims:

@@ -5,7 +5,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from chalicelib.clock import Clock, new_id, to_iso
 from chalicelib.domain import deadlines, lifecycle
@@ -20,7 +20,6 @@ from chalicelib.domain.models import (
     ReasonItem,
 )
 from chalicelib.domain.refund_track import initial_status
-from chalicelib.domain.requests import CancelRequest, CreateInterceptRequest
 from chalicelib.domain.stages import ParcelStage
 from chalicelib.errors import BadRequest, Conflict, Ineligible, NotFound
 from chalicelib.observability import bind, metrics
@@ -40,6 +39,9 @@ from chalicelib.store import (
 from chalicelib.store.intercepts import InterceptStore
 from chalicelib.usecases.change_writer import ChangeWriter
 from chalicelib.usecases.merchant_settings import MerchantSettingsService
+
+if TYPE_CHECKING:  # request bodies: only the API loads pydantic (chalicelib/domain/records.py)
+    from chalicelib.domain.requests import CancelRequest, CreateInterceptRequest
 
 log = logging.getLogger(__name__)
 

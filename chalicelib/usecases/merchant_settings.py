@@ -8,13 +8,16 @@ version; each write increments it.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from chalicelib.clock import Clock, to_iso
 from chalicelib.domain.models import MerchantSettings, Platform
-from chalicelib.domain.requests import MerchantSettingsUpdate
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.store import VersionConflict
 from chalicelib.store.merchant_settings import MerchantStore
+
+if TYPE_CHECKING:  # request bodies: only the API loads pydantic (chalicelib/domain/records.py)
+    from chalicelib.domain.requests import MerchantSettingsUpdate
 
 _MERCHANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 

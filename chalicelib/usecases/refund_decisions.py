@@ -7,16 +7,20 @@ exactly one of them applied.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib.clock import Clock, to_iso
 from chalicelib.domain import deadlines, lifecycle, refund_track
 from chalicelib.domain.models import EventSource, Intercept, Platform, RefundStatus
-from chalicelib.domain.requests import RefundDecisionRequest
 from chalicelib.errors import Conflict
 from chalicelib.rules import policy_for
 from chalicelib.store import StaleState
 from chalicelib.store.intercepts import InterceptStore
 from chalicelib.usecases.change_writer import ChangeWriter
 from chalicelib.usecases.intercepts import InterceptService
+
+if TYPE_CHECKING:  # request bodies: only the API loads pydantic (chalicelib/domain/records.py)
+    from chalicelib.domain.requests import RefundDecisionRequest
 
 
 class RefundDecisions:

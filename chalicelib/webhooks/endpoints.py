@@ -5,17 +5,19 @@ import ipaddress
 import re
 import unicodedata
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 from chalicelib.clock import Clock, from_iso, to_iso
 from chalicelib.domain.models import Platform
-from chalicelib.domain.requests import EndpointRequest
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.store.webhook_endpoints import WebhookEndpointStore
 from chalicelib.webhooks.addresses import AddressNotAllowed, AddressPolicy, Resolver, checked_addresses
 from chalicelib.webhooks.sender import resolve_host
 from chalicelib.webhooks.signing import new_secret
+
+if TYPE_CHECKING:  # request bodies: only the API loads pydantic (chalicelib/domain/records.py)
+    from chalicelib.domain.requests import EndpointRequest
 
 #: A rotated-out secret keeps signing this long, so the platform can switch without losing events.
 ROTATION_OVERLAP = timedelta(hours=24)

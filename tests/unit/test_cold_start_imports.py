@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cold_start import FIRST_EVENT, FIRST_EVENT_SETUP
+from bench.cold_start import FIRST_EVENT, first_event
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,6 +55,18 @@ def test_import_app_loads_only_the_wiring() -> None:
 
 @pytest.mark.parametrize("function", sorted(FIRST_EVENT))
 def test_a_function_loads_what_its_first_event_needs_and_no_more(function: str) -> None:
-    loaded = loaded_after(f"import app\n{FIRST_EVENT_SETUP}{FIRST_EVENT[function]}")
+    loaded = loaded_after(first_event(FIRST_EVENT[function]))
     assert {"chalicelib.runtime", "chalicelib.store"} <= loaded
     assert loaded & NOT_LOADED[function] == set()
+
+
+#: The functions whose first event validates no client input (chalicelib/domain/records.py): no pydantic.
+WITHOUT_PYDANTIC = ("carrier callback (API)", "dispatch worker", "notify worker", "requeue schedule",
+                    "health check (API)")
+
+
+@pytest.mark.parametrize("function", WITHOUT_PYDANTIC)
+def test_a_function_that_validates_no_client_input_loads_no_pydantic(function: str) -> None:
+    loaded = loaded_after(first_event(FIRST_EVENT[function]))
+    assert {name for name in loaded if name.startswith("pydantic")} == set()
+    assert "chalicelib.domain.requests" not in loaded
