@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = "make bench"
@@ -49,6 +50,10 @@ class Bench:
 
 BENCHES = [
     Bench("bench.lifecycle_cost", "Lifecycle cost: AWS calls per interception and dollars per million"),
+    Bench("bench.partition_heat", "Partition heat: the hottest partition-key value at 10,000 creates a second",
+          args=("--rate", "10000", "--platforms", "1", "--top-merchant-share", "0.1"),
+          note="Per table and index: units per second on the hottest key value (design limit 500 WCU/s, "
+               "1,500 RCU/s; DynamoDB's 1,000 / 3,000), and all the index's units per second."),
     Bench("bench.load", "Load on the local stack: a burst of creates with retries",
           note="Throughput and latency are the local stack's: the gateway, moto's server, the carrier simulator, "
                "the queue pumps and the schedules share one Python process (its CPU busy share is below), and "
@@ -136,6 +141,43 @@ def _cell(value: object) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _slowest_start(figures: dict) -> str:
+    ratios = {name.removeprefix("ready for its first event: ").removesuffix(", ratio to the baseline (wall / CPU)"):
+              float(value.split("/")[1].strip().rstrip("x"))
+              for name, value in figures.items() if name.startswith("ready for its first event") and "ratio" in name}
+    slowest = max(ratios, key=ratios.get)
+    return f"{ratios[slowest]:.2f}x ({slowest})"
+
+
+#: The figures the before-and-after table follows: label -> (bench, how to read it from its figures).
+TRACKED: dict[str, tuple[str, Callable[[dict], object]]] = {
+    "hottest partition-key value at 10,000 creates/s, WCU/s": (
+        "partition_heat", lambda f: f"{f['hottest_wcu_per_s']:,.0f} ({f['hottest_key']['write']})"),
+    "hottest partition-key value at 10,000 creates/s, RCU/s": (
+        "partition_heat", lambda f: f"{f['hottest_rcu_per_s']:,.0f} ({f['hottest_key']['read']})"),
+    "DynamoDB write units per interception": ("lifecycle_cost", lambda f: f"{f['write_units_per_intercept']:g}"),
+    "$ per million interceptions": ("lifecycle_cost", lambda f: f"{f['total_dollars_per_million']:.2f}"),
+    "functions' package zipped (MB)": ("cold_start", lambda f: f["deployment package (dev) zipped (MB)"]),
+    "cold start, slowest function to its first event (CPU ratio to the baseline app)": ("cold_start", _slowest_start),
+    "local stack: creates accepted per second (burst)": ("load", lambda f: f["creates accepted per second (burst)"]),
+}
+
+
+def before_and_after(outcomes: list[Outcome]) -> list[str]:
+    """The tracked figures before (bench/baseline.json) and in this run."""
+    baseline = json.loads((ROOT / "bench" / "baseline.json").read_text(encoding="utf-8"))
+    found = {outcome.bench.name: outcome.figures for outcome in outcomes if outcome.figures}
+    lines = ["", "## Before and after", "", f"Before: {baseline['measured_at']}. After: this run.", "",
+             "| figure | before | after |", "|---|---|---|"]
+    for label, (bench, read) in TRACKED.items():
+        try:
+            after = read(found[bench])
+        except (KeyError, ValueError, TypeError):
+            after = "not measured in this run"
+        lines.append(f"| {label} | {_cell(baseline['figures'].get(label))} | {_cell(after)} |")
+    return lines
+
+
 def render(outcomes: list[Outcome], started: datetime, host: dict[str, str]) -> str:
     lines = ["# Benchmark results", "",
              f"Regenerate with `{COMMAND}` (`python -m bench.results`). Each benchmark's own docstring says",
@@ -143,6 +185,7 @@ def render(outcomes: list[Outcome], started: datetime, host: dict[str, str]) -> 
              f"Generated {started.strftime('%Y-%m-%d %H:%M UTC')}.", "",
              "| machine | |", "|---|---|"]
     lines += [f"| {name} | {_cell(value)} |" for name, value in host.items()]
+    lines += before_and_after(outcomes)
     for outcome in outcomes:
         bench = outcome.bench
         lines += ["", f"## {bench.title}", "", f"`{bench.command}`"
