@@ -31,20 +31,27 @@ from local.state_files import AwsStateFiles
 
 
 class SerialDynamoDB:
-    """Routes DynamoDB requests (known by their X-Amz-Target) straight to moto's DynamoDB app, one
-    at a time, and everything else through moto's dispatcher, which finds each request's service by
-    matching its host against every service's URL patterns (a sizeable share of a small request)."""
+    """Routes DynamoDB and DynamoDB Streams requests (known by their X-Amz-Target) straight to moto's
+    apps for them, one at a time (a stream read sees the tables between writes), and everything
+    else through moto's dispatcher, which finds each request's service by matching its host against
+    every service's URL patterns (a sizeable share of a small request)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self._app = app
         self._dynamodb = create_backend_app("dynamodb")
+        self._streams = create_backend_app("dynamodbstreams")
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Any) -> Iterable[bytes]:
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("DynamoDBStreams"):
+            backend = self._streams
+        elif target.startswith("DynamoDB"):
+            backend = self._dynamodb
+        else:
             return self._app(environ, start_response)
         with self._lock:
-            return list(self._dynamodb(environ, start_response))
+            return list(backend(environ, start_response))
 
     @contextmanager
     def paused(self) -> Iterator[None]:
