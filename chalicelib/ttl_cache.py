@@ -27,25 +27,40 @@ class TtlCache(Generic[Value]):
         self._missing_ttl = timedelta(seconds=missing_ttl_seconds)
         self._max_entries = max_entries
         self._entries: OrderedDict[Hashable, tuple] = OrderedDict()
+        self._loading: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, load: Callable[[], Value | None]) -> Value | None:
-        """The cached value of `key` while fresh, else `load()` (cached when not None)."""
-        now = self._clock.now()
+        """The cached value of `key` while fresh, else `load()` (cached when found). Threads that
+        miss the same key together wait for one load (a batch's workers all start cold)."""
+        found, value = self._fresh(key)
+        if found:
+            return value
+        with self._lock:
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            found, value = self._fresh(key)
+            if found:
+                return value
+            value = load()
+            now = self._clock.now()
+            with self._lock:
+                self._loading.pop(key, None)
+                if value is None and not self._missing_ttl:
+                    self._entries.pop(key, None)
+                else:
+                    self._entries[key] = (now + (self._ttl if value is not None else self._missing_ttl), value)
+                    self._entries.move_to_end(key)
+                    while len(self._entries) > self._max_entries:
+                        self._entries.popitem(last=False)
+        return value
+
+    def _fresh(self, key: Hashable) -> tuple[bool, Value | None]:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] > now:
-                return entry[1]
-        value = load()
-        with self._lock:
-            if value is None and not self._missing_ttl:
-                self._entries.pop(key, None)
-            else:
-                self._entries[key] = (now + (self._ttl if value is not None else self._missing_ttl), value)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self._max_entries:
-                    self._entries.popitem(last=False)
-        return value
+            if entry is not None and entry[0] > self._clock.now():
+                return True, entry[1]
+        return False, None
 
     def forget(self, key: Hashable) -> None:
         with self._lock:

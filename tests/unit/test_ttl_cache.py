@@ -58,3 +58,24 @@ def test_forget_and_the_size_bound():
     cache.forget(2)
     cache.get(2, lambda: load(2))
     assert reads == [0, 1, 2, 0, 2]
+
+
+def test_threads_that_miss_together_share_one_load():
+    import threading
+    import time
+
+    clock = FixedClock(datetime(2026, 11, 11, tzinfo=timezone.utc))
+    cache = TtlCache(clock, ttl_seconds=60)
+    reads = []
+
+    def slow_load():
+        reads.append(1)
+        time.sleep(0.05)
+        return "v"
+
+    threads = [threading.Thread(target=cache.get, args=("k", slow_load)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert reads == [1]
