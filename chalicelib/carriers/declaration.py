@@ -25,6 +25,8 @@ ResultChannel = Literal["callback", "poll"]
 
 MODELLED = "modelled"
 PUBLISHED = "published: "
+#: The carrier publishes no such operation (and the declaration says it cannot do it).
+NONE_PUBLISHED = "none published"
 
 
 class Names(NamedTuple):
@@ -33,9 +35,10 @@ class Names(NamedTuple):
 
 
 class Sources(NamedTuple):
-    """Where each part of the protocol comes from: `"published: <document or SDK file>"`, or
+    """Where each part of the protocol comes from: `"published: <document or SDK file>"`;
     `"modelled"` where the carrier publishes nothing and the protocol's constants stand in for the
-    real contract until it is known."""
+    real contract until it is known; or `"none published"` where the carrier offers no such
+    operation at all and the gateway does without it (no cancel, no status query)."""
 
     intercept: str
     cancel: str
@@ -46,7 +49,7 @@ class Sources(NamedTuple):
 
     def check(self) -> None:
         for part, source in self._asdict().items():
-            if source != MODELLED and not (source.startswith(PUBLISHED) and source[len(PUBLISHED):].strip()):
+            if source not in (MODELLED, NONE_PUBLISHED) and not (source.startswith(PUBLISHED) and source[len(PUBLISHED):].strip()):
                 raise ValueError(f"source of {part} must be {MODELLED!r} or {PUBLISHED!r} + where: {source!r}")
 
 
@@ -120,6 +123,8 @@ class CarrierDeclaration:
     list_price: int | None = None  # fen per interception where policies settle online; None: aggregator
     #: an aggregator's carriers: our carrier code -> the aggregator's own company code for it
     reaches: Mapping[str, str] = field(default_factory=dict)
+    #: a return can go back to the sending outlet (not only to the sender's address)
+    can_return_to_outlet: bool = False
 
     def __post_init__(self) -> None:
         if self.kind == "aggregator":
@@ -130,6 +135,9 @@ class CarrierDeclaration:
         if not self.results_by or ("poll" in self.results_by and not self.can_poll):
             raise ValueError(f"{self.code}: results come by callback or poll, and polling needs a status query")
         self.sources.check()
+        for operation, able in (("cancel", self.can_withdraw), ("query", self.can_poll)):
+            if (getattr(self.sources, operation) == NONE_PUBLISHED) == able:
+                raise ValueError(f"{self.code}: {operation} is 'none published' exactly when the carrier cannot do it")
 
     def load_settings(self) -> type:
         return _load(self.settings)

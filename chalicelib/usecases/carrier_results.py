@@ -104,6 +104,19 @@ class CarrierResults:
         return Applied.unchanged
 
 
+    def overdue(self, record: Intercept, reason: str) -> Applied:
+        """A result that should have come by callback and did not, from a route that cannot be asked:
+        `needs_attention`, so an operator chases it. A callback arriving later still applies."""
+        now = self._clock.now()
+        try:
+            self._changes.commit(lifecycle.transition(
+                record, to_status=InterceptStatus.needs_attention, source=EventSource.schedule, reason=reason,
+                now=now, changes={"last_error": reason[:500]}), now)
+        except StaleState:  # the callback came meanwhile
+            return Applied.unchanged
+        return Applied.applied
+
+
 def _count_result(carrier: str, status: InterceptStatus) -> None:
     if status == InterceptStatus.intercepted:
         metrics.intercept_succeeded(carrier)

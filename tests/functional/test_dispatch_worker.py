@@ -6,7 +6,7 @@ import boto3
 import pytest
 
 import app as app_module
-from chalicelib.carriers.base import CarrierResult, CarrierUnavailable, SubmitOutcome
+from chalicelib.carriers.base import CarrierAccountFault, CarrierResult, CarrierUnavailable, SubmitOutcome
 from chalicelib.dispatch.worker import RetryPolicy
 from chalicelib.domain.models import InterceptStatus
 from chalicelib.schedules.requeue_unsent import requeue_unsent
@@ -85,6 +85,20 @@ def test_after_the_last_attempt_the_intercept_needs_attention_and_the_message_is
     assert record.last_error == "timeout"
     assert "after 3 attempts" in record.events[-1].reason
     assert len(carrier.submitted) == 3
+    assert queue_counts(gw, gw.settings.dispatch_queue) == (0, 0)
+    dead = boto3.client("sqs").receive_message(QueueUrl=gw.queues.url("intercept-dispatch-dlq"))["Messages"]
+    assert json.loads(dead[0]["Body"])["intercept_id"] == intercept_id
+
+
+def test_a_refusal_of_our_account_needs_attention_at_once_naming_the_code(client, gw, pump, carrier):
+    """ZTO's E4xx / S2xx (IP, permission, signature): not the parcel's problem, and no retry helps."""
+    carrier.script = [CarrierAccountFault("ZTO refused the call with S212 (IP not on the allow-list): x", "S212")]
+    intercept_id = create(client)
+    pump.run_once()
+    record = gw.store.intercepts.get_with_history(intercept_id)
+    assert (record.status, record.result_reason) == (InterceptStatus.needs_attention, None)
+    assert "S212" in record.events[-1].reason and "S212" in record.last_error
+    assert len(carrier.submitted) == 1 and record.dispatch_lease_until is None
     assert queue_counts(gw, gw.settings.dispatch_queue) == (0, 0)
     dead = boto3.client("sqs").receive_message(QueueUrl=gw.queues.url("intercept-dispatch-dlq"))["Messages"]
     assert json.loads(dead[0]["Body"])["intercept_id"] == intercept_id
