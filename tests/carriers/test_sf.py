@@ -221,3 +221,15 @@ def test_ack_is_sfs_envelope():
     assert json.loads(sf.callback_ack(True).body) == {"apiResultCode": "A1000", "apiErrorMsg": ""}
     refused = sf.callback_ack(False, "bad")
     assert (refused.status, json.loads(refused.body)["apiResultCode"]) == (400, "A1006")
+
+
+def test_a_monthly_account_pays_with_its_card_number():
+    monthly = SfSettings(**{**SETTINGS.__dict__, "pay_mode": "3", "monthly_card_no": "7551234567"})
+    payload = sf.intercept_payload(InterceptOrder("int_01", "SF1", "refund", "https://gw.example/cb"), monthly)
+    assert (payload["payMode"], payload["monthlyCardNo"]) == ("3", "7551234567")
+
+
+@pytest.mark.parametrize("change,match", [({"pay_mode": "4"}, "monthly_card_no"), ({"pay_mode": "9"}, "pay_mode")])
+def test_a_monthly_account_without_its_card_or_an_unknown_pay_mode_is_refused(change, match):
+    with pytest.raises(ValueError, match=match):
+        SfSettings(**{**SETTINGS.__dict__, **change})

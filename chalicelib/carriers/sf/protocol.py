@@ -9,7 +9,7 @@ Replies wrap the business answer as a JSON string:
 \"errorCode\", \"errorMsg\", \"msgData\"}"}`; A1000 means the platform accepted the call.
 
 Intercept `msgData`: `waybillNo`, `serviceCode` 2 (return to sender) or 1 (redirect, with
-`newDestAddress`), `role` 1 (sender), `payMode` 1. `cancel` with the `cusId` SF returned revokes it.
+`newDestAddress`), `role` 1 (sender), `payMode` and `monthlyCardNo` from the account. `cancel` with the `cusId` SF returned revokes it.
 Modelled, not published: the status-query service, the result push (sent to the URL configured in
 SF's console, signed like a request, with serviceCode PUSH_SERVICE), its codes, and an `orderId`
 field we add to msgData so SF can echo our id (SF's documented msgData has no client reference).
@@ -56,7 +56,6 @@ PUSH_SERVICE = "EXP_RECE_WANTED_INTERCEPT_PUSH"
 SERVICE_RETURN = "2"
 SERVICE_REDIRECT = "1"
 ROLE_SENDER = "1"
-PAY_SENDER_CASH = "1"
 CARRIER_REF_FIELD = "cusId"
 PLATFORM_OK = "A1000"
 
@@ -86,7 +85,9 @@ def _address(address: Address) -> dict[str, str]:
 
 def intercept_payload(order: InterceptOrder, settings: SfSettings) -> dict[str, Any]:
     payload: dict[str, Any] = {"waybillNo": order.tracking_no, "orderId": order.intercept_id, "role": ROLE_SENDER,
-                               "payMode": PAY_SENDER_CASH}
+                               "payMode": settings.pay_mode}
+    if settings.monthly_card_no:
+        payload["monthlyCardNo"] = settings.monthly_card_no
     if order.redirect_to is not None:
         payload.update(serviceCode=SERVICE_REDIRECT, newDestAddress=_address(order.redirect_to))
     else:
