@@ -196,6 +196,9 @@ class CarrierSimulator:
         with self._lock:
             self._requests[(carrier.code, checked.operation)] += 1
         if checked.operation is Operation.track:
+            if getattr(carrier, "results_in_tracking", False):  # its routes carry the result (SF)
+                return carrier.stage(checked, stage_for(checked.tracking_no),
+                                     self._status(carrier.code, checked.intercept_id))
             return carrier.stage(checked, stage_for(checked.tracking_no))
         if checked.operation is Operation.cancel:
             return carrier.cancelled(checked, self._cancel(carrier.code, checked.intercept_id))
@@ -245,7 +248,8 @@ class CarrierSimulator:
         with self._lock:
             self._instructions.setdefault((carrier.code, request.intercept_id),
                                           _Instruction(outcome, time.monotonic() + self._callback_delay))
-        self._schedule_callback(carrier, request, outcome)
+        if "callback" in declarations()[carrier.code].results_by:  # a carrier answering only polls pushes nothing
+            self._schedule_callback(carrier, request, outcome)
         return carrier.accepted(request)
 
     def _schedule_callback(self, carrier: SimulatedCarrier, request: InterceptRequest, outcome: Outcome) -> None:

@@ -61,6 +61,8 @@ class SubmitOutcome:
     carrier_ref: str | None = None
     reason_code: str | None = None
     message: str | None = None
+    #: the fee (fen) the carrier says it charges for this interception, where its answer says one (SF `amount`)
+    fee: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,11 +76,16 @@ class CancelOutcome:
 
 @dataclass(frozen=True)
 class CallbackEvent:
-    """A verified, parsed carrier callback."""
+    """A verified, parsed carrier callback.
+
+    `intercept_id` is empty for a push that does not name our interception (SF's route push): the
+    gateway finds it by the parcel (carrier and tracking number). `result` is None for a push that
+    decides nothing (a route scan before the result): acknowledged, nothing applied.
+    """
 
     intercept_id: str
     tracking_no: str
-    result: CarrierResult
+    result: CarrierResult | None
     event_id: str                  # the carrier's unique id for this push, used to drop duplicates
     occurred_at: datetime
     reason_code: str | None = None

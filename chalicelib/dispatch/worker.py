@@ -152,6 +152,8 @@ class Dispatcher:
             changes["via"] = adapter.route
         if outcome.carrier_ref:
             changes["carrier_ref"] = outcome.carrier_ref
+        if outcome.fee is not None:
+            changes["carrier_fee"] = outcome.fee
         if outcome.result == CarrierResult.failed:
             changes["result_reason"] = outcome.reason_code or "carrier_refused"
         applied = self._results.apply(

@@ -154,3 +154,16 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap(attempt, low, high):
     policy = RetryPolicy(base_seconds=2, max_seconds=300)
     assert policy.backoff(attempt, rand=lambda a, b: a) == low
     assert policy.backoff(attempt, rand=lambda a, b: b) == high
+
+
+def test_the_fee_the_carrier_says_it_charges_is_the_fee_fixed_on_the_result(client, gw, pump, carrier):
+    from chalicelib.domain.models import EventSource
+
+    carrier.script = [SubmitOutcome(CarrierResult.accepted, carrier_ref="CUS-1", fee=650)]
+    intercept_id = create(client)
+    pump.run_once()
+    record = gw.store.intercepts.get(intercept_id)
+    assert (record.status, record.carrier_fee) == (InterceptStatus.submitted, 650)
+    gw.carrier_results.apply(intercept_id, CarrierResult.intercepted, source=EventSource.carrier, reason="done")
+    record = gw.store.intercepts.get(intercept_id)
+    assert record.fee["amount"] == 650 and record.fee_quote["amount"] != 650
