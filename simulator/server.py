@@ -202,9 +202,15 @@ class CarrierSimulator:
             return carrier.stage(checked, stage_for(checked.tracking_no))
         if checked.operation is Operation.cancel:
             return carrier.cancelled(checked, self._cancel(carrier.code, checked.intercept_id))
-        if checked.operation is Operation.query:
+        if checked.operation is Operation.query or (
+                getattr(carrier, "polled_by_repeating", False) and self._holds(carrier.code, checked.intercept_id)):
+            # a carrier polled by repeating the call (JD) answers a repeat with where it stands
             return carrier.status(checked, self._status(carrier.code, checked.intercept_id))
         return self._play_scenario(carrier, checked)
+
+    def _holds(self, carrier: str, intercept_id: str) -> bool:
+        with self._lock:
+            return (carrier, intercept_id) in self._instructions
 
     def _cancel(self, carrier: str, intercept_id: str) -> bool:
         """An instruction can be withdrawn until the carrier has acted on it."""

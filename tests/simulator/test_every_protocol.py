@@ -24,18 +24,21 @@ CREDENTIALS = {
     "jt": {"api_account": "k-jt", "private_key": "s-jt", "customer_code": "c-jt", "password": "p-jt"},
     "sf": {"partner_id": "k-sf", "check_word": "s-sf"},
     "kuaidi100": {"key": "k-100", "secret": "s-100", "customer": "c-100", "salt": "salt-100"},
+    "jd": {"app_key": "k-jd", "app_secret": "s-jd", "access_token": "t-jd", "customer_code": "c-jd"},
 }
 #: (carrier code the gateway sees, module that speaks to it, simulator path)
 ROUTES = [("zto", "zto"), ("yto", "yto"), ("sto", "sto"), ("jt", "jt"), ("sf", "sf"), ("yto", "kuaidi100")]
 #: the routes that publish a cancel and a status query (kuaidi100 publishes neither)
 ASKABLE = [(code, module) for code, module in ROUTES if module != "kuaidi100"]
+#: the routes whose results come only by polling (no push): JD, polled by repeating the call
+POLLED = [("jd", "jd")]
 #: the carriers whose requests carry no id of ours (SF: only the waybill): the simulator keys their
 #: instructions, and their pushes name the parcel, by tracking number
-BY_WAYBILL = {"sf"}
+BY_WAYBILL = {"sf", "jd"}
 #: the reason a failed interception carries where it is not "out for delivery" (SF: its routes show it signed)
 FAILURE_REASON = {"sf": "parcel_signed"}
 SECRET_FIELD = {"zto": "app_secret", "yto": "secret", "sto": "secret", "jt": "private_key", "sf": "check_word",
-                "kuaidi100": "secret"}
+                "kuaidi100": "secret", "jd": "app_secret"}
 
 
 class FakeGateway:
@@ -130,13 +133,13 @@ def test_a_seven_fails_by_callback_with_the_mapped_reason(gateway, simulator, co
     assert (gateway.events[0].result, gateway.events[0].reason_code) == (CarrierResult.failed, expected)
 
 
-@pytest.mark.parametrize("code,module", ROUTES)
+@pytest.mark.parametrize("code,module", ROUTES + POLLED)
 def test_a_signed_parcel_is_refused_at_once(gateway, simulator, code, module):
     outcome = adapter(simulator, code, module).submit_intercept(order(gateway, code, "int-8", "SIM1000000008"))
     assert (outcome.result, outcome.reason_code) == (CarrierResult.failed, "parcel_signed")
 
 
-@pytest.mark.parametrize("code,module", ROUTES)
+@pytest.mark.parametrize("code,module", ROUTES + POLLED)
 def test_a_bad_secret_is_refused_by_the_carrier_as_a_signature_fault(gateway, simulator, code, module):
     carrier = adapter(simulator, code, module, **{SECRET_FIELD[module]: "wrong"})
     with pytest.raises(CarrierUnavailable):
@@ -144,7 +147,7 @@ def test_a_bad_secret_is_refused_by_the_carrier_as_a_signature_fault(gateway, si
     assert simulator.submissions(module, "SIM1000000001" if module in BY_WAYBILL else "int-1") == 0
 
 
-@pytest.mark.parametrize("code,module", ROUTES)
+@pytest.mark.parametrize("code,module", ROUTES + POLLED)
 @pytest.mark.parametrize("tracking_no,stage", [
     ("SIM1000000003", ParcelStage.in_transit), ("SIM1000000009", ParcelStage.in_transit),
     ("SIM1000000007", ParcelStage.at_destination_outlet), ("SIM1000000008", ParcelStage.signed)])
@@ -183,3 +186,20 @@ def test_cancel_before_the_result_stops_the_callback_and_after_it_is_refused(gat
         assert gateway.events == []
     finally:
         slow.stop()
+
+
+@pytest.mark.parametrize("code,module", POLLED)
+@pytest.mark.parametrize("tracking_no,result,reason", [
+    ("SIM1000000005", CarrierResult.intercepted, None),
+    ("SIM1000000007", CarrierResult.failed, "parcel_out_for_delivery")])
+def test_a_polled_route_answers_accepted_until_it_decides_and_pushes_nothing(
+        gateway, simulator, code, module, tracking_no, result, reason):
+    carrier = gateway.adapters[code] = adapter(simulator, code, module)
+    the_order = order(gateway, code, "int-p", tracking_no)
+    assert carrier.submit_intercept(the_order).result is CarrierResult.accepted
+    assert carrier.query_intercept(the_order).result is CarrierResult.accepted
+    wait_for(lambda: carrier.query_intercept(the_order).result is not CarrierResult.accepted)
+    outcome = carrier.query_intercept(the_order)
+    assert (outcome.result, outcome.reason_code) == (result, reason)
+    assert simulator.submissions(module, tracking_no) == 1   # the repeats were polls, not new instructions
+    assert gateway.events == [] and simulator.callbacks_sent == []

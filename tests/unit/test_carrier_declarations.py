@@ -36,7 +36,7 @@ def test_reading_the_declarations_loads_no_protocol_no_http_and_no_pydantic():
 
 
 def test_the_carrier_enum_is_the_declared_carriers_in_rank_order():
-    assert [member.value for member in Carrier] == carrier_codes() == ["zto", "yto", "sto", "jt", "sf"]
+    assert [member.value for member in Carrier] == carrier_codes() == ["zto", "yto", "sto", "jt", "sf", "jd"]
     assert [member.name for member in Carrier] == carrier_codes()
     assert Carrier.zto == "zto" and Carrier("sf") is Carrier.sf and isinstance(Carrier.jt, str)
 
@@ -79,6 +79,8 @@ TODAYS_DEV_CREDENTIALS = {
     "sf": {"partner_id": r"dev-sf-[0-9a-f]{8}", "check_word": r"[0-9a-f]{32}"},
     "kuaidi100": {"key": r"dev-k100-[0-9a-f]{8}", "secret": r"[0-9a-f]{32}", "customer": r"[0-9A-F]{16}",
                   "salt": r"[0-9a-f]{16}"},
+    "jd": {"app_key": r"[0-9A-F]{16}", "app_secret": r"[0-9a-f]{32}", "access_token": r"[0-9a-f]{32}",
+           "customer_code": r"dev-jd-[0-9a-f]{8}"},
 }
 
 
@@ -132,7 +134,7 @@ def test_gatewayctl_carriers_prints_the_tables_and_every_field_as_json():
     assert CliRunner().invoke(cli, ["carriers"]).output == markdown_tables(DECLARED)
     described = json.loads(CliRunner().invoke(cli, ["carriers", "--json"]).output)
     assert [entry["code"] for entry in described] == list(declarations())
-    kuaidi100 = described[-1]
+    kuaidi100 = next(entry for entry in described if entry["code"] == "kuaidi100")
     assert kuaidi100["reaches"] == {"zto": "zhongtong", "yto": "yuantong", "jt": "jtexpress", "sto": "shentong",
                                     "sf": "shunfeng"}
     assert (kuaidi100["can_withdraw"], kuaidi100["can_poll"], kuaidi100["can_return_to_outlet"]) == (False, False, True)
