@@ -44,7 +44,8 @@ def _new_credentials() -> dict[str, dict]:
     """Fresh dev credentials for every declared carrier and aggregator, as each declaration says."""
     from chalicelib.carriers import declarations
 
-    return {code: declaration.new_dev_credentials() for code, declaration in declarations().items()}
+    return {code: declaration.new_dev_credentials() for code, declaration in declarations().items()
+            if not declaration.via_only}
 
 
 def dev_credentials(path: Path) -> dict[str, dict]:

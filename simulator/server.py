@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 #: Every declared carrier's simulated side, by code (built from its credentials).
 CARRIERS: Mapping[str, Callable[[Mapping[str, str]], SimulatedCarrier]] = {
-    code: declaration.load_simulator() for code, declaration in declarations().items()
+    code: declaration.load_simulator() for code, declaration in declarations().items() if not declaration.via_only
 }
 
 #: How many times a flaky parcel (last digit 9) answers HTTP 500 before it behaves.

@@ -41,6 +41,8 @@ class Call:
     request_id: str      # unique per call (SF's requestID)
     #: an aggregator's own code for the carrier it acts for (kuaidi100's `kuaidicom`); "" otherwise
     company: str = ""
+    #: our code of the carrier the call is for (an aggregator picks the merchant's account by it)
+    carrier: str = ""
 
 
 class CarrierProtocol(Protocol):
@@ -101,7 +103,8 @@ class ProtocolAdapter:
     def _exchange(self, build: Callable[[Any, Any, Call], WireRequest], parse: Callable[[int, bytes], Any],
                   subject: Any) -> Any:
         """Build the request about `subject` (an order or a tracking number), POST it, parse the answer."""
-        url, body, headers = build(subject, self._settings, Call(self._clock_ms(), self._request_id(), self._company))
+        url, body, headers = build(subject, self._settings, Call(self._clock_ms(), self._request_id(), self._company,
+                                                         self.code))
         return parse(*self._http.post(url, data=body, headers=headers))
 
     def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:

@@ -150,3 +150,11 @@ def test_sf_builds_the_published_request_with_nothing_of_ours_in_msg_data():
     assert list(form) == fixture["form_fields"]
     msg_data = json.loads(form["msgData"])
     assert set(fixture["required_msg_data_fields"]) <= set(msg_data) <= set(fixture["allowed_msg_data_fields"])
+
+
+def test_jumdata_signing_example():
+    from simulator.jumdata import jumdata_sign
+
+    _, fixture = load(ROOT / "jumdata" / "signing_document_example.json")
+    inputs = (fixture["app_id"], fixture["app_secret"], fixture["timestamp"])
+    assert _protocol("jumdata").sign(*inputs) == jumdata_sign(*inputs) == fixture["digest"]

@@ -25,20 +25,23 @@ CREDENTIALS = {
     "sf": {"partner_id": "k-sf", "check_word": "s-sf"},
     "kuaidi100": {"key": "k-100", "secret": "s-100", "customer": "c-100", "salt": "salt-100"},
     "jd": {"app_key": "k-jd", "app_secret": "s-jd", "access_token": "t-jd", "customer_code": "c-jd"},
+    "jumdata": {"app_id": "k-jum", "app_secret": "s-jum",
+                "accounts": {code: {"customerCode": f"cust-{code}", "customerPsw": "pw", "customerSiteCode": "site"}
+                             for code in ("yunda", "ems", "debang")}},
 }
 #: (carrier code the gateway sees, module that speaks to it, simulator path)
 ROUTES = [("zto", "zto"), ("yto", "yto"), ("sto", "sto"), ("jt", "jt"), ("sf", "sf"), ("yto", "kuaidi100")]
 #: the routes that publish a cancel and a status query (kuaidi100 publishes neither)
 ASKABLE = [(code, module) for code, module in ROUTES if module != "kuaidi100"]
 #: the routes whose results come only by polling (no push): JD, polled by repeating the call
-POLLED = [("jd", "jd")]
+POLLED = [("jd", "jd"), ("yunda", "jumdata"), ("ems", "jumdata"), ("debang", "jumdata")]
 #: the carriers whose requests carry no id of ours (SF: only the waybill): the simulator keys their
 #: instructions, and their pushes name the parcel, by tracking number
-BY_WAYBILL = {"sf", "jd"}
+BY_WAYBILL = {"sf", "jd", "jumdata"}
 #: the reason a failed interception carries where it is not "out for delivery" (SF: its routes show it signed)
 FAILURE_REASON = {"sf": "parcel_signed"}
 SECRET_FIELD = {"zto": "app_secret", "yto": "secret", "sto": "secret", "jt": "private_key", "sf": "check_word",
-                "kuaidi100": "secret", "jd": "app_secret"}
+                "kuaidi100": "secret", "jd": "app_secret", "jumdata": "app_secret"}
 
 
 class FakeGateway:

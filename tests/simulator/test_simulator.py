@@ -234,7 +234,7 @@ def test_no_simulated_carrier_signs_with_the_gateways_code():
 
     from chalicelib.carriers import declarations
 
-    for declaration in declarations().values():
+    for declaration in [found for found in declarations().values() if found.simulator]:
         module = declaration.simulator.partition(":")[0]
         source = Path(__file__).parents[2].joinpath(*module.split(".")).with_suffix(".py")
         imported = {node.module for node in ast.walk(ast.parse(source.read_text()))
