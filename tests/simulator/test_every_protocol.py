@@ -197,12 +197,17 @@ def test_cancel_before_the_result_stops_the_callback_and_after_it_is_refused(gat
     ("SIM1000000007", CarrierResult.failed, "parcel_out_for_delivery")])
 def test_a_polled_route_answers_accepted_until_it_decides_and_pushes_nothing(
         gateway, simulator, code, module, tracking_no, result, reason):
-    carrier = gateway.adapters[code] = adapter(simulator, code, module)
-    the_order = order(gateway, code, "int-p", tracking_no)
-    assert carrier.submit_intercept(the_order).result is CarrierResult.accepted
-    assert carrier.query_intercept(the_order).result is CarrierResult.accepted
-    wait_for(lambda: carrier.query_intercept(the_order).result is not CarrierResult.accepted)
-    outcome = carrier.query_intercept(the_order)
-    assert (outcome.result, outcome.reason_code) == (result, reason)
-    assert simulator.submissions(module, tracking_no) == 1   # the repeats were polls, not new instructions
-    assert gateway.events == [] and simulator.callbacks_sent == []
+    slow = CarrierSimulator(gateway_url=gateway.url, credentials=CREDENTIALS, callback_delay=0.5, seed=1)
+    slow.start()
+    try:
+        carrier = gateway.adapters[code] = adapter(slow, code, module)
+        the_order = order(gateway, code, "int-p", tracking_no)
+        assert carrier.submit_intercept(the_order).result is CarrierResult.accepted
+        assert carrier.query_intercept(the_order).result is CarrierResult.accepted
+        wait_for(lambda: carrier.query_intercept(the_order).result is not CarrierResult.accepted)
+        outcome = carrier.query_intercept(the_order)
+        assert (outcome.result, outcome.reason_code) == (result, reason)
+        assert slow.submissions(module, tracking_no) == 1   # the repeats were polls, not new instructions
+        assert gateway.events == [] and slow.callbacks_sent == []
+    finally:
+        slow.stop()
