@@ -22,6 +22,8 @@ class Settings:
     dispatch_max_backoff_seconds: int = 300
     pending_requeue_after_seconds: int = 120
     poll_submitted_after_seconds: int = 600
+    #: a route that answers only by callback (no status query): `needs_attention` after this long
+    callback_deadline_seconds: int = 6 * 3600
     breaker_failure_threshold: int = 5
     breaker_cooldown_seconds: int = 30
     #: partition-key values per write-sharded index (chalicelib/store/keys.py::Shards; sized from the
@@ -77,6 +79,7 @@ def settings() -> Settings:
         dispatch_max_backoff_seconds=int(env("DISPATCH_MAX_BACKOFF_SECONDS", "300")),
         pending_requeue_after_seconds=int(env("PENDING_REQUEUE_AFTER_SECONDS", "120")),
         poll_submitted_after_seconds=int(env("POLL_SUBMITTED_AFTER_SECONDS", "600")),
+        callback_deadline_seconds=int(env("CALLBACK_DEADLINE_SECONDS", str(6 * 3600))),
         breaker_failure_threshold=int(env("BREAKER_FAILURE_THRESHOLD", "5")),
         breaker_cooldown_seconds=int(env("BREAKER_COOLDOWN_SECONDS", "30")),
         listing_shards=int(env("LISTING_SHARDS", "32")),

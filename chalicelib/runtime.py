@@ -94,10 +94,13 @@ class Gateway:
 
     @cached_property
     def intercepts(self) -> InterceptService:
+        from chalicelib.carriers import declarations
         from chalicelib.usecases.intercepts import ConnectedCarriers, InterceptService
 
         carriers = ConnectedCarriers(codes=frozenset(self.adapters), redirecting=frozenset(
-            code for code, adapter in self.adapters.items() if adapter.can_redirect))
+            code for code, adapter in self.adapters.items() if adapter.can_redirect),
+            routes={code: adapter.route for code, adapter in self.adapters.items()},
+            unwithdrawable_routes=frozenset(code for code, declared in declarations().items() if not declared.can_withdraw))
         return InterceptService(self.store.intercepts, self.changes, self.merchant_settings, self.queues, self.clock,
                                 self.settings.dispatch_queue, carriers, stage_lookup=carrier_stage_lookup(self.adapters))
 
@@ -202,7 +205,8 @@ class Gateway:
 
         return poll_overdue_results(self.store.intercepts, self.adapters, self.carrier_results, self.clock,
                                     self.settings.callback_url, self.settings.poll_submitted_after_seconds,
-                                    breaker=self.breaker)
+                                    breaker=self.breaker,
+                                    callback_deadline_seconds=self.settings.callback_deadline_seconds)
 
     def sweep_refund_deadlines(self):
         from chalicelib.schedules.refund_deadlines import sweep_refund_deadlines

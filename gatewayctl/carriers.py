@@ -10,7 +10,7 @@ from typing import Any, Iterable, Mapping
 
 import click
 
-from chalicelib.carriers import declarations
+from chalicelib.carriers import declarations, routes_to
 from chalicelib.carriers.declaration import CarrierDeclaration, Sources
 
 
@@ -30,12 +30,13 @@ def markdown_tables(found: Iterable[CarrierDeclaration]) -> str:
     """What each carrier offers, then where each part of its protocol comes from."""
     found = list(found)
     offers = _table(
-        ["code", "name", "kind", "redirect", "cancel", "status query", "results by", "reaches", "list price (fen)",
-         "simulator", "`gatewayctl sign`"],
+        ["code", "name", "kind", "redirect", "cancel", "status query", "results by", "reaches", "reached by",
+         "list price (fen)", "simulator", "`gatewayctl sign`"],
         ([f"`{d.code}`", f"{d.names.zh} {d.names.en}", d.kind, _yes(d.can_redirect), _yes(d.can_withdraw),
           _yes(d.can_poll), ", ".join(d.results_by),
           ", ".join(f"`{code}` ({company})" for code, company in d.reaches.items()),
-          "" if d.list_price is None else d.list_price, f"`{d.simulator}`",
+          ", ".join(f"`{route}`" for route in routes_to(d.code)) if d.kind == "carrier" else "",
+          "" if d.list_price is None else d.list_price, f"`{d.simulator}`" if d.simulator else "",
           ", ".join(f"`{recipe.command}`" for recipe in d.signing)] for d in found))
     sources = _table(["code", *Sources._fields], ([f"`{d.code}`", *d.sources] for d in found))
     return "\n".join([*offers, "", *sources]) + "\n"
@@ -54,8 +55,9 @@ def _plain(value: Any) -> Any:
 
 def as_json(declaration: CarrierDeclaration) -> dict[str, Any]:
     described = {part.name: _plain(getattr(declaration, part.name)) for part in fields(declaration)}
-    described["settings"] = {"class": declaration.settings,
-                             "fields": [part.name for part in fields(declaration.load_settings())]}
+    described["routes"] = routes_to(declaration.code) if declaration.kind == "carrier" else []
+    described["settings"] = None if declaration.via_only else {
+        "class": declaration.settings, "fields": [part.name for part in fields(declaration.load_settings())]}
     return described
 
 

@@ -44,19 +44,22 @@ def _new_credentials() -> dict[str, dict]:
     """Fresh dev credentials for every declared carrier and aggregator, as each declaration says."""
     from chalicelib.carriers import declarations
 
-    return {code: declaration.new_dev_credentials() for code, declaration in declarations().items()}
+    return {code: declaration.new_dev_credentials() for code, declaration in declarations().items()
+            if not declaration.via_only}
 
 
 def dev_credentials(path: Path) -> dict[str, dict]:
     """Carrier credentials for the simulator and the gateway, generated once into an ignored file.
 
-    A file from an older run keeps its entries; carriers added since get new ones.
+    A file from an older run keeps its entries; carriers added since get new ones, and so do
+    credential fields a carrier declared since (J&T's password).
     """
     stored = json.loads(path.read_text()) if path.exists() else {}
-    missing = {code: values for code, values in _new_credentials().items() if code not in stored}
-    if not missing:
+    fresh = _new_credentials()
+    credentials = {code: {**values, **stored.get(code, {})} for code, values in fresh.items()}
+    credentials = {**stored, **credentials}
+    if credentials == stored:
         return stored
-    credentials = {**stored, **missing}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(credentials, indent=2))
     path.chmod(0o600)

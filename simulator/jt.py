@@ -1,18 +1,39 @@
-"""J&T as the simulator plays it: the carrier's side of chalicelib/carriers/jt/protocol.py."""
+"""J&T as the simulator plays it, written from J&T's open-platform documents (not from the gateway).
+
+Published: the header `digest = base64(md5_raw(bizContent + privateKey))` with `apiAccount` and
+`timestamp`, and in every order-family bizContent `customerCode` with the business
+`digest = base64(md5_raw(customerCode + UPPER(md5_hex(password + "jadada236t2")) + privateKey))`.
+The interception paths, pushes and codes are the gateway's model and appear here as literals.
+"""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from chalicelib.carriers.jt.protocol import CANCEL_PATH, INTERCEPT_PATH, QUERY_PATH, SUCCESS_CODE, TRACK_PATH, sign
-from chalicelib.carriers.wire import same
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
 
-OPERATIONS = {INTERCEPT_PATH: Operation.intercept, CANCEL_PATH: Operation.cancel, QUERY_PATH: Operation.query,
-              TRACK_PATH: Operation.track}
+OPERATIONS = {"api/intercept/apply": Operation.intercept, "api/intercept/cancel": Operation.cancel,
+              "api/intercept/query": Operation.query, "api/logistics/trace": Operation.track}
+SUCCESS_CODE = "1"
+
+
+def sign(text: str, private_key: str) -> str:
+    return base64.b64encode(hashlib.md5((text + private_key).encode("utf-8")).digest()).decode("ascii")
+
+
+def customer_digest(customer_code: str, password: str, private_key: str) -> str:
+    cipher = hashlib.md5((password + "jadada236t2").encode("utf-8")).hexdigest().upper()
+    return sign(customer_code + cipher, private_key)
+
+
+def same(given: str | None, expected: str) -> bool:
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
 SCAN_TYPES = {ParcelStage.in_transit: "到件扫描", ParcelStage.at_destination_outlet: "网点到件扫描",
               ParcelStage.signed: "快件签收"}
 
@@ -28,6 +49,7 @@ class JtCarrier:
         self._api_account = credentials["api_account"]
         self._private_key = credentials["private_key"]
         self._customer_code = credentials["customer_code"]
+        self._password = credentials["password"]
 
     def read_request(self, path: str, headers: Mapping[str, str], body: bytes) -> InterceptRequest | Reply:
         operation = OPERATIONS.get(path.strip("/"))
@@ -52,6 +74,8 @@ class JtCarrier:
         if payload.get("customerCode") != self._customer_code or not isinstance(payload.get("billCode"), str) \
                 or not isinstance(payload.get("txlogisticId"), str):
             return _reply("145003053", "missing customerCode, billCode or txlogisticId")
+        if not same(payload.get("digest"), customer_digest(self._customer_code, self._password, self._private_key)):
+            return _reply("145003050", "customer digest check failed")
         return InterceptRequest(payload["txlogisticId"], payload["billCode"], operation)
 
     def accepted(self, request: InterceptRequest) -> Reply:

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 #: Every declared carrier's simulated side, by code (built from its credentials).
 CARRIERS: Mapping[str, Callable[[Mapping[str, str]], SimulatedCarrier]] = {
-    code: declaration.load_simulator() for code, declaration in declarations().items()
+    code: declaration.load_simulator() for code, declaration in declarations().items() if not declaration.via_only
 }
 
 #: How many times a flaky parcel (last digit 9) answers HTTP 500 before it behaves.
@@ -196,12 +196,21 @@ class CarrierSimulator:
         with self._lock:
             self._requests[(carrier.code, checked.operation)] += 1
         if checked.operation is Operation.track:
+            if getattr(carrier, "results_in_tracking", False):  # its routes carry the result (SF)
+                return carrier.stage(checked, stage_for(checked.tracking_no),
+                                     self._status(carrier.code, checked.intercept_id))
             return carrier.stage(checked, stage_for(checked.tracking_no))
         if checked.operation is Operation.cancel:
             return carrier.cancelled(checked, self._cancel(carrier.code, checked.intercept_id))
-        if checked.operation is Operation.query:
+        if checked.operation is Operation.query or (
+                getattr(carrier, "polled_by_repeating", False) and self._holds(carrier.code, checked.intercept_id)):
+            # a carrier polled by repeating the call (JD) answers a repeat with where it stands
             return carrier.status(checked, self._status(carrier.code, checked.intercept_id))
         return self._play_scenario(carrier, checked)
+
+    def _holds(self, carrier: str, intercept_id: str) -> bool:
+        with self._lock:
+            return (carrier, intercept_id) in self._instructions
 
     def _cancel(self, carrier: str, intercept_id: str) -> bool:
         """An instruction can be withdrawn until the carrier has acted on it."""
@@ -245,7 +254,8 @@ class CarrierSimulator:
         with self._lock:
             self._instructions.setdefault((carrier.code, request.intercept_id),
                                           _Instruction(outcome, time.monotonic() + self._callback_delay))
-        self._schedule_callback(carrier, request, outcome)
+        if "callback" in declarations()[carrier.code].results_by:  # a carrier answering only polls pushes nothing
+            self._schedule_callback(carrier, request, outcome)
         return carrier.accepted(request)
 
     def _schedule_callback(self, carrier: SimulatedCarrier, request: InterceptRequest, outcome: Outcome) -> None:

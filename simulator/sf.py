@@ -1,18 +1,58 @@
-"""SF as the simulator plays it: the carrier's side of chalicelib/carriers/sf/protocol.py."""
+"""SF as the simulator plays it, written from SF's documents (not from the gateway's protocol module).
+
+Requests: a form `partnerID, requestID, serviceCode, timestamp, msgDigest, msgData` with
+`msgDigest = base64(md5(java.net.URLEncoder.encode(msgData + timestamp + checkWord, "UTF-8")))`
+(SF's signing document). `EXP_RECE_WANTED_INTERCEPT` takes `waybillNo` (SF's msgData has no client
+reference, so the simulator keeps its instructions by waybill) and answers the fee variant's
+`cusId` and `amount`; `EXP_RECE_SEARCH_ROUTES` answers the waybill's routes, whose newest code
+tells where an interception stands (SF has no interception status query). Results are pushed as
+route pushes (`WaybillRoute`), in the signed envelope the gateway requires (modelled).
+"""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from chalicelib.carriers.sf.protocol import INTERCEPT_SERVICE, PUSH_SERVICE, QUERY_SERVICE, ROUTES_SERVICE, sign
-from chalicelib.carriers.wire import same
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
 
+INTERCEPT = "EXP_RECE_WANTED_INTERCEPT"
+ROUTES = "EXP_RECE_SEARCH_ROUTES"
+ROUTE_PUSH = "RoutePushService"
 #: SF has no route code the gateway maps to the destination outlet: a 7 shows as "arrived" (31).
 OP_CODES = {ParcelStage.in_transit: "30", ParcelStage.at_destination_outlet: "31", ParcelStage.signed: "80"}
+#: the routes an interception's outcome adds: returned to the sender (99); out for delivery, then signed
+OUTCOME_ROUTES = {Outcome.intercepted: [("99", "应客户要求，快件正在退回中")],
+                  Outcome.failed_out_for_delivery: [("44", "快件正在派送中"), ("80", "已签收")]}
+#: the fee SF's fee variant answers, yuan
+FEE_YUAN = "6.00"
+#: Java's URLEncoder leaves these unescaped (letters and digits aside); a space becomes '+'
+_JAVA_SAFE = "-_.*"
+
+
+def java_url_encode(text: str) -> str:
+    """java.net.URLEncoder.encode(text, "UTF-8"), written from its specification: ASCII letters,
+    digits and `-_.*` stay, a space becomes '+', every other byte of the UTF-8 text is %XX."""
+    out = []
+    for byte in text.encode("utf-8"):
+        char = chr(byte)
+        if byte < 128 and (char.isalnum() or char in _JAVA_SAFE):
+            out.append(char)
+        elif char == " ":
+            out.append("+")
+        else:
+            out.append(f"%{byte:02X}")
+    return "".join(out)
+
+
+def msg_digest(msg_data: str, timestamp: str, check_word: str) -> str:
+    encoded = java_url_encode(msg_data + timestamp + check_word)
+    return base64.b64encode(hashlib.md5(encoded.encode("utf-8")).digest()).decode()
 
 
 def _platform_error(code: str, message: str) -> Reply:
@@ -29,6 +69,8 @@ def _result(success: bool, error_code: str, error_msg: str | None, msg_data: Any
 
 class SfCarrier:
     code = "sf"
+    #: the routes carry the interception's result: the core passes the outcome to `stage`
+    results_in_tracking = True
 
     def __init__(self, credentials: Mapping[str, str]) -> None:
         self._partner_id = credentials["partner_id"]
@@ -41,7 +83,8 @@ class SfCarrier:
             return _platform_error("A1001", "required parameter missing")
         if form["partnerID"] != self._partner_id:
             return _platform_error("A1004", "no permission")
-        if not same(form["msgDigest"], sign(form["msgData"], form["timestamp"], self._check_word)):
+        expected = msg_digest(form["msgData"], form["timestamp"], self._check_word)
+        if not hmac.compare_digest(form["msgDigest"].encode(), expected.encode()):
             return _platform_error("A1006", "msgDigest invalid")
         service = form["serviceCode"]
         try:
@@ -50,27 +93,28 @@ class SfCarrier:
             return _platform_error("A1001", "msgData is not JSON")
         if not isinstance(payload, dict):
             return _platform_error("A1001", "msgData is not an object")
-        if service == ROUTES_SERVICE:
+        if service == ROUTES:
             numbers = payload.get("trackingNumber")
-            if not isinstance(numbers, list) or not numbers:
+            if not isinstance(numbers, list) or not numbers or not isinstance(numbers[0], str):
                 return _result(False, "8001", "trackingNumber required")
-            return InterceptRequest("", str(numbers[0]), Operation.track)
-        if service not in (INTERCEPT_SERVICE, QUERY_SERVICE):
+            return InterceptRequest(numbers[0], numbers[0], Operation.track)
+        if service != INTERCEPT:
             return _platform_error("A1004", f"no permission for {service}")
-        if not isinstance(payload.get("waybillNo"), str) or not isinstance(payload.get("orderId"), str):
+        waybill = payload.get("waybillNo")
+        if not isinstance(waybill, str) or not waybill:
             return _result(False, "8001", "waybillNo required")
-        if service == QUERY_SERVICE:
-            operation = Operation.query
-        elif payload.get("cancel"):
-            operation = Operation.cancel
-        elif payload.get("serviceCode") in ("1", "2"):
-            operation = Operation.intercept
-        else:
+        if payload.get("cancel"):
+            return InterceptRequest(waybill, waybill, Operation.cancel)
+        if payload.get("serviceCode") not in ("1", "2"):
             return _result(False, "8002", "unsupported serviceCode")
-        return InterceptRequest(payload["orderId"], payload["waybillNo"], operation)
+        if payload.get("payMode") in ("3", "4") and not payload.get("monthlyCardNo"):
+            return _result(False, "8003", "monthlyCardNo required for payMode 3 and 4")
+        if payload["serviceCode"] == "1" and not isinstance(payload.get("newDestAddress"), dict):
+            return _result(False, "8004", "newDestAddress required")
+        return InterceptRequest(waybill, waybill, Operation.intercept)
 
     def accepted(self, request: InterceptRequest) -> Reply:
-        return _result(True, "S0000", None, {"cusId": f"SF-CUS-{request.tracking_no}"})
+        return _result(True, "S0000", None, {"cusId": f"SF-CUS-{request.tracking_no}", "amount": FEE_YUAN})
 
     def refused_signed(self, request: InterceptRequest) -> Reply:
         return _result(False, "8016", f"运单 {request.tracking_no} 已签收")
@@ -79,25 +123,23 @@ class SfCarrier:
         return _result(True, "S0000", None) if done else _result(False, "8021", "无可撤销的拦截")
 
     def status(self, request: InterceptRequest, outcome: Outcome | None) -> Reply:
-        if outcome is None:
-            data = {"interceptStatus": "PROCESSING"}
-        elif outcome is Outcome.intercepted:
-            data = {"interceptStatus": "SUCCESS"}
-        else:
-            data = {"interceptStatus": "FAIL", "errorCode": "8017", "message": "已派送"}
-        return _result(True, "S0000", None, data)
+        return self.stage(request, ParcelStage.in_transit, outcome)
 
-    def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
-        routes = [{"opCode": "50", "remark": "顺丰已收件"}, {"opCode": OP_CODES[stage], "remark": "-"}]
+    def _routes(self, stage: ParcelStage, outcome: Outcome | None) -> list[tuple[str, str]]:
+        routes = [("50", "顺丰已收件"), (OP_CODES[stage], "-")]
+        return routes + OUTCOME_ROUTES[outcome] if outcome is not None else routes
+
+    def stage(self, request: InterceptRequest, stage: ParcelStage, outcome: Outcome | None = None) -> Reply:
+        routes = [{"opCode": code, "remark": remark, "acceptTime": "2024-05-01 08:00:00"}
+                  for code, remark in self._routes(stage, outcome)]
         return _result(True, "S0000", None, {"routeResps": [{"mailNo": request.tracking_no, "routes": routes}]})
 
     def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback:
-        push = {"waybillNo": request.tracking_no, "orderId": request.intercept_id}
-        if outcome is Outcome.intercepted:
-            push.update(interceptStatus="SUCCESS", remark="拦截成功")
-        else:
-            push.update(interceptStatus="FAIL", errorCode="8017", remark="快件已派送，拦截失败")
-        msg_data, timestamp = json.dumps(push, ensure_ascii=False), str(now_millis)
-        form = {"partnerID": self._partner_id, "requestID": event_id, "serviceCode": PUSH_SERVICE,
-                "timestamp": timestamp, "msgDigest": sign(msg_data, timestamp, self._check_word), "msgData": msg_data}
+        routes = [{"id": f"{event_id}-{n}", "mailno": request.tracking_no, "orderid": "", "opCode": code,
+                   "remark": remark, "acceptTime": "2024-05-01 08:00:00", "acceptAddress": "深圳"}
+                  for n, (code, remark) in enumerate(OUTCOME_ROUTES[outcome])]
+        msg_data, timestamp = json.dumps({"Body": {"WaybillRoute": routes}}, ensure_ascii=False), str(now_millis)
+        form = {"partnerID": self._partner_id, "requestID": event_id, "serviceCode": ROUTE_PUSH,
+                "timestamp": timestamp, "msgDigest": msg_digest(msg_data, timestamp, self._check_word),
+                "msgData": msg_data}
         return Callback(event_id, {"Content-Type": "application/x-www-form-urlencoded"}, urlencode(form).encode())

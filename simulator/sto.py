@@ -1,24 +1,36 @@
-"""STO as the simulator plays it: the carrier's side of chalicelib/carriers/sto/protocol.py."""
+"""STO as the simulator plays it, written from STO's documents (not from the gateway's protocol module).
+
+STO's open platform takes a form `api_name, content, from_appkey, from_code, to_appkey, to_code,
+data_digest` with `data_digest = base64(md5_raw(content + secretKey))` (STO's envelope, the same
+scheme as Cainiao LINK). `STO_TRACE_QUERY_COMMON` is published; STO publishes no interception API,
+so the api names and STO's own `to_appkey`/`to_code` below are the gateway's model too.
+"""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from chalicelib.carriers.sto.protocol import (
-    CANCEL_API,
-    INTERCEPT_API,
-    PUSH_API,
-    QUERY_API,
-    STO_APPKEY,
-    STO_CODE,
-    TRACK_API,
-    sign,
-)
-from chalicelib.carriers.wire import same
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
+
+INTERCEPT_API = "STO_INTERCEPT_APPLY"   # modelled
+CANCEL_API = "STO_INTERCEPT_CANCEL"     # modelled
+QUERY_API = "STO_INTERCEPT_QUERY"       # modelled
+TRACK_API = "STO_TRACE_QUERY_COMMON"    # published
+PUSH_API = "STO_INTERCEPT_NOTIFY"       # modelled
+STO_APPKEY = "sto_intercept"            # modelled: STO's own app key for these APIs
+STO_CODE = "sto_intercept"
+
+
+def data_digest(content: str, secret: str) -> str:
+    """STO's data_digest: base64 of the raw MD5 of content followed by the secret (UTF-8)."""
+    return base64.b64encode(hashlib.md5(content.encode("utf-8") + secret.encode("utf-8")).digest()).decode("ascii")
+
 
 OPERATIONS = {INTERCEPT_API: Operation.intercept, CANCEL_API: Operation.cancel, QUERY_API: Operation.query,
               TRACK_API: Operation.track}
@@ -51,7 +63,7 @@ class StoCarrier:
                 or form.get("to_appkey") != STO_APPKEY:
             return _reply(False, "S02", "unknown from_appkey")
         content = form.get("content", "")
-        if not same(form.get("data_digest"), sign(content, self._secret)):
+        if not hmac.compare_digest((form.get("data_digest") or "").encode(), data_digest(content, self._secret).encode()):
             return _reply(False, "S01", "data_digest check failed")
         try:
             payload = json.loads(content)
@@ -98,5 +110,5 @@ class StoCarrier:
             push.update(interceptStatus="2", failCode="B02", remark="快件已派送，拦截失败")
         content = json.dumps(push, ensure_ascii=False)
         form = {"api_name": PUSH_API, "content": content, "from_appkey": STO_APPKEY, "from_code": STO_CODE,
-                "to_appkey": self._app_key, "to_code": self._customer_code, "data_digest": sign(content, self._secret)}
+                "to_appkey": self._app_key, "to_code": self._customer_code, "data_digest": data_digest(content, self._secret)}
         return Callback(event_id, {"Content-Type": "application/x-www-form-urlencoded"}, urlencode(form).encode())

@@ -1,23 +1,34 @@
-"""ZTO as the simulator plays it: the carrier's side of chalicelib/carriers/zto/protocol.py.
+"""ZTO as the simulator plays it, written from ZTO's open-platform documents (not from the gateway).
 
-Signing and the method names come from the protocol module (one source of truth); request checks and
-reply bodies are written here from the carrier's point of view, so the adapter's parser is tested
-against an independent implementation.
+Published: `x-datadigest = base64(md5_raw(body + appSecret))` over the exact body with `x-appKey`
+and `x-companyid`; system codes S2xx; pushes as a form of `data`, `data_digest =
+base64(md5_raw(data + appSecret))`, `company_id`, `msg_type`; tracking `action`s. ZTO publishes no
+interception API: the method names, the result push's msg_type and fields are the gateway's
+model of it, and appear here as the same literals.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import json
 from typing import Any, Mapping
+from urllib.parse import urlencode
 
-from chalicelib.carriers.zto.protocol import CANCEL_METHOD, INTERCEPT_METHOD, QUERY_METHOD, TRACK_METHOD, sign
 from chalicelib.domain.stages import ParcelStage
 from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
 
-OPERATIONS = {INTERCEPT_METHOD: Operation.intercept, CANCEL_METHOD: Operation.cancel, QUERY_METHOD: Operation.query,
-              TRACK_METHOD: Operation.track}
-SCAN_TYPES = {ParcelStage.in_transit: "ARRIVAL", ParcelStage.at_destination_outlet: "OUTLET_ARRIVAL",
-              ParcelStage.signed: "SIGNED"}
+OPERATIONS = {"zto.open.intercept.apply": Operation.intercept, "zto.open.intercept.cancel": Operation.cancel,
+              "zto.open.intercept.query": Operation.query, "zto.open.trace.query": Operation.track}
+#: ZTO has no action for the destination outlet: a parcel there shows its last ARRIVAL.
+ACTIONS = {ParcelStage.in_transit: "DEPARTURE", ParcelStage.at_destination_outlet: "ARRIVAL",
+           ParcelStage.signed: "SIGNED"}
+RESULT_MSG_TYPE = "INTERCEPT_RESULT"
+
+
+def sign(data: bytes, secret: str) -> str:
+    """base64 of the raw MD5 of the bytes followed by the secret."""
+    return base64.b64encode(hashlib.md5(data + secret.encode("utf-8")).digest()).decode("ascii")
 
 
 def _reply(payload: dict[str, Any]) -> Reply:
@@ -74,7 +85,7 @@ class ZtoCarrier:
         return _reply({"status": True, "statusCode": "0", "message": "ok", "result": result})
 
     def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
-        traces = [{"scanType": "GOT"}, {"scanType": SCAN_TYPES[stage]}]
+        traces = [{"action": "GOT"}, {"action": ACTIONS[stage]}]
         return _reply({"status": True, "statusCode": "0", "message": "ok", "result": {"traces": traces}})
 
     def accepted(self, request: InterceptRequest) -> Reply:
@@ -102,10 +113,8 @@ class ZtoCarrier:
             "message": message,
             "timestamp": now_millis,
         }
-        body = json.dumps(push, ensure_ascii=False).encode("utf-8")
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "x-appKey": self._app_key,
-            "x-datadigest": sign(body, self._app_secret),
-        }
-        return Callback(event_id=event_id, headers=headers, body=body)
+        data = json.dumps(push, ensure_ascii=False)
+        body = urlencode({"data": data, "data_digest": sign(data.encode("utf-8"), self._app_secret),
+                          "company_id": self._company_id, "msg_type": RESULT_MSG_TYPE}).encode("ascii")
+        return Callback(event_id=event_id, headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+                        body=body)

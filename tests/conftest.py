@@ -44,10 +44,13 @@ MERCHANT = "demo-merchant"
 class ScriptedCarrier:
     """A carrier adapter whose answers a test scripts; records every submission."""
 
-    def __init__(self, code: str = "zto", can_redirect: bool = False) -> None:
+    def __init__(self, code: str = "zto", can_redirect: bool = False, can_withdraw: bool = True,
+                 can_poll: bool = True, route: str | None = None) -> None:
         self.code = code
-        self.route = code
+        self.route = route or code
         self.can_redirect = can_redirect
+        self.can_withdraw = can_withdraw
+        self.can_poll = can_poll
         self.stage = ParcelStage.in_transit
         self.script: list[SubmitOutcome | Exception] = []
         self.submitted: list[InterceptOrder] = []

@@ -52,6 +52,15 @@ def carrier_codes() -> list[str]:
     return [declaration.code for declaration in carrier_declarations()]
 
 
+def routes_to(code: str) -> list[str]:
+    """The routes that can reach a carrier, in rank order: its own protocol (unless it has none) and
+    every aggregator whose declaration lists it. Derived from the declarations, so a carrier's
+    routes are declared once, where the route is."""
+    known = declarations()
+    own = [code] if code in known and not known[code].via_only and known[code].kind == "carrier" else []
+    return own + [other.code for other in known.values() if other.kind == "aggregator" and code in other.reaches]
+
+
 def _build(declaration: CarrierDeclaration, code: str, config: dict, http: CarrierHttp | None) -> CarrierAdapter:
     from chalicelib.carriers.adapter import ProtocolAdapter
 
@@ -88,6 +97,9 @@ def build_adapters(carrier_config: Mapping[str, dict], http: CarrierHttp) -> dic
         speaker = config.get("via", code)   # whose protocol the calls for `code` speak
         if speaker not in known or (code in known and known[code].kind == "aggregator"):
             continue
+        if known[speaker].via_only:
+            raise ValueError(f"{code} has no interception API of its own; configure it "
+                             f"{{\"via\": <an aggregator that reaches it>}}")
         settings = dict(carrier_config.get(speaker, {})) if "via" in config else dict(config)
         adapters[code] = REGISTRY[speaker](code, settings, http)
     return adapters

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from chalicelib.carriers.http import CarrierHttp
     from chalicelib.domain.stages import ParcelStage
 
+#: The reason a withdrawal is refused when the route publishes no way to withdraw.
+CANNOT_WITHDRAW = "carrier_cannot_withdraw"
+
 #: (url, body, headers) of one POST
 WireRequest = tuple[str, bytes, Mapping[str, str]]
 
@@ -38,6 +41,8 @@ class Call:
     request_id: str      # unique per call (SF's requestID)
     #: an aggregator's own code for the carrier it acts for (kuaidi100's `kuaidicom`); "" otherwise
     company: str = ""
+    #: our code of the carrier the call is for (an aggregator picks the merchant's account by it)
+    carrier: str = ""
 
 
 class CarrierProtocol(Protocol):
@@ -45,6 +50,7 @@ class CarrierProtocol(Protocol):
 
     def intercept_request(self, order: InterceptOrder, settings: Any, call: Call) -> WireRequest: ...
     def parse_intercept_response(self, status: int, body: bytes) -> SubmitOutcome: ...
+    # only where the declaration says `can_withdraw` / `can_poll`:
     def cancel_request(self, order: InterceptOrder, settings: Any, call: Call) -> WireRequest: ...
     def parse_cancel_response(self, status: int, body: bytes) -> CancelOutcome: ...
     def query_request(self, order: InterceptOrder, settings: Any, call: Call) -> WireRequest: ...
@@ -84,6 +90,8 @@ class ProtocolAdapter:
         self.code = code
         self.route = declaration.code
         self.can_redirect = declaration.can_redirect
+        self.can_withdraw = declaration.can_withdraw
+        self.can_poll = declaration.can_poll
         self.declaration = declaration
         self._protocol: CarrierProtocol = declaration.load_protocol()
         self._settings = settings
@@ -95,16 +103,28 @@ class ProtocolAdapter:
     def _exchange(self, build: Callable[[Any, Any, Call], WireRequest], parse: Callable[[int, bytes], Any],
                   subject: Any) -> Any:
         """Build the request about `subject` (an order or a tracking number), POST it, parse the answer."""
-        url, body, headers = build(subject, self._settings, Call(self._clock_ms(), self._request_id(), self._company))
+        url, body, headers = build(subject, self._settings, Call(self._clock_ms(), self._request_id(), self._company,
+                                                         self.code))
         return parse(*self._http.post(url, data=body, headers=headers))
 
     def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:
         return self._exchange(self._protocol.intercept_request, self._protocol.parse_intercept_response, order)
 
     def cancel_intercept(self, order: InterceptOrder) -> CancelOutcome:
+        """A route that publishes no withdrawal is not asked: the answer is a refusal, with no call."""
+        if not self.can_withdraw:
+            from chalicelib.carriers.base import CancelOutcome
+
+            return CancelOutcome(False, reason_code=CANNOT_WITHDRAW,
+                                 message=f"{self.route} publishes no way to withdraw an interception")
         return self._exchange(self._protocol.cancel_request, self._protocol.parse_cancel_response, order)
 
     def query_intercept(self, order: InterceptOrder) -> SubmitOutcome:
+        """A route that publishes no status query cannot answer one (its results come by callback)."""
+        if not self.can_poll:
+            from chalicelib.carriers.base import CarrierUnavailable
+
+            raise CarrierUnavailable(f"{self.route} publishes no interception status query")
         return self._exchange(self._protocol.query_request, self._protocol.parse_query_response, order)
 
     def query_stage(self, tracking_no: str) -> ParcelStage:

@@ -61,6 +61,8 @@ class SubmitOutcome:
     carrier_ref: str | None = None
     reason_code: str | None = None
     message: str | None = None
+    #: the fee (fen) the carrier says it charges for this interception, where its answer says one (SF `amount`)
+    fee: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,11 +76,16 @@ class CancelOutcome:
 
 @dataclass(frozen=True)
 class CallbackEvent:
-    """A verified, parsed carrier callback."""
+    """A verified, parsed carrier callback.
+
+    `intercept_id` is empty for a push that does not name our interception (SF's route push): the
+    gateway finds it by the parcel (carrier and tracking number). `result` is None for a push that
+    decides nothing (a route scan before the result): acknowledged, nothing applied.
+    """
 
     intercept_id: str
     tracking_no: str
-    result: CarrierResult
+    result: CarrierResult | None
     event_id: str                  # the carrier's unique id for this push, used to drop duplicates
     occurred_at: datetime
     reason_code: str | None = None
@@ -98,6 +105,19 @@ class CarrierUnavailable(Exception):
     """A transient failure: 5xx, timeout, connection error or a reply we cannot parse. Retry."""
 
 
+class CarrierAccountFault(CarrierUnavailable):
+    """The carrier refused the call itself, not the parcel: our account, its permissions, the IP
+    allow-list, the signature or the clock. Retrying the same call does not help; an operator must
+    act, so the dispatch worker sets the intercept `needs_attention` at once, naming `code`.
+
+    A subclass of CarrierUnavailable: a poll or tracking query that meets one simply gets no answer.
+    """
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class InvalidCallback(Exception):
     """A callback that fails verification (bad signature, stale, malformed). Never applied."""
 
@@ -107,6 +127,8 @@ class CarrierAdapter(Protocol):
     #: the protocol it speaks: the carrier's own code, or the aggregator's it goes through
     route: str
     can_redirect: bool   # takes an order with `redirect_to` (else only back to the sender)
+    can_withdraw: bool   # the route publishes a way to withdraw an instruction
+    can_poll: bool       # the route publishes an interception status query
 
     def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:
         """Ask the carrier to stop the parcel. Raises CarrierUnavailable on transient failure."""

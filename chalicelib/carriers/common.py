@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from chalicelib.carriers.base import (
     CallbackEvent,
     CancelOutcome,
+    CarrierAccountFault,
     CarrierResult,
     CarrierUnavailable,
     InvalidCallback,
@@ -73,6 +74,9 @@ class Envelope:
     system_code_pattern: re.Pattern[str] | None = None
     #: the verdict may also come as the string "true" or "false"
     verdict_as_text: bool = False
+    #: None: every system code is transient (retried). Otherwise only these are (rate limits,
+    #: server errors) and any other system code is a CarrierAccountFault (account, permissions, IP).
+    retryable_codes: frozenset[str] | None = None
 
     def system_fault(self, code: str) -> str | None:
         """What a system code means; None for a code that is a verdict."""
@@ -94,11 +98,21 @@ def read_answer(status: int, body: bytes, envelope: Envelope) -> Answer:
         raise CarrierUnavailable(f"{envelope.carrier} answered an unreadable body: {body[:200]!r}")
     code = str(reply.get(envelope.code) or "")
     message = text(reply.get(envelope.message)) or ""
-    fault = None if ok else envelope.system_fault(code)
-    if fault is not None:
-        raise CarrierUnavailable(f"{envelope.carrier} refused the call with {code} ({fault}): {message}")
+    if not ok:
+        raise_system_fault(envelope, code, message)
     data = reply.get(envelope.data)
     return Answer(ok, code, message, data if isinstance(data, dict) else {})
+
+
+def raise_system_fault(envelope: Envelope, code: str, message: str) -> None:
+    """Raise for a system code (transient, or an account fault), return for a verdict's code."""
+    fault = envelope.system_fault(code)
+    if fault is None:
+        return
+    said = f"{envelope.carrier} refused the call with {code} ({fault}): {message}"
+    if envelope.retryable_codes is not None and code not in envelope.retryable_codes:
+        raise CarrierAccountFault(said, code)
+    raise CarrierUnavailable(said)
 
 
 def reason_for(code: str, reason_codes: Mapping[str, str]) -> str:

@@ -25,6 +25,8 @@ ResultChannel = Literal["callback", "poll"]
 
 MODELLED = "modelled"
 PUBLISHED = "published: "
+#: The carrier publishes no such operation (and the declaration says it cannot do it).
+NONE_PUBLISHED = "none published"
 
 
 class Names(NamedTuple):
@@ -33,9 +35,10 @@ class Names(NamedTuple):
 
 
 class Sources(NamedTuple):
-    """Where each part of the protocol comes from: `"published: <document or SDK file>"`, or
+    """Where each part of the protocol comes from: `"published: <document or SDK file>"`;
     `"modelled"` where the carrier publishes nothing and the protocol's constants stand in for the
-    real contract until it is known."""
+    real contract until it is known; or `"none published"` where the carrier offers no such
+    operation at all and the gateway does without it (no cancel, no status query)."""
 
     intercept: str
     cancel: str
@@ -46,7 +49,7 @@ class Sources(NamedTuple):
 
     def check(self) -> None:
         for part, source in self._asdict().items():
-            if source != MODELLED and not (source.startswith(PUBLISHED) and source[len(PUBLISHED):].strip()):
+            if source not in (MODELLED, NONE_PUBLISHED) and not (source.startswith(PUBLISHED) and source[len(PUBLISHED):].strip()):
                 raise ValueError(f"source of {part} must be {MODELLED!r} or {PUBLISHED!r} + where: {source!r}")
 
 
@@ -111,15 +114,20 @@ class CarrierDeclaration:
     can_poll: bool                 # answers an interception status query (the overdue-result fallback)
     results_by: tuple[ResultChannel, ...]   # how the final result reaches the gateway
     sources: Sources
-    settings: str                  # "module:Class" of the settings dataclass: its CARRIER_CONFIG entry
-    protocol: str                  # the module of pure functions the adapter drives (see adapter.py)
+    #: "module:Class" of the settings dataclass (its CARRIER_CONFIG entry); None, with `protocol` and
+    #: `simulator`, for a carrier with no interception API of its own, reached only through an
+    #: aggregator (configured `{"via": <aggregator>}`; its capabilities are the aggregator's)
+    settings: str | None
+    protocol: str | None           # the module of pure functions the adapter drives (see adapter.py)
     #: settings field -> how the local stack makes up a dev credential for it
     dev_credentials: Mapping[str, RandomHex]
-    simulator: str                 # "module:Class" of the simulated carrier in simulator/
+    simulator: str | None          # "module:Class" of the simulated carrier in simulator/
     signing: tuple[SigningRecipe, ...] = ()
     list_price: int | None = None  # fen per interception where policies settle online; None: aggregator
     #: an aggregator's carriers: our carrier code -> the aggregator's own company code for it
     reaches: Mapping[str, str] = field(default_factory=dict)
+    #: a return can go back to the sending outlet (not only to the sender's address)
+    can_return_to_outlet: bool = False
 
     def __post_init__(self) -> None:
         if self.kind == "aggregator":
@@ -127,9 +135,26 @@ class CarrierDeclaration:
                 raise ValueError(f"{self.code}: an aggregator reaches carriers and has no list price of its own")
         elif self.reaches or self.list_price is None:
             raise ValueError(f"{self.code}: a carrier reaches only itself and has a list price")
+        if self.protocol is None:
+            if self.kind != "carrier" or self.settings or self.simulator or self.dev_credentials or self.signing \
+                    or self.results_by or self.can_redirect or self.can_withdraw or self.can_poll \
+                    or set(self.sources) != {NONE_PUBLISHED}:
+                raise ValueError(f"{self.code}: a carrier reached only through an aggregator declares no protocol, "
+                                 "settings, simulator, credentials, signing or capabilities of its own")
+            return
+        if not (self.settings and self.simulator):
+            raise ValueError(f"{self.code}: a protocol needs its settings and its simulator")
         if not self.results_by or ("poll" in self.results_by and not self.can_poll):
             raise ValueError(f"{self.code}: results come by callback or poll, and polling needs a status query")
         self.sources.check()
+        for operation, able in (("cancel", self.can_withdraw), ("query", self.can_poll)):
+            if (getattr(self.sources, operation) == NONE_PUBLISHED) == able:
+                raise ValueError(f"{self.code}: {operation} is 'none published' exactly when the carrier cannot do it")
+
+    @property
+    def via_only(self) -> bool:
+        """No interception API of its own: reached only through an aggregator."""
+        return self.protocol is None
 
     def load_settings(self) -> type:
         return _load(self.settings)

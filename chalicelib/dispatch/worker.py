@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, NamedTuple
 
 from chalicelib.backoff import Backoff
-from chalicelib.carriers.base import Address, CarrierAdapter, CarrierResult, CarrierUnavailable, InterceptOrder
+from chalicelib.carriers.base import (
+    Address,
+    CarrierAccountFault,
+    CarrierAdapter,
+    CarrierResult,
+    CarrierUnavailable,
+    InterceptOrder,
+)
 from chalicelib.clock import Clock, from_iso
 from chalicelib.dispatch.circuit_breaker import Admission, CircuitBreaker
 from chalicelib.domain import lifecycle
@@ -124,6 +131,11 @@ class Dispatcher:
                 outcome = adapter.submit_intercept(self._order(record))
             finally:
                 metrics.carrier_latency(record.carrier.value, (time.monotonic() - started) * 1000)
+        except CarrierAccountFault as error:
+            # the carrier answered: not an outage, so the circuit is not charged with it
+            self._give_up(record, f"the carrier refused our call ({error.code}); an operator must act: {error}",
+                          str(error))
+            return True
         except CarrierUnavailable as error:
             self._failed(record.carrier.value)
             return self._after_transient_failure(message, record, str(error))
@@ -134,6 +146,8 @@ class Dispatcher:
             changes["via"] = adapter.route
         if outcome.carrier_ref:
             changes["carrier_ref"] = outcome.carrier_ref
+        if outcome.fee is not None:
+            changes["carrier_fee"] = outcome.fee
         if outcome.result == CarrierResult.failed:
             changes["result_reason"] = outcome.reason_code or "carrier_refused"
         applied = self._results.apply(
@@ -264,22 +278,28 @@ class Dispatcher:
     def _after_transient_failure(self, message: QueueMessage, leased: Intercept, error: str) -> bool:
         intercept_id, attempts = leased.id, leased.dispatch_attempts
         if attempts >= self._retry.max_attempts:
-            record = self._store.get(intercept_id)
-            if record is not None and record.status == InterceptStatus.pending:
-                now = self._clock.now()
-                try:
-                    self._changes.commit(lifecycle.transition(
-                        record, to_status=InterceptStatus.needs_attention, source=EventSource.worker,
-                        reason=f"carrier unreachable after {attempts} attempts: {error}", now=now,
-                        changes={"last_error": error[:500]}))
-                except StaleState:
-                    pass
-            dead = dispatch_message(intercept_id, "intercept", leased.carrier.value)
-            self._queues.send(self._dead_letter_queue, {**dead, "attempts": attempts, "last_error": error[:500]})
+            self._give_up(leased, f"carrier unreachable after {attempts} attempts: {error}", error)
             return True
         self._store.release_dispatch(intercept_id, error)
         self._queues.delay_retry(self._queue, message.receipt_handle, self._retry.backoff(attempts))
         return False
+
+    def _give_up(self, leased: Intercept, reason: str, error: str) -> None:
+        """`needs_attention` with the error, and the message to the dead-letter queue for an
+        operator's redrive (gatewayctl) once the cause is dealt with."""
+        record = self._store.get(leased.id)
+        if record is not None and record.status == InterceptStatus.pending:
+            now = self._clock.now()
+            try:
+                self._changes.commit(lifecycle.transition(
+                    record, to_status=InterceptStatus.needs_attention, source=EventSource.worker, reason=reason,
+                    now=now, changes={"last_error": error[:500], "dispatch_lease_until": None}))
+            except StaleState:
+                pass
+        dead = dispatch_message(leased.id, "intercept", leased.carrier.value)
+        self._queues.send(self._dead_letter_queue, {**dead, "attempts": leased.dispatch_attempts,
+                                                    "last_error": error[:500]})
+
 
 class Work(NamedTuple):
     intercept_id: str

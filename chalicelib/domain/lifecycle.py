@@ -29,7 +29,7 @@ from chalicelib.domain.models import RefundStatus as R
 
 ALLOWED: dict[S, frozenset[S]] = {
     S.pending: frozenset({S.submitted, S.intercepted, S.failed, S.cancel_requested, S.cancelled, S.needs_attention}),
-    S.submitted: frozenset({S.intercepted, S.failed, S.cancel_requested}),
+    S.submitted: frozenset({S.intercepted, S.failed, S.cancel_requested, S.needs_attention}),
     S.needs_attention: frozenset({S.pending, S.submitted, S.intercepted, S.failed, S.cancel_requested}),
     S.cancel_requested: frozenset({S.cancelled, S.intercepted, S.failed}),
     S.intercepted: frozenset({S.returned}),

@@ -155,6 +155,9 @@ class Intercept(Record):
     fee_quote: dict | None = None
     #: the fee charged, fixed once when the carrier's result arrives; never changed afterwards
     fee: dict | None = None
+    #: the fee (fen) the carrier said it charges, where its answer says one (SF `amount`); the fee
+    #: fixed on the result is then this amount rather than the quote's
+    carrier_fee: int | None = None
     result_at: str | None = None
     charged_at: str | None = None
     #: the carrier's answer to withdrawing the instruction after a cancel: withdrawn | not_at_carrier |

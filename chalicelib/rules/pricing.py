@@ -36,15 +36,22 @@ def quote_fee(policy: PlatformPolicy, merchant: MerchantSettings | None, carrier
                     charged_on=policy.fee_charged_on)
 
 
-def fee_on_result(quote: dict | None, result_status: str, carrier_accepted: bool) -> dict | None:
+def fee_on_result(quote: dict | None, result_status: str, carrier_accepted: bool,
+                  charged: int | None = None) -> dict | None:
     """The fee to fix on an intercept whose carrier result is `result_status`, or None if none is due.
 
     Charged on `success`: only an interception that stopped the parcel is charged. Charged on
     `attempt`: a failed interception is charged too, but only if the carrier took the instruction
     (a parcel refused outright at the door of the carrier costs nothing). A quote without a price
     charges nothing; finance sees it in the record as `fee_quote.amount = null`.
+    `charged` is the fee the carrier said it charges (SF's `amount`): when known, it is the amount
+    fixed, whatever was quoted.
     """
-    if not quote or quote.get("amount") is None:
+    if not quote:
+        return None
+    if charged is not None:
+        quote = {**quote, "amount": charged}
+    if quote.get("amount") is None:
         return None
     if result_status == "intercepted" or (result_status == "failed" and quote["charged_on"] == "attempt"
                                           and carrier_accepted):

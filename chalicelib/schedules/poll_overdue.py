@@ -5,6 +5,10 @@ The fallback for a callback that never came (carrier push lost, our endpoint dow
 carrier says goes through the same lifecycle as a callback, so a result that arrives by both
 paths is applied once. A carrier that cannot answer is skipped until the next run; one whose
 circuit is open is not asked at all.
+
+A route that publishes no status query (kuaidi100: results only by callback) is never asked; a
+`submitted` intercept of such a route that has heard nothing for `callback_deadline_seconds` is
+set `needs_attention`, so an operator chases the result instead of it waiting silently.
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from chalicelib.carriers.base import CarrierResult, CarrierUnavailable, InterceptOrder
-from chalicelib.clock import Clock
+from chalicelib.clock import Clock, from_iso
 from chalicelib.domain.models import EventSource, InterceptStatus
 from chalicelib.usecases.carrier_results import Applied, CarrierResults, Reporter
 
@@ -30,9 +34,12 @@ POLLED = (InterceptStatus.submitted, InterceptStatus.cancel_requested)
 
 def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, CarrierAdapter], results: CarrierResults,
                          clock: Clock, callback_url: Callable[[str], str], older_than_seconds: int,
-                         breaker: CircuitBreaker | None = None, limit: int = 50) -> dict[str, int]:
-    changed_before = clock.now() - timedelta(seconds=older_than_seconds)
-    counts = {"polled": 0, "applied": 0, "unchanged": 0, "skipped": 0}
+                         breaker: CircuitBreaker | None = None, limit: int = 50,
+                         callback_deadline_seconds: int = 6 * 3600) -> dict[str, int]:
+    now = clock.now()
+    changed_before = now - timedelta(seconds=older_than_seconds)
+    callback_due_before = now - timedelta(seconds=callback_deadline_seconds)
+    counts = {"polled": 0, "applied": 0, "unchanged": 0, "skipped": 0, "callback_overdue": 0}
     overdue = [record for status in POLLED for record in intercepts.open(status, changed_before, limit)][:limit]
     for record in overdue:
         carrier = record.carrier.value
@@ -42,6 +49,15 @@ def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, Carr
                         extra={"security": True, "intercept_id": record.id, "carrier": carrier,
                                "route": adapter.route, "sent_over": record.route})
             adapter = None
+        if adapter is not None and not adapter.can_poll:
+            if record.status == InterceptStatus.submitted and from_iso(record.updated_at) <= callback_due_before:
+                reason = (f"no result from {adapter.route} within {callback_deadline_seconds} s; it answers only "
+                          "by callback and has no status query")
+                if results.overdue(record, reason) == Applied.applied:
+                    counts["callback_overdue"] += 1
+                    continue
+            counts["skipped"] += 1
+            continue
         admission = breaker.admit(carrier) if breaker is not None and adapter is not None else None
         if adapter is None or (admission is not None and not admission.allowed):
             counts["skipped"] += 1
@@ -68,6 +84,8 @@ def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, Carr
             reporter=Reporter(carrier, adapter.route),
             reason=outcome.message or outcome.reason_code or f"{carrier} reported {outcome.result.value} when polled")
         counts["applied" if applied == Applied.applied else "unchanged"] += 1
+    if counts["callback_overdue"]:
+        log.warning("callbacks overdue from routes that cannot be polled", extra=counts)
     if counts["applied"]:
         log.warning("results found by polling: callbacks were missing", extra=counts)
     return counts

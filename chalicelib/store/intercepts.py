@@ -271,6 +271,11 @@ class InterceptStore:
 
     # -- reads --------------------------------------------------------------------------------
 
+    def parcel_holder(self, carrier: str, tracking_no: str) -> str | None:
+        """The id of the interception whose claim holds this parcel, if any."""
+        item = self._table.get(keys.parcel(carrier, tracking_no))
+        return item.get("intercept_id") if item else None
+
     def get(self, intercept_id: str) -> Intercept | None:
         """The record alone (strongly consistent)."""
         found = self._table.get(keys.intercept(intercept_id))

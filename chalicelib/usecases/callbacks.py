@@ -29,12 +29,18 @@ def handle_callback(adapters: Mapping[str, CarrierAdapter], results: CarrierResu
     except InvalidCallback as error:
         log.warning("callback rejected", extra={"carrier": carrier, "problem": str(error)})
         return _with_status(adapter.callback_ack(False, str(error)), 401)
+    intercept_id = event.intercept_id or results.holder_of_parcel(carrier, event.tracking_no)
+    if event.result is None or (not event.intercept_id and intercept_id is None):
+        # a scan that decides nothing, or a route push about a parcel we hold no interception for
+        # (such pushes cover every parcel of the account): taken, nothing to apply
+        log.info("callback taken, nothing to apply", extra={"carrier": carrier, "event_id": event.event_id})
+        return adapter.callback_ack(True)
     changes = {"result_reason": event.reason_code} if event.reason_code else {}
     applied = results.apply(
-        event.intercept_id, event.result, source=EventSource.carrier,
+        intercept_id, event.result, source=EventSource.carrier,
         reason=event.message or event.reason_code or f"{carrier} reported {event.result.value}",
         changes=changes, reporter=Reporter(carrier, adapter.route, event.tracking_no))
-    log.info("callback handled", extra={"carrier": carrier, "intercept_id": event.intercept_id,
+    log.info("callback handled", extra={"carrier": carrier, "intercept_id": intercept_id,
                                         "result": event.result.value, "applied": applied.value})
     if applied in (Applied.unknown, Applied.mismatch):  # the same answer: nothing about other intercepts leaks
         return _with_status(adapter.callback_ack(False, "unknown order or tracking number"), 404)

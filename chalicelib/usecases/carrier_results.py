@@ -104,6 +104,23 @@ class CarrierResults:
         return Applied.unchanged
 
 
+    def holder_of_parcel(self, carrier: str, tracking_no: str) -> str | None:
+        """The interception that claims this parcel (for pushes that name only the waybill)."""
+        return self._intercepts.parcel_holder(carrier, tracking_no)
+
+    def overdue(self, record: Intercept, reason: str) -> Applied:
+        """A result that should have come by callback and did not, from a route that cannot be asked:
+        `needs_attention`, so an operator chases it. A callback arriving later still applies."""
+        now = self._clock.now()
+        try:
+            self._changes.commit(lifecycle.transition(
+                record, to_status=InterceptStatus.needs_attention, source=EventSource.schedule, reason=reason,
+                now=now, changes={"last_error": reason[:500]}))
+        except StaleState:  # the callback came meanwhile
+            return Applied.unchanged
+        return Applied.applied
+
+
 def _count_result(carrier: str, status: InterceptStatus) -> None:
     if status == InterceptStatus.intercepted:
         metrics.intercept_succeeded(carrier)
@@ -119,7 +136,7 @@ def _result_changes(record: Intercept, target: InterceptStatus, at: str,
     fields: dict[str, Any] = {}
     if target in (InterceptStatus.intercepted, InterceptStatus.failed):
         fields["result_at"] = at
-        fee = fee_on_result(record.fee_quote, target.value, carrier_accepted)
+        fee = fee_on_result(record.fee_quote, target.value, carrier_accepted, charged=record.carrier_fee)
         if fee and record.fee is None:
             fields.update({"fee": fee, "charged_at": at})
     refund = refund_track.on_success(record, policy_for(record.policy)) \

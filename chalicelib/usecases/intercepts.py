@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from chalicelib.clock import Clock, new_id, to_iso
 from chalicelib.domain import deadlines, lifecycle
@@ -65,6 +65,15 @@ class ConnectedCarriers:
 
     codes: frozenset[str]
     redirecting: frozenset[str] = frozenset()
+    #: per carrier, the route it is configured over (its own code, or an aggregator's)
+    routes: Mapping[str, str] = field(default_factory=dict)
+    #: the routes that publish no way to withdraw an instruction
+    unwithdrawable_routes: frozenset[str] = frozenset()
+
+    def can_withdraw(self, record: Intercept) -> bool:
+        """Whether the route that holds (or will hold) the record's instruction can withdraw it."""
+        route = record.via or self.routes.get(record.carrier.value, record.carrier.value)
+        return route not in self.unwithdrawable_routes
 
 
 def body_fingerprint(request: CreateInterceptRequest) -> str:
@@ -212,6 +221,10 @@ class InterceptService:
                                code="not_cancellable", status=record.status.value)
             now = self._clock.now()
             reason = request.reason or "cancelled by merchant"
+            if carrier_may_hold(record) and not self._carriers.can_withdraw(record):
+                raise Conflict(f"{record.route} publishes no way to withdraw an interception once sent; the "
+                               "carrier's result will come", code="carrier_cannot_withdraw",
+                               status=record.status.value)
             if carrier_may_hold(record):
                 accepted = {"carrier_accepted": True} if record.status == InterceptStatus.submitted else {}
                 change = lifecycle.transition(record, to_status=InterceptStatus.cancel_requested, source=EventSource.api,

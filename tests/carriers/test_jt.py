@@ -1,6 +1,7 @@
 import base64
 import hashlib
 import json
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
@@ -19,7 +20,8 @@ from chalicelib.carriers.jt.settings import JtSettings
 from chalicelib.domain.stages import ParcelStage
 
 SETTINGS = JtSettings(base_url="https://jt.example/webopenplatformapi/", api_account="ACC1", private_key="jt-key",
-                         customer_code="J0086")
+                      customer_code="J0086", password="pw-1")
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "carriers" / "jt"
 ORDER = InterceptOrder("int_01", "JT0000000001", "买家申请仅退款", "https://gw.example/callbacks/jt")
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -35,11 +37,27 @@ def test_intercept_request_is_form_biz_content_with_signed_headers():
     form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
     assert url == "https://jt.example/webopenplatformapi/api/intercept/apply"
     assert list(form) == ["bizContent"]
-    assert json.loads(form["bizContent"]) == {"customerCode": "J0086", "billCode": "JT0000000001",
+    assert json.loads(form["bizContent"]) == {"customerCode": "J0086",
+                                              "digest": jt.business_digest("J0086", "pw-1", "jt-key"),
+                                              "billCode": "JT0000000001",
                                               "txlogisticId": "int_01", "interceptType": "1",
                                               "reason": "买家申请仅退款", "callbackUrl": "https://gw.example/callbacks/jt"}
     assert headers["apiAccount"] == "ACC1" and headers["timestamp"] == str(NOW_MS)
     assert headers["digest"] == jt.sign(form["bizContent"], "jt-key")
+
+
+def test_business_digest_reproduces_jt_s_published_worked_example():
+    """J&T's UAT sample account and the digest its sample order carries (the fixture names its source)."""
+    example = json.loads((FIXTURES / "business_digest.json").read_text())
+    assert example["source"]
+    assert jt.business_digest(example["customer_code"], example["password"], example["private_key"]) \
+        == example["digest"] == "qonqb4O1eNr6VCWS07Ieeg=="
+
+
+def test_every_order_family_call_carries_the_customer_and_its_digest():
+    expected = {"customerCode": "J0086", "digest": jt.business_digest("J0086", "pw-1", "jt-key")}
+    for payload in (jt.intercept_payload(ORDER, SETTINGS), jt.order_payload(ORDER, SETTINGS)):
+        assert {key: payload[key] for key in expected} == expected
 
 
 def reply(code, msg="success", data=None) -> bytes:

@@ -9,6 +9,7 @@ from chalicelib.carriers import build_adapters
 from chalicelib.carriers.adapter import Call, ProtocolAdapter
 from chalicelib.carriers.base import (
     Address,
+    CarrierAccountFault,
     CarrierResult,
     CarrierUnavailable,
     InterceptOrder,
@@ -44,11 +45,29 @@ def test_return_request_is_intercept_order_with_callback_and_salt():
     form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
     assert url == "https://api.kuaidi100.example/label/order"
     assert (form["method"], form["key"], form["t"]) == ("interceptOrder", "k100key", str(NOW_MS))
-    assert json.loads(form["param"]) == {"kuaidicom": "yuantong", "kuaidinum": "YT7000000001", "orderId": "int_01",
-                                         "reason": "买家申请仅退款", "salt": "salt-1",
-                                         "callbackUrl": "https://gw.example/callbacks/yto",
-                                         "interceptType": "RETURN_SEND_ADDR"}
+    assert json.loads(form["param"]) == {"orderId": "int_01", "kuaidicom": "yuantong", "kuaidinum": "YT7000000001",
+                                         "reason": "买家申请仅退款", "interceptType": "RETURN_SEND_ADDR",
+                                         "orderRole": "1", "interceptPayType": "SHIPPER", "salt": "salt-1",
+                                         "callbackUrl": "https://gw.example/callbacks/yto"}
     assert form["sign"] == kuaidi100.sign(form["param"], str(NOW_MS), "k100key", "k100secret")
+
+
+def test_the_carrier_account_and_return_to_the_outlet_go_into_param():
+    settings = Kuaidi100Settings(**{**SETTINGS.__dict__, "return_type": "RETURN_SEND_STATION",
+                                    "pay_type": "MONTHLY",
+                                    "account": {"partnerId": "P1", "partnerKey": "PK", "net": "上海青浦",
+                                                "appKey": "zto-app", "appSecret": "zto-secret"}})
+    payload = kuaidi100.intercept_payload(ORDER, "zhongtong", settings)
+    assert (payload["interceptType"], payload["interceptPayType"]) == ("RETURN_SEND_STATION", "MONTHLY")
+    assert {key: payload[key] for key in ("partnerId", "partnerKey", "net", "appKey", "appSecret")} == \
+        {"partnerId": "P1", "partnerKey": "PK", "net": "上海青浦", "appKey": "zto-app", "appSecret": "zto-secret"}
+
+
+@pytest.mark.parametrize("change,match", [({"account": {"password": "x"}}, "password"),
+                                          ({"return_type": "BACK"}, "return_type")])
+def test_unknown_account_fields_and_return_types_are_refused(change, match):
+    with pytest.raises(ValueError, match=match):
+        Kuaidi100Settings(**{**SETTINGS.__dict__, **change})
 
 
 def test_redirect_is_modify_addr_with_the_recipient():
@@ -61,7 +80,9 @@ def test_redirect_is_modify_addr_with_the_recipient():
 def test_tracking_query_is_signed_with_key_and_customer():
     url, body, _ = kuaidi100.track_request("YT1", SETTINGS, Call(NOW_MS, "req-1", company="yuantong"))
     form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-    assert url == "https://api.kuaidi100.example/poll/query.do"
+    assert url == "https://api.kuaidi100.example/poll/query.do"  # no poll_url: the one base URL serves both
+    polled = Kuaidi100Settings(**{**SETTINGS.__dict__, "poll_url": "https://poll.kuaidi100.example"})
+    assert kuaidi100.track_request("YT1", polled, Call(NOW_MS, "r"))[0] == "https://poll.kuaidi100.example/poll/query.do"
     assert form["sign"] == hashlib.md5((form["param"] + "k100key" + "CUSTOMER1").encode()).hexdigest().upper()
 
 
@@ -74,30 +95,54 @@ def test_route_is_configured_per_carrier_and_speaks_for_that_carrier():
 
 
 def test_a_carrier_it_cannot_reach_is_refused_at_build_time():
-    with pytest.raises(ValueError, match="sf"):
-        ProtocolAdapter(DECLARATION, SETTINGS, CarrierHttp(), code="sf")
+    with pytest.raises(ValueError, match="dhl"):
+        ProtocolAdapter(DECLARATION, SETTINGS, CarrierHttp(), code="dhl")
 
 
-def reply(result, code="200", message="ok", data=None) -> bytes:
-    return json.dumps({"result": result, "returnCode": code, "message": message, "data": data}, ensure_ascii=False).encode()
+def test_it_cannot_withdraw_nor_be_polled_and_makes_no_call_for_either():
+    adapter = ProtocolAdapter(DECLARATION, SETTINGS, None, code="zto")  # no HTTP layer: any call would fail
+    assert (adapter.can_withdraw, adapter.can_poll) == (False, False)
+    assert adapter.cancel_intercept(ORDER).reason_code == "carrier_cannot_withdraw"
+    with pytest.raises(CarrierUnavailable, match="no interception status query"):
+        adapter.query_intercept(ORDER)
 
 
-def test_accepted_carries_the_task_id():
-    assert kuaidi100.parse_intercept_response(200, reply(True, data={"taskId": "T1"})) == SubmitOutcome(
-        CarrierResult.accepted, carrier_ref="T1", message="ok")
+def reply(code=200, message="success", data=None) -> bytes:
+    return json.dumps({"code": code, "message": message, "data": data, "time": 1700000000000},
+                      ensure_ascii=False).encode()
 
 
-@pytest.mark.parametrize("code,reason", [("30001", "parcel_signed"), ("30002", "parcel_out_for_delivery"),
-                                         ("39999", "carrier_refused")])
+@pytest.mark.parametrize("code", [200, "200"])
+def test_accepted_carries_the_task_id(code):
+    assert kuaidi100.parse_intercept_response(200, reply(code, data={"taskId": "T1"})) == SubmitOutcome(
+        CarrierResult.accepted, carrier_ref="T1", message="success")
+
+
+@pytest.mark.parametrize("code,reason", [(30001, "parcel_signed"), ("30002", "parcel_out_for_delivery"),
+                                         (39999, "carrier_refused")])
 def test_refusals_map(code, reason):
-    outcome = kuaidi100.parse_intercept_response(200, reply(False, code, "不可拦截"))
+    outcome = kuaidi100.parse_intercept_response(200, reply(code, "不可拦截"))
     assert (outcome.result, outcome.reason_code) == (CarrierResult.failed, reason)
 
 
-@pytest.mark.parametrize("code", ["400", "401", "403", "429", "500", "503"])
-def test_system_codes_raise(code):
-    with pytest.raises(CarrierUnavailable, match=code):
-        kuaidi100.parse_intercept_response(200, reply(False, code))
+@pytest.mark.parametrize("code", [429, 500, 503])
+def test_transient_system_codes_raise_to_be_retried(code):
+    with pytest.raises(CarrierUnavailable, match=str(code)) as raised:
+        kuaidi100.parse_intercept_response(200, reply(code))
+    assert not isinstance(raised.value, CarrierAccountFault)
+
+
+@pytest.mark.parametrize("code", [400, 401, 403])
+def test_account_faults_raise_for_an_operator(code):
+    with pytest.raises(CarrierAccountFault, match=str(code)) as raised:
+        kuaidi100.parse_intercept_response(200, reply(code))
+    assert raised.value.code == str(code)
+
+
+@pytest.mark.parametrize("body", [b'{"result":true,"returnCode":"200"}', b'{"code":true}', b"<html>", b"[]"])
+def test_an_answer_without_its_code_is_unreadable(body):
+    with pytest.raises(CarrierUnavailable, match="unreadable"):
+        kuaidi100.parse_intercept_response(200, body)
 
 
 @pytest.mark.parametrize("state,stage", [("0", ParcelStage.in_transit), ("1", ParcelStage.picked_up),
@@ -117,7 +162,8 @@ def test_tracking_failure_raises():
 
 
 def push(status="INTERCEPT_SUCCESS", salt="salt-1", **extra) -> bytes:
-    param = json.dumps({"orderId": "int_01", "kuaidinum": "YT7000000001", "interceptStatus": status, **extra},
+    param = json.dumps({"taskId": "T1", "orderId": "int_01", "kuaidinum": "YT7000000001", "interceptStatus": status,
+                        **extra},
                        ensure_ascii=False)
     return urlencode({"param": param, "sign": kuaidi100.push_sign(param, salt)}).encode()
 

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from chalicelib.carriers.adapter import ProtocolAdapter
+from chalicelib.carriers.adapter import Call, ProtocolAdapter
 from chalicelib.carriers.base import (
     Address,
     CancelOutcome,
@@ -72,8 +72,9 @@ def test_return_to_sender_request_is_the_published_form_signed_over_msg_data_and
     assert {k: form[k] for k in ("partnerID", "requestID", "serviceCode", "timestamp")} == {
         "partnerID": "PARTNER1", "requestID": "req-1", "serviceCode": "EXP_RECE_WANTED_INTERCEPT",
         "timestamp": str(NOW_MS)}
-    assert json.loads(form["msgData"]) == {"waybillNo": "SF1234567890123", "orderId": "int_01", "serviceCode": "2",
-                                           "role": "1", "payMode": "1"}
+    # SF's msgData has no client reference: nothing of ours is added
+    assert json.loads(form["msgData"]) == {"waybillNo": "SF1234567890123", "serviceCode": "2", "role": "1",
+                                           "payMode": "1"}
     assert form["msgDigest"] == sf.sign(form["msgData"], str(NOW_MS), "cw-secret")
 
 
@@ -91,8 +92,7 @@ def test_redirect_is_service_code_1_with_the_new_address():
 
 
 def test_cancel_names_the_waybill_and_the_cus_id_sf_returned():
-    assert sf.cancel_payload(ORDER) == {"waybillNo": "SF1234567890123", "orderId": "int_01", "cancel": True,
-                                        "cusId": "CUS-9"}
+    assert sf.cancel_payload(ORDER) == {"waybillNo": "SF1234567890123", "cancel": True, "cusId": "CUS-9"}
 
 
 class RecordingHttp:
@@ -157,11 +157,34 @@ def test_cancel_refusal_is_data():
     assert sf.parse_cancel_response(200, body) == CancelOutcome(False, "intercept_not_found", "8021: 无可撤销")
 
 
-@pytest.mark.parametrize("status,result", [("PROCESSING", CarrierResult.accepted), ("SUCCESS", CarrierResult.intercepted),
-                                           ("FAIL", CarrierResult.failed), ("RETURNED", CarrierResult.returned)])
-def test_status_query_maps_each_status(status, result):
-    body = envelope({"success": True, "errorCode": "S0000", "msgData": {"interceptStatus": status}})
-    assert sf.parse_query_response(200, body).result is result
+def test_the_fee_sf_returns_is_the_fee_charged_in_fen():
+    body = envelope({"success": True, "errorCode": "S0000", "msgData": {"cusId": "CUS-1", "amount": 6.5}})
+    assert sf.parse_intercept_response(200, body) == SubmitOutcome(CarrierResult.accepted, carrier_ref="CUS-1", fee=650)
+
+
+@pytest.mark.parametrize("amount,fen", [("12.00", 1200), (0, 0), (None, None), ("n/a", None), (-1, None), (True, None)])
+def test_amount_reads_yuan_as_fen_or_nothing(amount, fen):
+    assert sf.fee_fen(amount) == fen
+
+
+def routes_reply(*op_codes: str) -> bytes:
+    routes = [{"opCode": code, "remark": f"route {code}"} for code in op_codes]
+    return envelope({"success": True, "errorCode": "S0000", "msgData": {"routeResps": [{"mailNo": "SF1", "routes": routes}]}})
+
+
+def test_the_status_query_is_the_route_query():
+    url, body, _ = sf.query_request(ORDER, SETTINGS, Call(NOW_MS, "req-q"))
+    form = form_of(body)
+    assert form["serviceCode"] == "EXP_RECE_SEARCH_ROUTES"
+    assert json.loads(form["msgData"])["trackingNumber"] == ["SF1234567890123"]
+
+
+@pytest.mark.parametrize("op_codes,result,reason", [
+    (("50", "30"), CarrierResult.accepted, None), (("50", "30", "99"), CarrierResult.intercepted, None),
+    (("50", "648", "31"), CarrierResult.intercepted, None), (("50", "44", "80"), CarrierResult.failed, "parcel_signed")])
+def test_the_routes_say_where_the_interception_stands(op_codes, result, reason):
+    outcome = sf.parse_query_response(200, routes_reply(*op_codes))
+    assert (outcome.result, outcome.reason_code) == (result, reason)
 
 
 @pytest.mark.parametrize("op_code,stage", [("50", ParcelStage.picked_up), ("30", ParcelStage.in_transit),
@@ -173,26 +196,35 @@ def test_routes_map_the_newest_op_code(op_code, stage):
     assert sf.parse_track_response(200, body) is stage
 
 
-# --- callbacks ----------------------------------------------------------------------------------
+# --- callbacks: route pushes -------------------------------------------------------------------
 
-def push_body(status="SUCCESS", timestamp_ms=NOW_MS, check_word="cw-secret", request_id="push-1", **extra) -> bytes:
-    msg_data = json.dumps({"waybillNo": "SF1234567890123", "orderId": "int_01", "interceptStatus": status, **extra},
-                          ensure_ascii=False)
+def route(op_code="99", route_id="R-1", **extra) -> dict:
+    return {"id": route_id, "mailno": "SF1234567890123", "orderid": "merchant-order-1", "opCode": op_code,
+            "acceptTime": "2024-05-01 15:59:00", "acceptAddress": "深圳", "remark": f"route {op_code}", **extra}
+
+
+def push_body(*routes: dict, timestamp_ms=NOW_MS, check_word="cw-secret", request_id="push-1") -> bytes:
+    msg_data = json.dumps({"Body": {"WaybillRoute": list(routes or [route()])}}, ensure_ascii=False)
     return urlencode({"partnerID": "PARTNER1", "requestID": request_id, "serviceCode": sf.PUSH_SERVICE,
                       "timestamp": str(timestamp_ms), "msgData": msg_data,
                       "msgDigest": sf.sign(msg_data, str(timestamp_ms), check_word)}).encode()
 
 
-def test_a_good_push_parses_into_an_event():
+def test_a_returning_route_is_the_interceptions_success_found_by_waybill():
     event = sf.parse_callback({}, push_body(), NOW, SETTINGS)
     assert (event.intercept_id, event.tracking_no, event.result, event.event_id) == (
-        "int_01", "SF1234567890123", CarrierResult.intercepted, "push-1")
-    assert event.occurred_at == NOW
+        "", "SF1234567890123", CarrierResult.intercepted, "R-1")
+    assert event.occurred_at == datetime(2024, 5, 1, 7, 59, tzinfo=UTC)  # acceptTime is Beijing time
 
 
-def test_a_failure_push_maps_its_error_code():
-    event = sf.parse_callback({}, push_body("FAIL", errorCode="8017"), NOW, SETTINGS)
-    assert (event.result, event.reason_code) == (CarrierResult.failed, "parcel_out_for_delivery")
+def test_a_signed_route_is_too_late():
+    event = sf.parse_callback({}, push_body(route("44", "R-1"), route("80", "R-2")), NOW, SETTINGS)
+    assert (event.result, event.reason_code, event.event_id) == (CarrierResult.failed, "parcel_signed", "R-2")
+
+
+def test_a_route_that_decides_nothing_has_no_result():
+    event = sf.parse_callback({}, push_body(route("30")), NOW, SETTINGS)
+    assert (event.result, event.event_id) == (None, "R-1")
 
 
 def test_a_push_signed_with_another_check_word_is_refused():
@@ -201,7 +233,7 @@ def test_a_push_signed_with_another_check_word_is_refused():
 
 
 def test_a_tampered_push_is_refused():
-    body = push_body().replace(b"SUCCESS", b"FAIL")
+    body = push_body().replace(b"99", b"80")
     with pytest.raises(InvalidCallback, match="msgDigest"):
         sf.parse_callback({}, body, NOW, SETTINGS)
 
@@ -212,12 +244,29 @@ def test_a_replayed_push_outside_the_window_is_refused():
         sf.parse_callback({}, push_body(timestamp_ms=old), NOW, SETTINGS)
 
 
-def test_unknown_status_is_refused():
-    with pytest.raises(InvalidCallback, match="unknown status"):
-        sf.parse_callback({}, push_body("MAYBE"), NOW, SETTINGS)
+@pytest.mark.parametrize("routes", [[], [{"opCode": "99"}], ["x"]])
+def test_a_push_without_usable_routes_is_refused(routes):
+    msg_data = json.dumps({"Body": {"WaybillRoute": routes}})
+    body = urlencode({"partnerID": "PARTNER1", "requestID": "p", "serviceCode": sf.PUSH_SERVICE,
+                      "timestamp": str(NOW_MS), "msgData": msg_data,
+                      "msgDigest": sf.sign(msg_data, str(NOW_MS), "cw-secret")}).encode()
+    with pytest.raises(InvalidCallback):
+        sf.parse_callback({}, body, NOW, SETTINGS)
 
 
-def test_ack_is_sfs_envelope():
-    assert json.loads(sf.callback_ack(True).body) == {"apiResultCode": "A1000", "apiErrorMsg": ""}
+def test_ack_is_the_route_pushs_published_answer():
+    assert json.loads(sf.callback_ack(True).body) == {"return_code": "0000", "return_msg": "成功"}
     refused = sf.callback_ack(False, "bad")
-    assert (refused.status, json.loads(refused.body)["apiResultCode"]) == (400, "A1006")
+    assert (refused.status, json.loads(refused.body)["return_code"]) == (400, "1000")
+
+
+def test_a_monthly_account_pays_with_its_card_number():
+    monthly = SfSettings(**{**SETTINGS.__dict__, "pay_mode": "3", "monthly_card_no": "7551234567"})
+    payload = sf.intercept_payload(InterceptOrder("int_01", "SF1", "refund", "https://gw.example/cb"), monthly)
+    assert (payload["payMode"], payload["monthlyCardNo"]) == ("3", "7551234567")
+
+
+@pytest.mark.parametrize("change,match", [({"pay_mode": "4"}, "monthly_card_no"), ({"pay_mode": "9"}, "pay_mode")])
+def test_a_monthly_account_without_its_card_or_an_unknown_pay_mode_is_refused(change, match):
+    with pytest.raises(ValueError, match=match):
+        SfSettings(**{**SETTINGS.__dict__, **change})

@@ -93,6 +93,9 @@ def test_cancel_and_query_and_trace():
     assert (query.result, query.reason_code) == (CarrierResult.failed, "parcel_out_for_delivery")
     traces = {"traces": [{"operateType": "GOT"}, {"operateType": "SENT_SCAN"}]}
     assert yto.parse_track_response(200, reply(True, data=traces)) is ParcelStage.out_for_delivery
+    not_sent = {"traces": [{"operateType": "GOT"}, {"operateType": "NOT_SEND"}]}
+    assert yto.parse_track_response(200, reply(True, data=not_sent)) is ParcelStage.problem
+    assert yto.TRACK_METHOD == "yto.Marketing.WaybillTrace"
 
 
 def push(status="SUCCESS", secret="yto-secret", notify_time=NOW_MS, method=yto.PUSH_METHOD, **extra) -> bytes:

@@ -1,12 +1,14 @@
 import base64
 import hashlib
 import json
+from urllib.parse import urlencode
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib.carriers.adapter import Call, ProtocolAdapter
 from chalicelib.carriers.base import (
+    CarrierAccountFault,
     CarrierResult,
     CarrierUnavailable,
     HttpReply,
@@ -111,11 +113,20 @@ def test_unknown_business_code_is_a_refusal_keeping_the_carrier_code():
     assert outcome.message == "B777: not allowed"
 
 
-@pytest.mark.parametrize("code", ["S211", "S206", "S210", "S208", "S207", "S999"])
-def test_system_codes_raise_instead_of_recording_a_refusal(code):
+@pytest.mark.parametrize("code", ["S211", "S210", "S208", "S207", "S212", "S214", "S999", "E401", "E402"])
+def test_account_and_permission_codes_are_account_faults_naming_the_code(code):
     body = json.dumps({"status": False, "statusCode": code, "message": "x"}).encode()
-    with pytest.raises(CarrierUnavailable, match=code):
+    with pytest.raises(CarrierAccountFault, match=code) as raised:
         zto.parse_intercept_response(200, body)
+    assert raised.value.code == code
+
+
+@pytest.mark.parametrize("code", ["S206", "S221"])
+def test_rate_limits_are_transient(code):
+    body = json.dumps({"status": False, "statusCode": code, "message": "x"}).encode()
+    with pytest.raises(CarrierUnavailable, match=code) as raised:
+        zto.parse_intercept_response(200, body)
+    assert not isinstance(raised.value, CarrierAccountFault)
 
 
 @pytest.mark.parametrize("body", [b"<html>502</html>", b"", b"[]", b'{"statusCode":"0"}', b'{"status":"true"}'])
@@ -131,17 +142,28 @@ def test_http_error_status_raises():
 
 # --- callbacks ----------------------------------------------------------------------------------
 
-def callback_body(**overrides) -> bytes:
+def callback_data(**overrides) -> str:
     push = {
         "eventId": "evt-1", "orderId": "int_01", "billCode": "73100012345678", "status": "INTERCEPT_SUCCESS",
         "reasonCode": None, "message": "拦截成功", "timestamp": NOW_MILLIS,
     }
     push.update(overrides)
-    return json.dumps(push, ensure_ascii=False).encode("utf-8")
+    return json.dumps(push, ensure_ascii=False)
 
 
-def signed_headers(body: bytes, secret: str = "zto-secret", app_key: str = "app-key-1") -> dict[str, str]:
-    return {"X-AppKey": app_key, "X-DataDigest": zto.sign(body, secret)}
+def pushed(data: str, secret: str = "zto-secret", company_id: str = "company-9", msg_type: str = "INTERCEPT_RESULT",
+           digest: str | None = None) -> bytes:
+    """ZTO's push: a form of data, data_digest, company_id and msg_type."""
+    return urlencode({"data": data, "data_digest": digest if digest is not None else zto.push_sign(data, secret),
+                      "company_id": company_id, "msg_type": msg_type}).encode()
+
+
+def callback_body(**overrides) -> bytes:
+    return pushed(callback_data(**overrides))
+
+
+def signed_headers(body: bytes) -> dict[str, str]:
+    return {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def test_good_callback_parses_into_an_event():
@@ -169,27 +191,35 @@ def test_adapter_parse_callback_uses_its_settings():
 
 
 def test_bad_digest_is_rejected():
-    body = callback_body()
     with pytest.raises(InvalidCallback, match="digest"):
-        zto.parse_callback(signed_headers(body, secret="other-secret"), body, NOW, SETTINGS)
+        zto.parse_callback({}, pushed(callback_data(), secret="other-secret"), NOW, SETTINGS)
 
 
-def test_body_changed_after_signing_is_rejected():
-    headers = signed_headers(callback_body())
+def test_data_changed_after_signing_is_rejected():
+    digest = zto.push_sign(callback_data(), "zto-secret")
     with pytest.raises(InvalidCallback, match="digest"):
-        zto.parse_callback(headers, callback_body(status="INTERCEPT_FAIL"), NOW, SETTINGS)
+        zto.parse_callback({}, pushed(callback_data(status="INTERCEPT_FAIL"), digest=digest), NOW, SETTINGS)
 
 
 def test_missing_digest_is_rejected():
-    body = callback_body()
-    with pytest.raises(InvalidCallback, match="x-datadigest"):
-        zto.parse_callback({"x-appKey": "app-key-1"}, body, NOW, SETTINGS)
+    with pytest.raises(InvalidCallback, match="data_digest"):
+        zto.parse_callback({}, pushed(callback_data(), digest=""), NOW, SETTINGS)
 
 
-def test_wrong_app_key_is_rejected():
-    body = callback_body()
-    with pytest.raises(InvalidCallback, match="x-appKey"):
-        zto.parse_callback(signed_headers(body, app_key="someone-else"), body, NOW, SETTINGS)
+def test_another_company_is_rejected():
+    with pytest.raises(InvalidCallback, match="company_id"):
+        zto.parse_callback({}, pushed(callback_data(), company_id="someone-else"), NOW, SETTINGS)
+
+
+def test_a_push_of_another_kind_is_rejected():
+    with pytest.raises(InvalidCallback, match="msg_type"):
+        zto.parse_callback({}, pushed(callback_data(), msg_type="TRACE"), NOW, SETTINGS)
+
+
+def test_a_json_body_is_no_push_of_zto():
+    body = callback_data().encode()
+    with pytest.raises(InvalidCallback):
+        zto.parse_callback({"x-appKey": "app-key-1", "x-datadigest": zto.sign(body, "zto-secret")}, body, NOW, SETTINGS)
 
 
 @pytest.mark.parametrize("skew", [timedelta(minutes=10, seconds=1), -timedelta(minutes=10, seconds=1)])
@@ -204,10 +234,10 @@ def test_timestamp_exactly_at_the_window_edge_is_accepted():
     assert zto.parse_callback(signed_headers(body), body, NOW, SETTINGS).event_id == "evt-1"
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1,2]", "\xff".encode("latin-1")])
-def test_malformed_json_is_rejected(body):
+@pytest.mark.parametrize("data", ["{not json", "[1,2]"])
+def test_malformed_json_is_rejected(data):
     with pytest.raises(InvalidCallback, match="JSON"):
-        zto.parse_callback(signed_headers(body), body, NOW, SETTINGS)
+        zto.parse_callback({}, pushed(data), NOW, SETTINGS)
 
 
 @pytest.mark.parametrize("field", ["eventId", "orderId", "billCode", "status"])
@@ -250,8 +280,12 @@ def test_ack_rejected_says_why():
     ("DEPARTURE", ParcelStage.in_transit),
     ("ARRIVAL", ParcelStage.in_transit),
     ("DISPATCH", ParcelStage.out_for_delivery),
+    ("INBOUND", ParcelStage.in_locker),
     ("SIGNED", ParcelStage.signed),
-    ("RETURN", ParcelStage.returning),
+    ("DEPARTURE_SIGNED", ParcelStage.signed),
+    ("HANDOVERSCAN_SIGNED", ParcelStage.signed),
+    ("RETURN", ParcelStage.unknown),            # invented once, never published
+    ("OUTLET_ARRIVAL", ParcelStage.unknown),
     ("SOMETHING_NEW", ParcelStage.unknown),
     ("", ParcelStage.unknown),
 ])

@@ -13,7 +13,8 @@ from simulator.protocol import InterceptRequest, Outcome
 from simulator.server import CARRIERS as SIMULATED
 from tests.conftest import START, put_record
 from tests.functional.test_store_races import pending_intercept
-from tests.simulator.test_every_protocol import CREDENTIALS, ROUTES, SECRET_FIELD
+from chalicelib.store import keys
+from tests.simulator.test_every_protocol import BY_WAYBILL, CREDENTIALS, FAILURE_REASON, ROUTES, SECRET_FIELD
 
 NOW_MS = int(START.timestamp() * 1000)
 #: the credential each carrier signs its pushes with (kuaidi100 uses the salt we gave it)
@@ -27,6 +28,9 @@ def route(request, gw):
     record = pending_intercept(f"icp_{code}_{module}").model_copy(
         update={"carrier": Carrier(code), "via": module if module != code else None})
     put_record(gw.store, record)
+    if module in BY_WAYBILL:  # its pushes name the parcel: the claim leads to the interception
+        gw.store.table.put({**keys.parcel(code, record.tracking_no), "intercept_id": record.id,
+                            "platform_id": record.platform_id})
     return code, module, record
 
 
@@ -58,7 +62,8 @@ def test_a_failure_push_maps_the_carriers_code_to_our_reason(client, gw, route):
     code, module, record = route
     assert post(client, code, signed_push(module, record, Outcome.failed_out_for_delivery)).status_code == 200
     stored = history(gw, record)
-    assert (stored.status, stored.result_reason) == (InterceptStatus.failed, "parcel_out_for_delivery")
+    expected = FAILURE_REASON.get(module, "parcel_out_for_delivery")
+    assert (stored.status, stored.result_reason) == (InterceptStatus.failed, expected)
 
 
 def test_a_push_signed_with_another_secret_is_401_and_changes_nothing(client, gw, route):
@@ -75,3 +80,35 @@ def test_a_replayed_push_is_acknowledged_and_applied_once(client, gw, route):
     assert [post(client, code, push).status_code for _ in range(3)] == [200, 200, 200]
     stored = history(gw, record)
     assert [event.to_status for event in stored.events] == ["intercepted"]
+
+
+def sf_route_push(tracking_no, op_code, event_id="evt-r"):
+    """A route push as SF's simulator signs it, for any route code."""
+    from urllib.parse import urlencode
+
+    from simulator.sf import msg_digest
+
+    msg_data = json.dumps({"Body": {"WaybillRoute": [{"id": event_id, "mailno": tracking_no, "opCode": op_code,
+                                                      "acceptTime": "2024-05-01 08:00:00", "remark": "-"}]}})
+    timestamp = str(NOW_MS)
+    return urlencode({"partnerID": CREDENTIALS["sf"]["partner_id"], "requestID": event_id,
+                      "serviceCode": "RoutePushService", "timestamp": timestamp, "msgData": msg_data,
+                      "msgDigest": msg_digest(msg_data, timestamp, CREDENTIALS["sf"]["check_word"])})
+
+
+@pytest.fixture
+def sf_record(gw):
+    gw.adapters = {"sf": REGISTRY["sf"]("sf", {"base_url": "http://unused", **CREDENTIALS["sf"]}, None)}
+    record = pending_intercept("icp_sf_routes").model_copy(update={"carrier": Carrier.sf})
+    put_record(gw.store, record)
+    gw.store.table.put({**keys.parcel("sf", record.tracking_no), "intercept_id": record.id, "platform_id": "plat-a"})
+    return record
+
+
+@pytest.mark.parametrize("tracking_no,op_code", [("ZT1000000003", "30"), ("SF-NOT-OURS", "99")])
+def test_an_sf_route_that_decides_nothing_or_names_another_parcel_is_taken_and_changes_nothing(
+        client, gw, sf_record, tracking_no, op_code):
+    response = client.http.post("/callbacks/sf", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                body=sf_route_push(tracking_no, op_code))
+    assert (response.status_code, json.loads(response.body)["return_code"]) == (200, "0000")
+    assert history(gw, sf_record).status == InterceptStatus.pending

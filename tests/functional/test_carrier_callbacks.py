@@ -1,11 +1,12 @@
 """POST /callbacks/zto with real ZTO signing: verified, applied once, acknowledged in ZTO's format."""
 import json
+from urllib.parse import urlencode
 
 import pytest
 
 from chalicelib.carriers.adapter import ProtocolAdapter
 from chalicelib.carriers.zto import DECLARATION
-from chalicelib.carriers.zto.protocol import sign
+from chalicelib.carriers.zto.protocol import push_sign
 from chalicelib.carriers.zto.settings import ZtoSettings
 from chalicelib.domain.models import InterceptStatus
 from tests.conftest import auth, intercept_body, post_intercept
@@ -21,10 +22,11 @@ def zto_gateway(gw, clock):
 
 def push(client, clock, intercept_id, status="INTERCEPT_SUCCESS", event_id="evt-1", tracking_no="ZT1000000003",
          secret=SETTINGS.app_secret, skew_ms=0, **extra):
-    body = json.dumps({"eventId": event_id, "orderId": intercept_id, "billCode": tracking_no, "status": status,
-                       "timestamp": int(clock.now().timestamp() * 1000) + skew_ms, **extra}).encode()
-    headers = {"Content-Type": "application/json", "x-appKey": SETTINGS.app_key,
-               "x-datadigest": sign(body, secret)}
+    data = json.dumps({"eventId": event_id, "orderId": intercept_id, "billCode": tracking_no, "status": status,
+                       "timestamp": int(clock.now().timestamp() * 1000) + skew_ms, **extra})
+    body = urlencode({"data": data, "data_digest": push_sign(data, secret), "company_id": SETTINGS.company_id,
+                      "msg_type": "INTERCEPT_RESULT"}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
     return client.http.post("/callbacks/zto", headers=headers, body=body)
 
 

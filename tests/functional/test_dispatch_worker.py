@@ -6,7 +6,7 @@ import boto3
 import pytest
 
 import app as app_module
-from chalicelib.carriers.base import CarrierResult, CarrierUnavailable, SubmitOutcome
+from chalicelib.carriers.base import CarrierAccountFault, CarrierResult, CarrierUnavailable, SubmitOutcome
 from chalicelib.dispatch.worker import RetryPolicy
 from chalicelib.domain.models import InterceptStatus
 from chalicelib.schedules.requeue_unsent import requeue_unsent
@@ -90,6 +90,20 @@ def test_after_the_last_attempt_the_intercept_needs_attention_and_the_message_is
     assert json.loads(dead[0]["Body"])["intercept_id"] == intercept_id
 
 
+def test_a_refusal_of_our_account_needs_attention_at_once_naming_the_code(client, gw, pump, carrier):
+    """ZTO's E4xx / S2xx (IP, permission, signature): not the parcel's problem, and no retry helps."""
+    carrier.script = [CarrierAccountFault("ZTO refused the call with S212 (IP not on the allow-list): x", "S212")]
+    intercept_id = create(client)
+    pump.run_once()
+    record = gw.store.intercepts.get_with_history(intercept_id)
+    assert (record.status, record.result_reason) == (InterceptStatus.needs_attention, None)
+    assert "S212" in record.events[-1].reason and "S212" in record.last_error
+    assert len(carrier.submitted) == 1 and record.dispatch_lease_until is None
+    assert queue_counts(gw, gw.settings.dispatch_queue) == (0, 0)
+    dead = boto3.client("sqs").receive_message(QueueUrl=gw.queues.url("intercept-dispatch-dlq"))["Messages"]
+    assert json.loads(dead[0]["Body"])["intercept_id"] == intercept_id
+
+
 def test_duplicate_deliveries_call_the_carrier_once(client, gw, carrier):
     # One message per batch: moto's in-process DynamoDB does not make concurrent conditional
     # writes atomic the way DynamoDB (and the local stack's serialised moto server) does.
@@ -140,3 +154,16 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap(attempt, low, high):
     policy = RetryPolicy(base_seconds=2, max_seconds=300)
     assert policy.backoff(attempt, rand=lambda a, b: a) == low
     assert policy.backoff(attempt, rand=lambda a, b: b) == high
+
+
+def test_the_fee_the_carrier_says_it_charges_is_the_fee_fixed_on_the_result(client, gw, pump, carrier):
+    from chalicelib.domain.models import EventSource
+
+    carrier.script = [SubmitOutcome(CarrierResult.accepted, carrier_ref="CUS-1", fee=650)]
+    intercept_id = create(client)
+    pump.run_once()
+    record = gw.store.intercepts.get(intercept_id)
+    assert (record.status, record.carrier_fee) == (InterceptStatus.submitted, 650)
+    gw.carrier_results.apply(intercept_id, CarrierResult.intercepted, source=EventSource.carrier, reason="done")
+    record = gw.store.intercepts.get(intercept_id)
+    assert record.fee["amount"] == 650 and record.fee_quote["amount"] != 650

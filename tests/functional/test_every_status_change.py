@@ -153,6 +153,15 @@ def test_results_and_a_cancel_after_needs_attention(recorded, gw, client, pump, 
     assert status(gw, stuck) == "cancel_requested"
 
 
+def test_a_callback_that_never_comes_from_a_route_without_a_status_query(recorded, gw, client, pump, carrier, clock):
+    carrier.route, carrier.can_withdraw, carrier.can_poll = "kuaidi100", False, False
+    intercept_id = create(client, 8)
+    pump.run_once()
+    clock.advance(seconds=gw.settings.callback_deadline_seconds + 1)
+    assert gw.poll_overdue()["callback_overdue"] == 1    # submitted -> needs_attention
+    assert status(gw, intercept_id) == "needs_attention"
+
+
 def test_refund_decisions_and_the_deadline(recorded, gw, client, clock):
     decisions = {"agree": create(client), "refuse": create(client, 4), "arbitrate": create(client, 5)}
     clock.advance(days=3)

@@ -224,3 +224,22 @@ def test_unknown_carrier_in_credentials_is_refused():
 ])
 def test_scenario_by_last_digit(tracking_no, scenario):
     assert scenario_for(tracking_no) is scenario
+
+
+def test_no_simulated_carrier_signs_with_the_gateways_code():
+    """Each simulator module reads its carrier's documents itself: importing the gateway's protocol
+    modules or signing helpers would test the gateway against itself."""
+    import ast
+    from pathlib import Path
+
+    from chalicelib.carriers import declarations
+
+    for declaration in [found for found in declarations().values() if found.simulator]:
+        module = declaration.simulator.partition(":")[0]
+        source = Path(__file__).parents[2].joinpath(*module.split(".")).with_suffix(".py")
+        imported = {node.module for node in ast.walk(ast.parse(source.read_text()))
+                    if isinstance(node, ast.ImportFrom) and node.module} | {
+            alias.name for node in ast.walk(ast.parse(source.read_text())) if isinstance(node, ast.Import)
+            for alias in node.names}
+        gateways = {name for name in imported if name.startswith("chalicelib.carriers")}
+        assert not gateways, f"{module} imports {sorted(gateways)}"

@@ -53,8 +53,18 @@ def reachable_from(status: S) -> set[S]:
     return seen
 
 
-@pytest.mark.parametrize("result", [S.submitted, S.intercepted, S.failed, S.returned, S.cancel_requested, S.cancelled])
+@pytest.mark.parametrize("result", [S.intercepted, S.failed, S.returned, S.cancel_requested, S.cancelled])
 def test_a_repeated_result_can_never_apply_twice(result):
     """Why callbacks need no receipt of their own: once a result (or a cancel) is applied, no status
     the record can reach from there lets the same result apply again."""
     assert not any(can_move(later, result) for later in reachable_from(result) | {result})
+
+
+def test_an_acknowledgement_repeats_only_after_an_operator_was_called_in():
+    """`submitted` is left for `needs_attention` when a callback-only route's result is overdue; the
+    carrier saying again that it holds the instruction then puts it back (or an operator's redrive
+    sends it again, through `pending`). No other way leads from `submitted` back to itself, and that
+    move charges nothing (only results carry a fee)."""
+    assert {later for later in reachable_from(S.submitted) | {S.submitted} if can_move(later, S.submitted)} \
+        == {S.needs_attention, S.pending}
+    assert S.pending not in ALLOWED[S.submitted]

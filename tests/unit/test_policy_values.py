@@ -7,8 +7,10 @@ import pytest
 from chalicelib.domain.models import Carrier, GoodsType, PolicyName
 from chalicelib.rules.policies import POLICIES, PlatformPolicy
 
-LIST_PRICES = {Carrier.zto: 300, Carrier.yto: 300, Carrier.sto: 300, Carrier.jt: 300, Carrier.sf: 800}
-EVERY_CARRIER = frozenset({Carrier.zto, Carrier.yto, Carrier.sto, Carrier.jt, Carrier.sf})
+LIST_PRICES = {Carrier.zto: 300, Carrier.yto: 300, Carrier.sto: 300, Carrier.jt: 300, Carrier.sf: 800, Carrier.jd: 500,
+               Carrier.yunda: 300, Carrier.ems: 500, Carrier.debang: 500}
+EVERY_CARRIER = frozenset({Carrier.zto, Carrier.yto, Carrier.sto, Carrier.jt, Carrier.sf, Carrier.jd, Carrier.yunda,
+                           Carrier.ems, Carrier.debang})
 
 EXPECTED = {
     PolicyName.kuaishou: {

@@ -1,11 +1,15 @@
 """J&T (极兔) express, the wire protocol: signing, requests, answers, result pushes and their ack.
 
-Wire protocol (J&T open platform's published envelope): a form POST of `bizContent=<json>` to
-f"{base_url}/{method path}" with headers `apiAccount`, `timestamp` (epoch ms) and
-`digest = base64(md5_raw(bizContent + privateKey))`. Replies are JSON `{"code": "1" on success,
-"msg": str, "data": {...}}`. Result pushes arrive the same way (form `bizContent`, same headers).
+Published (J&T open platform, `/webopenplatformapi/api/...`; SDK com.yl.jms.sdk): a form POST of
+`bizContent=<json>` to f"{base_url}/{path}" with headers `apiAccount`, `timestamp` (epoch ms) and
+`digest = base64(md5_raw(bizContent + privateKey))`. Every bizContent of the order family
+(addOrder, cancelOrder, ... and the interception calls modelled on them) also carries the
+merchant's `customerCode` and the business `digest = base64(md5_raw(customerCode +
+UPPER(md5_hex(password + "jadada236t2")) + privateKey))`. Replies are JSON `{"code": "1" on
+success, "msg": str, "data": {...}}`. The tracking path `api/logistics/trace` is published.
 
-J&T's interception paths are not public: each lives in one constant (its codes in units.py).
+J&T publishes no interception API: its paths, push and codes are modelled, each in one constant
+(its codes in units.py).
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from chalicelib.carriers.wire import (
     json_object,
     lower_keys,
     md5_base64,
+    md5_hex_upper,
     push_object,
     same,
     text,
@@ -45,6 +50,8 @@ CANCEL_PATH = "api/intercept/cancel"
 QUERY_PATH = "api/intercept/query"
 TRACK_PATH = "api/logistics/trace"
 SUCCESS_CODE = "1"
+#: the constant J&T salts the customer's password with before it enters the business digest
+PASSWORD_SALT = "jadada236t2"
 CARRIER_REF_FIELD = "interceptNo"
 
 PUSH_FIELDS = common.PushFields(event_id="pushId", intercept_id="txlogisticId", tracking_no="billCode",
@@ -57,17 +64,29 @@ def sign(biz_content: str, private_key: str) -> str:
     return md5_base64((biz_content + private_key).encode("utf-8"))
 
 
+def business_digest(customer_code: str, password: str, private_key: str) -> str:
+    """base64(md5_raw(customerCode + UPPER(md5_hex(password + "jadada236t2")) + privateKey)), the
+    `digest` inside bizContent that proves the customer account."""
+    cipher = md5_hex_upper((password + PASSWORD_SALT).encode("utf-8"))
+    return md5_base64((customer_code + cipher + private_key).encode("utf-8"))
+
+
+def customer(settings: JtSettings) -> dict[str, str]:
+    """The customer account's part of every order-family bizContent."""
+    return {"customerCode": settings.customer_code,
+            "digest": business_digest(settings.customer_code, settings.password, settings.private_key)}
+
+
 def intercept_payload(order: InterceptOrder, settings: JtSettings) -> dict[str, Any]:
     if order.redirect_to is not None:
         raise ValueError("J&T interception returns to the sender only; redirect is not offered")
-    return {"customerCode": settings.customer_code, "billCode": order.tracking_no,
-            "txlogisticId": order.intercept_id, "interceptType": "1", "reason": order.reason,
-            "callbackUrl": order.callback_url}
+    return {**customer(settings), "billCode": order.tracking_no, "txlogisticId": order.intercept_id,
+            "interceptType": "1", "reason": order.reason, "callbackUrl": order.callback_url}
 
 
 def order_payload(order: InterceptOrder, settings: JtSettings) -> dict[str, Any]:
     """Cancel and query name the instruction the same way."""
-    return {"customerCode": settings.customer_code, "billCode": order.tracking_no, "txlogisticId": order.intercept_id}
+    return {**customer(settings), "billCode": order.tracking_no, "txlogisticId": order.intercept_id}
 
 
 def http_request(path: str, payload: dict[str, Any], settings: JtSettings, timestamp_ms: int) -> WireRequest:

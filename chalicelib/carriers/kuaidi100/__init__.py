@@ -15,18 +15,20 @@ DECLARATION = CarrierDeclaration(
     kind="aggregator",
     rank=6,
     can_redirect=True,
-    can_withdraw=True,
-    can_poll=True,
+    can_return_to_outlet=True,
+    can_withdraw=False,   # kuaidi100 publishes no intercept cancel
+    can_poll=False,       # nor an intercept status query: results come only by callback
     results_by=("callback",),
-    reaches={"zto": "zhongtong", "yto": "yuantong", "jt": "jtexpress"},
+    reaches={"zto": "zhongtong", "yto": "yuantong", "jt": "jtexpress", "sto": "shentong", "sf": "shunfeng"},
     sources=Sources(
         intercept="published: kuaidi100 interceptOrder (api.kuaidi100.com document dianzimiandanlanjie; SDK "
-                  "kuaidi100-api/java-demo InterceptOrderReq.java)",
-        cancel=MODELLED,
-        query=MODELLED,
-        track="published: kuaidi100 tracking query poll/query.do",
+                  "kuaidi100-api/java-demo src/main/java/com/kuaidi100/sdk/request/labelV2/InterceptOrderReq.java)",
+        cancel="none published",
+        query="none published",
+        track="published: kuaidi100 tracking query https://poll.kuaidi100.com/poll/query.do (SDK QueryTrackReq.java)",
         callback=MODELLED,
-        signing="published: kuaidi100 API documents (order API, tracking query, callback sign with salt)",
+        signing="published: kuaidi100 order API sign UPPER(md5(param + t + key + secret)) and tracking query sign "
+                "UPPER(md5(param + key + customer)); the push's sign with the salt is modelled",
     ),
     settings="chalicelib.carriers.kuaidi100.settings:Kuaidi100Settings",
     protocol="chalicelib.carriers.kuaidi100.protocol",

@@ -4,15 +4,22 @@ Route a carrier through it with `{"yto": {"via": "kuaidi100"}}` in the carrier c
 to a `"kuaidi100": {...}` entry with the account (see chalicelib/carriers/__init__.py); which
 carriers it reaches, and its company code for each (`Call.company`), is in its declaration.
 
-Wire protocol (kuaidi100's published API): a form POST to f"{base_url}/label/order" with `method`,
-`key`, `t` (epoch ms), `param` (JSON) and `sign = UPPER(md5_hex(param + t + key + secret))`.
-`method=interceptOrder`, `param.interceptType` RETURN_SEND_ADDR (back to the sender's address) or
-MODIFY_ADDR (redirect, with `recManInfo`); ZTO, YTO and J&T give their results only by callback,
-to `callbackUrl`, as a form `param=<json>&sign=UPPER(md5_hex(param + salt))` with the `salt` we
-sent. Tracking uses the published query: f"{base_url}/poll/query.do" with `customer`, `param` and
-`sign = UPPER(md5_hex(param + key + customer))`, answering `state` codes.
-Replies are `{"result": bool, "returnCode": str, "message": str, "data": ...}`.
-Modelled, not published: the cancel and status-query method names and the push's result codes.
+Published (kuaidi100 document "dianzimiandanlanjie"; SDK kuaidi100-api/java-demo
+`request/labelV2/InterceptOrderReq.java`): a form POST to f"{base_url}/label/order" with
+`method=interceptOrder`, `key`, `t` (epoch ms), `param` (JSON) and
+`sign = UPPER(md5_hex(param + t + key + secret))`. `param`: `orderId`, `kuaidicom`, `kuaidinum`,
+`reason`, `interceptType` (RETURN_SEND_STATION back to the sending outlet, RETURN_SEND_ADDR back
+to the sender's address, MODIFY_ADDR re-address with `recManInfo`), `orderRole`,
+`interceptPayType`, `salt`, `callbackUrl` and the carrier account's fields. The answer is
+`{"code": 200, "message", "data": {"taskId", ...}, "time"}`. kuaidi100 publishes no cancel and no
+status query for an interception: its result comes only by callback to `callbackUrl`, so the
+declaration says it can neither withdraw nor be polled and this module builds neither call.
+The tracking query is another service on another host: f"{poll_url}/poll/query.do" with
+`customer`, `param` and `sign = UPPER(md5_hex(param + key + customer))`, answering `state` codes.
+
+Modelled, not published: the result push (a form `param=<json>&sign=UPPER(md5_hex(param + salt))`,
+the way kuaidi100 signs its tracking pushes with the salt we sent), its statuses and failure codes,
+and which non-200 answer codes are faults of our call (units.py).
 """
 from __future__ import annotations
 
@@ -23,14 +30,20 @@ from urllib.parse import urlencode
 from chalicelib.carriers import common
 from chalicelib.carriers.base import (
     CallbackEvent,
-    CancelOutcome,
     CarrierUnavailable,
     HttpReply,
     InterceptOrder,
     InvalidCallback,
     SubmitOutcome,
 )
-from chalicelib.carriers.kuaidi100.units import REASON_CODES, RESULTS, STAGES, SYSTEM_CODES, parent_state
+from chalicelib.carriers.kuaidi100.units import (
+    REASON_CODES,
+    RESULTS,
+    RETRYABLE_CODES,
+    STAGES,
+    SYSTEM_CODES,
+    parent_state,
+)
 from chalicelib.carriers.wire import (
     compact_json,
     form_fields,
@@ -47,18 +60,17 @@ if TYPE_CHECKING:
     from chalicelib.carriers.kuaidi100.settings import Kuaidi100Settings
 
 INTERCEPT_METHOD = "interceptOrder"
-CANCEL_METHOD = "cancelInterceptOrder"
-QUERY_METHOD = "queryInterceptOrder"
 ORDER_PATH = "label/order"
 TRACK_PATH = "poll/query.do"
 RETURN_TO_SENDER = "RETURN_SEND_ADDR"
+RETURN_TO_OUTLET = "RETURN_SEND_STATION"
 REDIRECT = "MODIFY_ADDR"
 OK_CODE = "200"
 CARRIER_REF_FIELD = "taskId"
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 
-ENVELOPE = common.Envelope("kuaidi100", verdict="result", code="returnCode", message="message", data="data",
-                           system_codes=SYSTEM_CODES)
+ENVELOPE = common.Envelope("kuaidi100", verdict="", code="code", message="message", data="data",
+                           system_codes=SYSTEM_CODES, retryable_codes=RETRYABLE_CODES)
 
 PUSH_FIELDS = common.PushFields(event_id="eventId", intercept_id="orderId", tracking_no="kuaidinum",
                                 status="interceptStatus", reason="failCode", message="message", timestamp=None)
@@ -80,21 +92,17 @@ def push_sign(param: str, salt: str) -> str:
 
 
 def intercept_payload(order: InterceptOrder, company: str, settings: Kuaidi100Settings) -> dict[str, Any]:
-    payload: dict[str, Any] = {"kuaidicom": company, "kuaidinum": order.tracking_no, "orderId": order.intercept_id,
-                               "reason": order.reason, "salt": settings.salt, "callbackUrl": order.callback_url}
+    """`param` of interceptOrder, in the SDK's field order, with the carrier account's fields."""
+    payload: dict[str, Any] = {"orderId": order.intercept_id, "kuaidicom": company, "kuaidinum": order.tracking_no,
+                               **settings.account, "reason": order.reason}
     if order.redirect_to is None:
-        payload["interceptType"] = RETURN_TO_SENDER
+        payload["interceptType"] = settings.return_type
     else:
         to = order.redirect_to
         payload.update(interceptType=REDIRECT,
                        recManInfo={"name": to.name, "mobile": to.phone, "printAddr": to.one_line()})
-    return payload
-
-
-def order_payload(order: InterceptOrder, company: str) -> dict[str, Any]:
-    payload = {"kuaidicom": company, "kuaidinum": order.tracking_no, "orderId": order.intercept_id}
-    if order.carrier_ref:
-        payload[CARRIER_REF_FIELD] = order.carrier_ref
+    payload.update(orderRole=settings.order_role, interceptPayType=settings.pay_type, salt=settings.salt,
+                   callbackUrl=order.callback_url)
     return payload
 
 
@@ -108,32 +116,33 @@ def intercept_request(order: InterceptOrder, settings: Kuaidi100Settings, call: 
     return http_request(INTERCEPT_METHOD, intercept_payload(order, call.company, settings), settings, call.now_ms)
 
 
-def cancel_request(order: InterceptOrder, settings: Kuaidi100Settings, call: Call) -> WireRequest:
-    return http_request(CANCEL_METHOD, order_payload(order, call.company), settings, call.now_ms)
-
-
-def query_request(order: InterceptOrder, settings: Kuaidi100Settings, call: Call) -> WireRequest:
-    return http_request(QUERY_METHOD, order_payload(order, call.company), settings, call.now_ms)
-
-
 def track_request(tracking_no: str, settings: Kuaidi100Settings, call: Call) -> WireRequest:
-    """The tracking query is another API: its own path, signed with the customer id."""
+    """The tracking query is another service on its own host, signed with the customer id."""
     param = compact_json({"com": call.company, "num": tracking_no, "resultv2": "1"})
     form = {"customer": settings.customer, "param": param, "sign": query_sign(param, settings.key, settings.customer)}
-    return f"{settings.base_url.rstrip('/')}/{TRACK_PATH}", urlencode(form).encode("ascii"), FORM
+    host = settings.poll_url or settings.base_url
+    return f"{host.rstrip('/')}/{TRACK_PATH}", urlencode(form).encode("ascii"), FORM
+
+
+def read_answer(status: int, body: bytes) -> common.Answer:
+    """`{"code": 200, "message", "data", "time"}`: 200 (a number, or its digits) is success; any other
+    code is a refusal, or a fault of our call when it is a system code (units.py)."""
+    if not 200 <= status < 300:
+        raise CarrierUnavailable(f"kuaidi100 answered HTTP {status}: {body[:200]!r}")
+    reply = json_object(body)
+    code = reply.get("code") if reply is not None else None
+    if isinstance(code, bool) or not isinstance(code, (int, str)) or not str(code).strip():
+        raise CarrierUnavailable(f"kuaidi100 answered an unreadable body: {body[:200]!r}")
+    code = str(code).strip()
+    message = text(reply.get("message")) or ""
+    if code != OK_CODE:
+        common.raise_system_fault(ENVELOPE, code, message)
+    data = reply.get("data")
+    return common.Answer(code == OK_CODE, code, message, data if isinstance(data, dict) else {})
 
 
 def parse_intercept_response(status: int, body: bytes) -> SubmitOutcome:
-    return common.submit_outcome(common.read_answer(status, body, ENVELOPE), REASON_CODES, CARRIER_REF_FIELD)
-
-
-def parse_cancel_response(status: int, body: bytes) -> CancelOutcome:
-    return common.cancel_outcome(common.read_answer(status, body, ENVELOPE), REASON_CODES)
-
-
-def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
-    return common.query_outcome(common.read_answer(status, body, ENVELOPE), "interceptStatus", "failCode",
-                                RESULTS, REASON_CODES)
+    return common.submit_outcome(read_answer(status, body), REASON_CODES, CARRIER_REF_FIELD)
 
 
 def parse_track_response(status: int, body: bytes) -> ParcelStage:
@@ -160,6 +169,7 @@ def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, setti
 
 
 def callback_ack(accepted: bool, message: str = "") -> HttpReply:
+    """Answered as kuaidi100 asks its pushes to be (modelled on its tracking push's ack)."""
     body = {"result": accepted, "returnCode": OK_CODE if accepted else "500",
             "message": message or ("成功" if accepted else "失败")}
     return HttpReply(200 if accepted else 400, compact_json(body))

@@ -1,11 +1,12 @@
 """kuaidi100's codes in the gateway's vocabulary.
 
-The tracking `state` codes are published; the failure codes and push statuses are modelled.
+The tracking `state` codes are published; the answer codes other than 200, the failure codes and
+the push statuses are modelled.
 """
 from chalicelib.carriers.base import CarrierResult
 from chalicelib.domain.stages import ParcelStage
 
-#: returnCodes that are faults in our call or account.
+#: Answer codes that are faults in our call or account, not a verdict on the parcel (modelled).
 SYSTEM_CODES: dict[str, str] = {
     "400": "bad request or missing parameter",
     "401": "bad sign",
@@ -14,6 +15,9 @@ SYSTEM_CODES: dict[str, str] = {
     "500": "kuaidi100 server error",
     "503": "carrier system unavailable",
 }
+
+#: The system codes worth retrying: the rest need an operator (account, sign, permission).
+RETRYABLE_CODES = frozenset({"429", "500", "503"})
 
 REASON_CODES: dict[str, str] = {
     "30001": "parcel_signed",

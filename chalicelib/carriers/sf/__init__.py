@@ -1,6 +1,5 @@
 """SF Express (顺丰). Protocol in protocol.py, its codes in units.py, the account in settings.py."""
 from chalicelib.carriers.declaration import (
-    MODELLED,
     CarrierDeclaration,
     HashedText,
     Names,
@@ -18,15 +17,17 @@ DECLARATION = CarrierDeclaration(
     can_redirect=True,
     can_withdraw=True,
     can_poll=True,
-    results_by=("callback",),
+    results_by=("callback", "poll"),
     list_price=800,
     sources=Sources(
         intercept="published: SF open platform EXP_RECE_WANTED_INTERCEPT (SF SDK service lists, sample "
                   "18.wanted_intercept.json)",
         cancel="published: SF open platform EXP_RECE_WANTED_INTERCEPT, cancel with cusId",
-        query=MODELLED,
+        query="published: SF open platform EXP_RECE_SEARCH_ROUTES (SF publishes no interception status query: "
+              "the result is read from the routes; which route codes mean intercepted or too late is modelled)",
         track="published: SF open platform EXP_RECE_SEARCH_ROUTES",
-        callback=MODELLED,
+        callback="published: SF route push RoutePushService (WaybillRoute id, mailno, opCode, acceptTime; answer "
+                 "return_code 0000); SF publishes no interception push, and the push's signed envelope is modelled",
         signing="published: SF's signing document (数字签名, open.sf-express.com) and its worked example",
     ),
     settings="chalicelib.carriers.sf.settings:SfSettings",

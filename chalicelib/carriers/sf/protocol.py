@@ -8,16 +8,25 @@ Replies wrap the business answer as a JSON string:
 `{"apiResultCode": "A1000", "apiErrorMsg", "apiResponseID", "apiResultData": "{\"success\":...,
 \"errorCode\", \"errorMsg\", \"msgData\"}"}`; A1000 means the platform accepted the call.
 
-Intercept `msgData`: `waybillNo`, `serviceCode` 2 (return to sender) or 1 (redirect, with
-`newDestAddress`), `role` 1 (sender), `payMode` 1. `cancel` with the `cusId` SF returned revokes it.
-Modelled, not published: the status-query service, the result push (sent to the URL configured in
-SF's console, signed like a request, with serviceCode PUSH_SERVICE), its codes, and an `orderId`
-field we add to msgData so SF can echo our id (SF's documented msgData has no client reference).
+Intercept `msgData` (published): `waybillNo`, `serviceCode` 2 (return to sender) or 1 (redirect,
+with `newDestAddress`), `role` 1 (sender), `payMode` and `monthlyCardNo` from the account; nothing
+else (SF's msgData has no client reference, so none is sent). `cancel` with the `cusId` SF returned
+revokes it. A fee variant answers `amount`, recorded as the fee SF charged (`SubmitOutcome.fee`).
+
+SF publishes no interception status query and no interception result push. The result is read
+from the parcel's routes instead: the route query `EXP_RECE_SEARCH_ROUTES` (published) is this
+protocol's status query, and SF's route push (`WaybillRoute` entries: `id`, `mailno`, `orderid`,
+`opCode`, `acceptTime`, `remark`, answered `{"return_code": "0000"}`; published) its callback.
+Neither names our interception: the gateway finds it by the waybill (the parcel's claim).
+Modelled: which route codes mean "intercepted" (returning) and "too late" (signed), in
+units.ROUTE_RESULTS; the unit of `amount` (yuan); and the envelope of the route push, which the
+gateway takes only when it is signed like a request (form `partnerID, requestID, serviceCode
+PUSH_SERVICE, timestamp, msgDigest, msgData`), since an unsigned push could be forged.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import quote_plus, urlencode
 
@@ -26,13 +35,14 @@ from chalicelib.carriers.base import (
     Address,
     CallbackEvent,
     CancelOutcome,
+    CarrierResult,
     CarrierUnavailable,
     HttpReply,
     InterceptOrder,
     InvalidCallback,
     SubmitOutcome,
 )
-from chalicelib.carriers.sf.units import PLATFORM_CODES, REASON_CODES, RESULTS, STAGES
+from chalicelib.carriers.sf.units import PLATFORM_CODES, REASON_CODES, ROUTE_RESULTS, STAGES
 from chalicelib.carriers.wire import (
     compact_json,
     epoch_millis,
@@ -51,17 +61,19 @@ if TYPE_CHECKING:
 
 INTERCEPT_SERVICE = "EXP_RECE_WANTED_INTERCEPT"
 ROUTES_SERVICE = "EXP_RECE_SEARCH_ROUTES"
-QUERY_SERVICE = "EXP_RECE_QUERY_WANTED_INTERCEPT"
-PUSH_SERVICE = "EXP_RECE_WANTED_INTERCEPT_PUSH"
+#: SF's route push service (published name); its signed envelope is modelled (see above)
+PUSH_SERVICE = "RoutePushService"
 SERVICE_RETURN = "2"
 SERVICE_REDIRECT = "1"
 ROLE_SENDER = "1"
-PAY_SENDER_CASH = "1"
 CARRIER_REF_FIELD = "cusId"
+FEE_FIELD = "amount"
 PLATFORM_OK = "A1000"
-
-PUSH_FIELDS = common.PushFields(event_id="requestID", intercept_id="orderId", tracking_no="waybillNo",
-                                status="interceptStatus", reason="errorCode", message="remark", timestamp=None)
+#: the route push's answer (published): "0000" taken
+PUSH_OK = "0000"
+PUSH_REFUSED = "1000"
+#: SF's route times (acceptTime "yyyy-MM-dd HH:mm:ss") are Beijing time
+BEIJING = timezone(timedelta(hours=8))
 
 
 def java_urlencode(value: str) -> str:
@@ -85,8 +97,9 @@ def _address(address: Address) -> dict[str, str]:
 
 
 def intercept_payload(order: InterceptOrder, settings: SfSettings) -> dict[str, Any]:
-    payload: dict[str, Any] = {"waybillNo": order.tracking_no, "orderId": order.intercept_id, "role": ROLE_SENDER,
-                               "payMode": PAY_SENDER_CASH}
+    payload: dict[str, Any] = {"waybillNo": order.tracking_no, "role": ROLE_SENDER, "payMode": settings.pay_mode}
+    if settings.monthly_card_no:
+        payload["monthlyCardNo"] = settings.monthly_card_no
     if order.redirect_to is not None:
         payload.update(serviceCode=SERVICE_REDIRECT, newDestAddress=_address(order.redirect_to))
     else:
@@ -97,7 +110,7 @@ def intercept_payload(order: InterceptOrder, settings: SfSettings) -> dict[str, 
 
 
 def cancel_payload(order: InterceptOrder) -> dict[str, Any]:
-    payload: dict[str, Any] = {"waybillNo": order.tracking_no, "orderId": order.intercept_id, "cancel": True}
+    payload: dict[str, Any] = {"waybillNo": order.tracking_no, "cancel": True}
     if order.carrier_ref:
         payload[CARRIER_REF_FIELD] = order.carrier_ref
     return payload
@@ -127,8 +140,8 @@ def cancel_request(order: InterceptOrder, settings: SfSettings, call: Call) -> W
 
 
 def query_request(order: InterceptOrder, settings: SfSettings, call: Call) -> WireRequest:
-    payload = {"waybillNo": order.tracking_no, "orderId": order.intercept_id}
-    return http_request(QUERY_SERVICE, payload, settings, call.now_ms, call.request_id)
+    """SF has no interception status query: the parcel's routes say where the interception stands."""
+    return http_request(ROUTES_SERVICE, routes_payload(order.tracking_no), settings, call.now_ms, call.request_id)
 
 
 def track_request(tracking_no: str, settings: SfSettings, call: Call) -> WireRequest:
@@ -154,29 +167,75 @@ def read_answer(status: int, body: bytes) -> common.Answer:
                          data if isinstance(data, dict) else {})
 
 
+def fee_fen(amount: object) -> int | None:
+    """SF's `amount` (yuan, a number or a decimal string) in fen; None when absent or unreadable."""
+    if amount is None or isinstance(amount, bool) or not isinstance(amount, (int, float, str)):
+        return None
+    try:
+        fen = Decimal(str(amount)) * 100
+    except InvalidOperation:
+        return None
+    return int(fen.to_integral_value()) if fen.is_finite() and fen >= 0 else None
+
+
 def parse_intercept_response(status: int, body: bytes) -> SubmitOutcome:
-    return common.submit_outcome(read_answer(status, body), REASON_CODES, CARRIER_REF_FIELD)
+    answer = read_answer(status, body)
+    outcome = common.submit_outcome(answer, REASON_CODES, CARRIER_REF_FIELD)
+    fee = fee_fen(answer.data.get(FEE_FIELD)) if answer.ok else None
+    return SubmitOutcome(outcome.result, outcome.carrier_ref, outcome.reason_code, outcome.message, fee=fee)
 
 
 def parse_cancel_response(status: int, body: bytes) -> CancelOutcome:
     return common.cancel_outcome(read_answer(status, body), REASON_CODES)
 
 
-def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
-    return common.query_outcome(read_answer(status, body), "interceptStatus", "errorCode", RESULTS, REASON_CODES)
-
-
-def parse_track_response(status: int, body: bytes) -> ParcelStage:
-    """The routes of the first (only) waybill asked about."""
-    answer = read_answer(status, body)
+def _routes(answer: common.Answer) -> list:
     responses = answer.data.get("routeResps")
     if not answer.ok or not isinstance(responses, list) or not responses or not isinstance(responses[0], dict):
         raise CarrierUnavailable(f"SF route query answered without routes: {answer.code} {answer.message}")
     routes = responses[0].get("routes")
+    if not isinstance(routes, list):
+        raise CarrierUnavailable("SF route query answered without a route list")
+    return routes
+
+
+def route_result(routes: list) -> tuple[CarrierResult, str | None, dict] | None:
+    """The interception's result the newest result-bearing route says, with that route; None while
+    no route says one (routes list oldest first)."""
+    for route in reversed(routes):
+        if isinstance(route, dict) and (text(route.get("opCode")) or "") in ROUTE_RESULTS:
+            result, reason = ROUTE_RESULTS[route["opCode"]]
+            return result, reason, route
+    return None
+
+
+def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
+    """The routes as the interception's status: `accepted` until a route says returning or signed."""
+    found = route_result(_routes(read_answer(status, body)))
+    if found is None:
+        return SubmitOutcome(CarrierResult.accepted)
+    result, reason, route = found
+    return SubmitOutcome(result, reason_code=reason, message=text(route.get("remark")))
+
+
+def parse_track_response(status: int, body: bytes) -> ParcelStage:
+    """The routes of the first (only) waybill asked about."""
+    routes = _routes(read_answer(status, body))
     return common.latest_stage(common.Answer(True, data={"routes": routes}), "routes", "opCode", STAGES)
 
 
+def _accept_time(value: object, fallback: datetime) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING) if isinstance(value, str) \
+            else fallback
+    except ValueError:
+        return fallback
+
+
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: SfSettings) -> CallbackEvent:
+    """A route push: the newest route that says the interception's result, or an event with no
+    result (a scan that decides nothing, acknowledged and not applied). The intercept is found by
+    the waybill (`intercept_id` is empty)."""
     form = form_fields(body)
     if form.get("partnerID") != settings.partner_id:
         raise InvalidCallback("unknown or missing partnerID")
@@ -185,14 +244,24 @@ def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, setti
     msg_data, timestamp = form.get("msgData", ""), form.get("timestamp", "")
     if not same(form.get("msgDigest"), sign(msg_data, timestamp, settings.check_word)):
         raise InvalidCallback("msgDigest does not match")
-    if abs(epoch_millis(timestamp) - now) > common.CALLBACK_MAX_SKEW:
+    sent_at = epoch_millis(timestamp)
+    if abs(sent_at - now) > common.CALLBACK_MAX_SKEW:
         raise InvalidCallback(f"timestamp {timestamp} is outside the accepted window")
     push = push_object(msg_data, "msgData")
-    push["requestID"] = form.get("requestID", "")
-    event = common.callback_event(push, PUSH_FIELDS, RESULTS, REASON_CODES, now)
-    return replace(event, occurred_at=epoch_millis(timestamp))
+    routes = (push.get("Body") or {}).get("WaybillRoute") if isinstance(push.get("Body"), dict) else None
+    if not isinstance(routes, list) or not routes or not all(isinstance(route, dict) for route in routes):
+        raise InvalidCallback("msgData has no Body.WaybillRoute list")
+    found = route_result(routes)
+    route = found[2] if found else routes[-1]
+    tracking_no, event_id = text(route.get("mailno")), route.get("id")
+    if not tracking_no or event_id in (None, ""):
+        raise InvalidCallback("a route without mailno or id")
+    return CallbackEvent(intercept_id="", tracking_no=tracking_no, result=found[0] if found else None,
+                         event_id=str(event_id), occurred_at=_accept_time(route.get("acceptTime"), sent_at),
+                         reason_code=found[1] if found else None, message=text(route.get("remark")))
 
 
 def callback_ack(accepted: bool, message: str = "") -> HttpReply:
-    body = {"apiResultCode": PLATFORM_OK if accepted else "A1006", "apiErrorMsg": "" if accepted else message or "rejected"}
+    """The route push's published answer: return_code 0000 taken, anything else refused."""
+    body = {"return_code": PUSH_OK if accepted else PUSH_REFUSED, "return_msg": "成功" if accepted else message or "rejected"}
     return HttpReply(200 if accepted else 400, compact_json(body))

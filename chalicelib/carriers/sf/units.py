@@ -1,4 +1,5 @@
-"""SF's codes in the gateway's vocabulary (the business codes 80xx and the push statuses are modelled)."""
+"""SF's codes in the gateway's vocabulary (the business codes 80xx and the route codes' meaning for
+an interception are modelled)."""
 from chalicelib.carriers.base import CarrierResult
 from chalicelib.domain.stages import ParcelStage
 
@@ -26,11 +27,14 @@ REASON_CODES: dict[str, str] = {
     "8021": "intercept_not_found",
 }
 
-RESULTS: dict[str, CarrierResult] = {
-    "PROCESSING": CarrierResult.accepted,
-    "SUCCESS": CarrierResult.intercepted,
-    "FAIL": CarrierResult.failed,
-    "RETURNED": CarrierResult.returned,
+#: Route `opCode` -> what it says of an interception (SF publishes no interception status, so its
+#: result is read from the routes; modelled): back on its way to the sender means intercepted,
+#: signed means too late. Every other code decides nothing yet.
+ROUTE_RESULTS: dict[str, tuple[CarrierResult, str | None]] = {
+    "99": (CarrierResult.intercepted, None),              # 退回 / 应客户要求退回
+    "648": (CarrierResult.intercepted, None),             # 退回件
+    "80": (CarrierResult.failed, "parcel_signed"),        # 已签收
+    "8000": (CarrierResult.failed, "parcel_signed"),
 }
 
 #: Route `opCode` -> unified parcel stage (the codes commonly seen on SF routes).

@@ -19,7 +19,10 @@ DECLARATION = CarrierDeclaration(
     can_poll=True,
     results_by=("callback",),
     list_price=300,
-    sources=Sources(intercept=MODELLED, cancel=MODELLED, query=MODELLED, track=MODELLED, callback=MODELLED,
+    sources=Sources(intercept=MODELLED, cancel=MODELLED, query=MODELLED,
+                    track="published: YTO open platform yto.Marketing.WaybillTrace (operations GOT, SENT_SCAN, SIGNED, "
+                          "FAILED, NOT_SEND); its other scan names are modelled",
+                    callback=MODELLED,
                     signing="published: YTO's signing document (the digest step) and third-party summaries of "
                             "its open platform"),
     settings="chalicelib.carriers.yto.settings:YtoSettings",

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 INTERCEPT_METHOD = "yto.intercept.apply"
 CANCEL_METHOD = "yto.intercept.cancel"
 QUERY_METHOD = "yto.intercept.query"
-TRACK_METHOD = "yto.trace.query"
+TRACK_METHOD = "yto.Marketing.WaybillTrace"  # published
 PUSH_METHOD = "yto.intercept.notify"
 VERSION = "v1"
 CARRIER_REF_FIELD = "interceptNo"

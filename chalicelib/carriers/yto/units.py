@@ -1,4 +1,8 @@
-"""YTO's codes in the gateway's vocabulary (modelled: YTO publishes none of them)."""
+"""YTO's codes in the gateway's vocabulary.
+
+Published: the trace operations of yto.Marketing.WaybillTrace (GOT, SENT_SCAN, SIGNED, FAILED,
+NOT_SEND). Modelled: everything else here (YTO publishes no interception API).
+"""
 from chalicelib.carriers.base import CarrierResult
 from chalicelib.domain.stages import ParcelStage
 
@@ -29,15 +33,17 @@ RESULTS: dict[str, CarrierResult] = {
     "RETURNED": CarrierResult.returned,
 }
 
-#: Trace `operateType` -> unified parcel stage.
+#: Trace `operateType` -> unified parcel stage. The first five are published; the rest are
+#: modelled (the in-transit and outlet scans the trace also lists, named here by the gateway).
 STAGES: dict[str, ParcelStage] = {
-    "GOT": ParcelStage.picked_up,             # 揽收
-    "DEPARTURE": ParcelStage.in_transit,      # 发件
-    "ARRIVAL": ParcelStage.in_transit,        # 到件
-    "OUTLET_ARRIVAL": ParcelStage.at_destination_outlet,  # 到达派件网点
-    "SENT_SCAN": ParcelStage.out_for_delivery,  # 派件
-    "INBOUND": ParcelStage.in_locker,         # 入柜 / 驿站
-    "SIGNED": ParcelStage.signed,             # 签收
-    "FAILED": ParcelStage.problem,            # 问题件
-    "TMS_RETURN": ParcelStage.returning,      # 退回
+    "GOT": ParcelStage.picked_up,             # 揽收 (published)
+    "SENT_SCAN": ParcelStage.out_for_delivery,  # 派件 (published)
+    "SIGNED": ParcelStage.signed,             # 签收 (published)
+    "FAILED": ParcelStage.problem,            # 签收失败 (published)
+    "NOT_SEND": ParcelStage.problem,          # 未派送 (published)
+    "DEPARTURE": ParcelStage.in_transit,      # 发件 (modelled)
+    "ARRIVAL": ParcelStage.in_transit,        # 到件 (modelled)
+    "OUTLET_ARRIVAL": ParcelStage.at_destination_outlet,  # 到达派件网点 (modelled)
+    "INBOUND": ParcelStage.in_locker,         # 入柜 / 驿站 (modelled)
+    "TMS_RETURN": ParcelStage.returning,      # 退回 (modelled)
 }

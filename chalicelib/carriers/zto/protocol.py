@@ -1,12 +1,15 @@
 """ZTO (中通) express, the wire protocol: signing, requests, answers, result pushes and their ack.
 
-Wire protocol (carriers.md): JSON POSTed to f"{base_url}/{INTERCEPT_METHOD}" with headers
-`x-appKey`, `x-companyid` and `x-datadigest = base64(md5_raw(body + appSecret))` over the exact
-UTF-8 body bytes. Answers look like `{"status": bool, "statusCode": str, "message": str,
-"result": {...}}`. Results arrive later as pushes signed the same way.
+Published (ZTO open platform): JSON POSTed to f"{base_url}/{method}" with headers `x-appKey`,
+`x-companyid` and `x-datadigest = base64(md5_raw(body + appSecret))` over the exact UTF-8 body
+bytes; answers `{"status": bool, "statusCode": str, "message": str, "result": {...}}`, whose
+system codes S2xx and permission codes E4xx are faults of our call, never a verdict on the parcel
+(rate limits are retried, the rest set the intercept `needs_attention` with the code). ZTO's
+pushes are form bodies `data` (JSON), `data_digest = base64(md5_raw(data + appSecret))`,
+`company_id`, `msg_type`. Tracking actions are the published ones (units.py).
 
-ZTO's method names are not public: they are modelled here, each in one constant, so the real
-contract replaces them in one place (its codes are in units.py).
+ZTO publishes no interception API: the method names, the push's `msg_type` for a result and
+its fields are modelled, each in one constant, so the real contract replaces them in one place.
 """
 from __future__ import annotations
 
@@ -22,8 +25,15 @@ from chalicelib.carriers.base import (
     InvalidCallback,
     SubmitOutcome,
 )
-from chalicelib.carriers.wire import compact_json, lower_keys, md5_base64, push_object, same
-from chalicelib.carriers.zto.units import REASON_CODES, RESULTS, STAGES, SYSTEM_CODE, SYSTEM_CODES
+from chalicelib.carriers.wire import compact_json, form_fields, md5_base64, push_object, same
+from chalicelib.carriers.zto.units import (
+    REASON_CODES,
+    RESULTS,
+    RETRYABLE_CODES,
+    STAGES,
+    SYSTEM_CODE,
+    SYSTEM_CODES,
+)
 from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
@@ -36,9 +46,11 @@ QUERY_METHOD = "zto.open.intercept.query"
 TRACK_METHOD = "zto.open.trace.query"
 INTERCEPT_TYPE_RETURN_TO_SENDER = "RETURN_TO_SENDER"
 CARRIER_REF_FIELD = "interceptNo"
+PUSH_MSG_TYPE = "INTERCEPT_RESULT"
 
 ENVELOPE = common.Envelope("ZTO", verdict="status", code="statusCode", message="message", data="result",
-                           system_codes=SYSTEM_CODES, system_code_pattern=SYSTEM_CODE)
+                           system_codes=SYSTEM_CODES, system_code_pattern=SYSTEM_CODE,
+                           retryable_codes=RETRYABLE_CODES)
 
 PUSH_FIELDS = common.PushFields(event_id="eventId", intercept_id="orderId", tracking_no="billCode",
                                 status="status", reason="reasonCode", message="message", timestamp="timestamp",
@@ -125,23 +137,29 @@ def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
 
 
 def parse_track_response(status: int, body: bytes) -> ParcelStage:
-    return common.latest_stage(common.read_answer(status, body, ENVELOPE), "traces", "scanType", STAGES)
+    return common.latest_stage(common.read_answer(status, body, ENVELOPE), "traces", "action", STAGES)
+
+
+def push_sign(data: str, secret: str) -> str:
+    """data_digest = base64(md5_raw(data + appSecret)), over the `data` field as received."""
+    return sign(data.encode("utf-8"), secret)
 
 
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: ZtoSettings) -> CallbackEvent:
-    """Verify (app key, digest, timestamp window) and parse a result push. Raises InvalidCallback.
-
-    `now` must be timezone-aware.
+    """Verify (company, digest, message type, timestamp window) and parse a result push, a form of
+    `data`, `data_digest`, `company_id`, `msg_type`. Raises InvalidCallback. `now` is timezone-aware.
     """
-    lowered = lower_keys(headers)
-    if lowered.get("x-appkey") != settings.app_key:
-        raise InvalidCallback("unknown or missing x-appKey")
-    digest = lowered.get("x-datadigest")
-    if not digest:
-        raise InvalidCallback("missing x-datadigest")
-    if not same(digest, sign(body, settings.app_secret)):
-        raise InvalidCallback("x-datadigest does not match the body")
-    push = push_object(body, "body")
+    form = form_fields(body)
+    if form.get("company_id") != settings.company_id:
+        raise InvalidCallback("unknown or missing company_id")
+    data = form.get("data", "")
+    if not form.get("data_digest"):
+        raise InvalidCallback("missing data_digest")
+    if not same(form.get("data_digest"), push_sign(data, settings.app_secret)):
+        raise InvalidCallback("data_digest does not match data")
+    if form.get("msg_type") != PUSH_MSG_TYPE:
+        raise InvalidCallback(f"unexpected msg_type {form.get('msg_type')!r}")
+    push = push_object(data, "data")
     return common.callback_event(push, PUSH_FIELDS, RESULTS, REASON_CODES, now)
 
 
