@@ -249,7 +249,8 @@ def _serve_stack(connection: Any, port: int, env: dict[str, str]) -> None:
         while True:
             command, argument = connection.recv()
             if command == "submissions":
-                connection.send({i: stack._simulator.submissions(carrier, i) for carrier, i in argument})
+                connection.send({i: stack._simulator.submissions(carrier, i, tracking_no)
+                                 for carrier, i, tracking_no in argument})
             elif command == "cpu seconds":
                 connection.send(time.process_time())
             elif command == "stop":
@@ -276,7 +277,7 @@ class StackProcess:
                 raise RuntimeError("the local stack did not become healthy")
             time.sleep(0.2)
 
-    def submissions(self, pairs: list[tuple[str, str]]) -> dict[str, int]:
+    def submissions(self, pairs: list[tuple[str, str, str]]) -> dict[str, int]:
         self._connection.send(("submissions", pairs))
         return self._connection.recv()
 
@@ -332,7 +333,8 @@ def run(creates: int = 120, clients: int = 8, time_limit: float = 100, url: str 
                          if a.kind == "concurrent retry" and a.status == 202 and a.intercept_id})
         records = wait_for_results(client, accepted, deadline)
         if stack is not None:
-            submissions = stack.submissions([(parcel.carrier, i) for i, parcel in accepted.items()])
+            submissions = stack.submissions([(parcel.carrier, i, parcel.body["tracking_no"])
+                                             for i, parcel in accepted.items()])
             stack_cpu = stack.cpu_seconds() - cpu_before
     finally:
         if stack is not None:

@@ -47,6 +47,8 @@ def _state(code: int, message: str) -> Reply:
 
 class JdCarrier:
     code = "jd"
+    #: its requests carry no id of ours: instructions are kept by waybill
+    keyed_by_waybill = True
     #: a repeated interception call is JD's poll: the core answers it with the instruction's status
     polled_by_repeating = True
 

@@ -36,6 +36,8 @@ def _reply(code: int, msg: str, data: Any = None, task_no: str = "") -> Reply:
 
 class JumdataCarrier:
     code = "jumdata"
+    #: its requests carry no id of ours: instructions are kept by waybill
+    keyed_by_waybill = True
 
     def __init__(self, credentials: Mapping[str, Any]) -> None:
         self._app_id = credentials["app_id"]

@@ -164,10 +164,15 @@ class CarrierSimulator:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def submissions(self, carrier: str, intercept_id: str) -> int:
-        """Intercept requests for this id that passed the carrier's signature and account checks."""
+    def submissions(self, carrier: str, intercept_id: str, tracking_no: str | None = None) -> int:
+        """Intercept requests for this id that passed the carrier's signature and account checks.
+
+        A carrier whose requests carry no id of ours (SF, JD, jumdata: `keyed_by_waybill`) keeps
+        them by waybill: pass `tracking_no` to count those."""
+        simulated = self._carriers.get(carrier)
+        key = tracking_no if tracking_no and getattr(simulated, "keyed_by_waybill", False) else intercept_id
         with self._lock:
-            return self._submissions[(carrier, intercept_id)]
+            return self._submissions[(carrier, key)]
 
     def requests(self, carrier: str, operation: Operation) -> int:
         """Checked requests of one kind a carrier has received."""

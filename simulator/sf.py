@@ -69,6 +69,8 @@ def _result(success: bool, error_code: str, error_msg: str | None, msg_data: Any
 
 class SfCarrier:
     code = "sf"
+    #: its requests carry no id of ours: instructions are kept by waybill
+    keyed_by_waybill = True
     #: the routes carry the interception's result: the core passes the outcome to `stage`
     results_in_tracking = True
 

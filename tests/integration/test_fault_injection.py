@@ -64,7 +64,7 @@ def test_two_hundred_interceptions_through_heavy_carrier_faults(harness):
     assert set(statuses.values()) <= FINAL, f"stuck: {dict(counts)}"
     for intercept_id, carrier in ids.items():
         record = harness.gateways[carrier].store.intercepts.get(intercept_id)
-        submissions = harness.simulator.submissions(carrier, intercept_id)
+        submissions = harness.simulator.submissions(carrier, intercept_id, record.tracking_no)
         assert submissions <= MAX_ATTEMPTS, (intercept_id, submissions)
         assert record.dispatch_attempts <= MAX_ATTEMPTS
         if record.status == InterceptStatus.needs_attention:
