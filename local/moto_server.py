@@ -15,6 +15,7 @@ Given a state file, LocalAws restores what it holds at start and keeps it up to 
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -178,6 +179,16 @@ class LocalAwsProcess:
             raise refusals[kind](message)
         raise RuntimeError(f"the local AWS process did not start: {line or 'it exited'}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the child has used so far, every thread together (Linux: /proc; else 0)."""
+        if self._process is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
     def stop(self, timeout: float = 60) -> None:
         """Stop the child once it has saved (with a state); killed if it takes over `timeout` s."""
         if self._process is None:
@@ -195,7 +206,6 @@ def _serve(argv: list[str] | None = None) -> int:
     """The child of LocalAwsProcess: the endpoint (or `<refusal> <message>`) on its first line of
     output, then serving until stdin closes or SIGTERM."""
     import argparse
-    import os
     import signal
 
     parser = argparse.ArgumentParser()
