@@ -56,7 +56,8 @@ BENCHES = [
                "1,500 RCU/s; DynamoDB's 1,000 / 3,000), and all the index's units per second."),
     Bench("bench.load", "Load on the local stack: a burst of creates with retries",
           note="Throughput and latency are the local stack's: the gateway, moto's server, the carrier simulator, "
-               "the queue pumps and the schedules share one Python process (its CPU busy share is below), and "
+               "the queue pumps and the schedules share one Python process, moto's server runs in a second one "
+               "(their CPU together, in cores, and moto's share are below), and "
                "every DynamoDB request is applied one at a time. They bound what one laptop does, not what "
                "API Gateway, Lambda and DynamoDB do. Lost, duplicated and unexpected counts are exact."),
     Bench("bench.dispatch_parallel", "Dispatch: one SQS batch of 10 against a 200 ms carrier",

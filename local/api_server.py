@@ -6,11 +6,17 @@ a method no handler takes (TRACE, ...) with a 501 page, and reads any Content-Le
 Here: an unknown route is a 404, an unknown method a 405, an unreadable Content-Length a 400 and
 a body over API Gateway's 10 MB a 413, each in the API's `{"error": {...}}` envelope, and nothing
 of the request is echoed.
+
+chalice local serves each request on a thread of its own, but the app keeps the request being
+handled (`app.current_request`) in one attribute, where Lambda runs one request per container at a
+time: two concurrent requests would read each other's body and headers. `api_server` keeps it per
+thread.
 """
 from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 from chalice.local import (
@@ -63,5 +69,33 @@ class GatewayRequestHandler(ChaliceRequestHandler):
                                           **(headers or {})}, body)
 
 
+class _PerThread(threading.local):
+    current_request: Any = None
+    lambda_context: Any = None
+
+
+def _per_thread(name: str) -> property:
+    def get(app: Any) -> Any:
+        return getattr(app._per_thread, name)
+
+    def set_(app: Any, value: Any) -> None:
+        setattr(app._per_thread, name, value)
+
+    return property(get, set_)
+
+
+def requests_per_thread(app: Any) -> None:
+    """Keep `app.current_request` and `app.lambda_context` per thread (idempotent)."""
+    if "_per_thread" in vars(app):
+        return
+    cls = type(app)
+    app.__class__ = type(f"PerThread{cls.__name__}", (cls,), {
+        "current_request": _per_thread("current_request"), "lambda_context": _per_thread("lambda_context")})
+    app._per_thread = _PerThread()
+    for name in ("current_request", "lambda_context"):
+        vars(app).pop(name, None)
+
+
 def api_server(app: Any, config: Any, host: str, port: int) -> LocalDevServer:
+    requests_per_thread(app)
     return LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler)

@@ -15,6 +15,7 @@ Given a state file, LocalAws restores what it holds at start and keeps it up to 
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -27,14 +28,14 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import make_server
 
 from local import aws_state, moto_item_responses, moto_transactions
-from local.state_files import AwsStateFiles
+from local.state_files import AwsStateFiles, StateInUse, UnreadableState
 
 
 class SerialDynamoDB:
-    """Routes DynamoDB and DynamoDB Streams requests (known by their X-Amz-Target) straight to moto's
-    apps for them, one at a time (a stream read sees the tables between writes), and everything
-    else through moto's dispatcher, which finds each request's service by matching its host against
-    every service's URL patterns (a sizeable share of a small request)."""
+    """Routes DynamoDB and DynamoDB Streams requests (known by their X-Amz-Target) straight to
+    moto's app for each, one at a time, and everything else through moto's dispatcher, which finds
+    each request's service by matching its host against every service's URL patterns (a sizeable
+    share of a small request)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self._app = app
@@ -44,10 +45,10 @@ class SerialDynamoDB:
 
     def __call__(self, environ: dict, start_response: Any) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target.startswith("DynamoDBStreams"):
-            backend = self._streams
-        elif target.startswith("DynamoDB"):
+        if target.startswith("DynamoDB_"):
             backend = self._dynamodb
+        elif target.startswith("DynamoDBStreams_"):  # in line too: a read never sees a cancelled transaction's part
+            backend = self._streams
         else:
             return self._app(environ, start_response)
         with self._lock:
@@ -143,29 +144,99 @@ class LocalAws:
 
 
 class LocalAwsProcess:
-    """LocalAws in a child interpreter, for benchmarks: the gateway's own threads then do not share
-    a GIL with the fake AWS, whose answers would otherwise slow down with every busy thread."""
+    """LocalAws in a child interpreter: the gateway's own threads then do not share a GIL with the
+    fake AWS (most of the local stack's CPU), whose answers would otherwise slow down with every
+    busy thread, and the two use a core each. The same arguments as LocalAws; with `state`, the
+    child restores, saves and holds the lock on it, and saves once more when stopped.
 
-    def __init__(self) -> None:
+    The child stops when its stdin closes, so it also goes when this process is killed; it ignores
+    Ctrl-C (the terminal sends it to the whole process group), leaving the order of a stop to this
+    side. `stderr` takes its log (default: this process's standard error)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, state: AwsStateFiles | None = None,
+                 save_every: float = 2.0, region: str = "us-east-1", stderr: Any = None) -> None:
+        self._arguments = ["--host", host, "--port", str(port), "--save-every", str(save_every), "--region", region]
+        if state is not None:
+            self._arguments += ["--state-dir", str(state.directory)]
+        self._stderr = stderr
         self._process: subprocess.Popen | None = None
         self.endpoint = ""
+        self.region = region
 
     def start(self) -> None:
-        self._process = subprocess.Popen([sys.executable, "-m", "local.moto_server"], cwd=ROOT, stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        self.endpoint = self._process.stdout.readline().strip()
-        if not self.endpoint:
-            raise RuntimeError("the local AWS process did not start")
+        """Raises StateInUse or UnreadableState as LocalAws does (the child has then exited)."""
+        self._process = subprocess.Popen([sys.executable, "-m", "local.moto_server", *self._arguments], cwd=ROOT,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                         text=True)
+        line = self._process.stdout.readline().strip()
+        if line.startswith("http://"):
+            self.endpoint = line
+            return
+        self._process.wait(timeout=10)
+        self._process = None
+        kind, _, message = line.partition(" ")
+        refusals = {"StateInUse": StateInUse, "UnreadableState": UnreadableState}
+        if kind in refusals:
+            raise refusals[kind](message)
+        raise RuntimeError(f"the local AWS process did not start: {line or 'it exited'}")
 
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stdin.close()  # the child exits when its stdin closes
-            self._process.wait(timeout=10)
+    def cpu_seconds(self) -> float:
+        """CPU time the child has used so far, every thread together (Linux: /proc; else 0)."""
+        if self._process is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    def stop(self, timeout: float = 60) -> None:
+        """Stop the child once it has saved (with a state); killed if it takes over `timeout` s."""
+        if self._process is None:
+            return
+        self._process.stdin.close()  # the child exits when its stdin closes
+        try:
+            self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+
+def _serve(argv: list[str] | None = None) -> int:
+    """The child of LocalAwsProcess: the endpoint (or `<refusal> <message>`) on its first line of
+    output, then serving until stdin closes or SIGTERM."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--state-dir")
+    parser.add_argument("--save-every", type=float, default=2.0)
+    parser.add_argument("--region", default="us-east-1")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    state = AwsStateFiles(Path(args.state_dir)) if args.state_dir else None
+    aws = LocalAws(args.host, args.port, state, args.save_every, args.region)
+    try:
+        aws.start()
+    except (StateInUse, UnreadableState) as refused:
+        aws.stop()
+        print(type(refused).__name__, str(refused).replace("\n", " "), flush=True)
+        return 2
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    threading.Thread(target=lambda: (sys.stdin.read(), stopping.set()), name="stdin", daemon=True).start()
+    print(aws.endpoint, flush=True)
+    stopping.wait()
+    aws.stop()
+    return 0
 
 
 if __name__ == "__main__":
-    aws = LocalAws()
-    aws.start()
-    print(aws.endpoint, flush=True)
-    sys.stdin.read()
-    aws.stop()
+    sys.exit(_serve())

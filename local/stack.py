@@ -1,6 +1,7 @@
 """`make run`: the whole gateway on one machine, no AWS account.
 
-Starts, in this order: moto's server (the embedded AWS) with the table, queues, DLQs and bucket;
+Starts, in this order: moto's server (the embedded AWS, in a child process: local.moto_server.LocalAwsProcess)
+with the table, queues, DLQs and bucket;
 the carrier simulator; the queue pumps, the table's stream pump and the scheduler driving the
 Chalice handlers; and last the HTTP API, so that `GET /health` answering 200 means everything behind it is up. Ctrl-C stops all.
 
@@ -73,6 +74,14 @@ def _gateway_millis() -> int:
     return int(gateway().clock.now().timestamp() * 1000)
 
 
+def _has_fileno(stream: Any) -> bool:
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
 def write_stack_file(path: Path, values: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, indent=2))
@@ -97,9 +106,11 @@ class LocalStack:
         self._http: Any = None
 
     def start(self) -> None:
-        from local.moto_server import LocalAws
+        from local.moto_server import LocalAwsProcess
 
-        self._moto = LocalAws(state=self.state, save_every=self.save_every, region=REGION)
+        # in a process of its own: most of the stack's CPU, and then not behind the gateway's threads' GIL
+        self._moto = LocalAwsProcess(state=self.state, save_every=self.save_every, region=REGION,
+                                     stderr=sys.stderr if _has_fileno(sys.stderr) else None)
         self._moto.start()
         os.environ.update({
             "AWS_ENDPOINT_URL": self._moto.endpoint, "AWS_ACCESS_KEY_ID": "local",

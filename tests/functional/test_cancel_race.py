@@ -108,9 +108,13 @@ def truth(gw):
     return carrier
 
 
-def test_every_interleaving_of_cancel_and_success_ends_as_the_carrier_acted(client, gw, truth, clock):
-    assert len(TRIALS) >= 200
+@pytest.mark.spread  # the longest test of the suite: its five parts may run on different workers
+@pytest.mark.parametrize("callback", CALLBACKS)
+def test_every_interleaving_of_cancel_and_success_ends_as_the_carrier_acted(client, gw, truth, clock, callback):
+    assert len(TRIALS) >= 200 and {trial.callback for trial in TRIALS} == set(CALLBACKS)
     for number, trial in enumerate(TRIALS):
+        if trial.callback != callback:
+            continue
         truth.outcome = None
         _empty_intercepts(gw)
         created = post_intercept(client, intercept_body(tracking_no=f"ZT1{number:09d}", order_id=f"o-{number}"),

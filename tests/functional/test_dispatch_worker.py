@@ -26,11 +26,24 @@ def queue_counts(gw, queue: str) -> tuple[int, int]:
     return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
-def make_visible(gw) -> None:
-    """Wait out the (test-short, at most 2 s) backoff: receive the message back, leave it visible."""
+def make_visible(gw, queue: str | None = None) -> None:
+    """End the backoff now rather than waiting it out (moto counts visibility on the wall clock):
+    each message the worker pushed back, checked to be hidden for no longer than the settings'
+    longest backoff, becomes visible; then receive them back and leave them visible, as a receive
+    waiting out the backoff did (the receive count moves as it did)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.utils import unix_time_millis
+    from moto.sqs.models import sqs_backends
+
+    name = queue or gw.settings.dispatch_queue
     sqs = boto3.client("sqs")
-    url = gw.queues.url(gw.settings.dispatch_queue)
-    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=5)
+    moto_queue = sqs_backends[DEFAULT_ACCOUNT_ID][sqs.meta.region_name].get_queue(name)
+    now = unix_time_millis()
+    for message in list(moto_queue._messages):
+        if not message.visible:
+            assert message.visible_at - now <= (gw.settings.dispatch_max_backoff_seconds + 1) * 1000
+            message.visible_at = 0.0
+    sqs.receive_message(QueueUrl=gw.queues.url(name), MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0)
 
 
 def create(client, tracking_no="ZT1000000003", key="idem-1") -> str:

@@ -89,3 +89,37 @@ def test_with_the_patch_errors_and_results_reach_the_client_as_from_moto(monkeyp
                 "ExpressionAttributeValues": {":no": {"BOOL": False}}}}])
         assert cancelled.value.response["CancellationReasons"][0]["Code"] == "ConditionalCheckFailed"
         assert client.get_item(TableName="t", Key={"PK": ITEM["PK"], "SK": ITEM["SK"]})["Item"] == ITEM
+
+
+def test_stream_records_answer_as_moto_would(monkeypatch):
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    from local.stream_pump import in_process_streams_client
+
+    original = DynamoDBStreamsHandler.serialized
+    checked: list[str] = []
+
+    def serialized(self, action_result):
+        status, headers, body = original(self, action_result)
+        if self._get_action() in moto_item_responses.STREAM_OPERATIONS:
+            _, _, fast = moto_item_responses.answer_as_json(self, action_result.result)
+            assert json.loads(fast) == json.loads(body)
+            checked.append(self._get_action())
+        return status, headers, body
+
+    monkeypatch.setattr(DynamoDBStreamsHandler, "serialized", serialized)
+    with mock_aws():
+        client = _table(monkeypatch)
+        client.update_table(TableName="t", StreamSpecification={"StreamEnabled": True,
+                                                                 "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        client.put_item(TableName="t", Item=ITEM)
+        client.put_item(TableName="t", Item={**ITEM, "flag": {"BOOL": False}})
+        streams = in_process_streams_client()
+        arn = client.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = streams.get_records(ShardIterator=iterator)["Records"]
+        assert [record["eventName"] for record in records] == ["INSERT", "MODIFY"]
+        assert records[1]["dynamodb"]["OldImage"]["blob"] == {"B": b"\x00\xffzlib"}
+    assert checked == ["GetRecords"]
