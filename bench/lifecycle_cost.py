@@ -130,10 +130,12 @@ class ByteCounter(io.TextIOBase):
         return len(text)
 
 
-def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_ID) -> dict:
+def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_ID, parcels: int = 1) -> dict:
     """Drive `count` interceptions through the lifecycle; returns the tallies per step.
 
-    `merchant_of(n)` is the merchant of the n-th interception (each is set up like the demo one)."""
+    `merchant_of(n)` is the merchant of the n-th interception (each is set up like the demo one).
+    With `parcels` > 1 each of the `count` is an after-sale of that many parcels (`targets`, on the
+    Douyin policy, which allows several), and the tallies are per after-sale."""
     meter = AwsMeter(REGION)
     logs = ByteCounter()
     root = logging.getLogger()
@@ -158,7 +160,8 @@ def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_
             adapters = build_adapters({"zto": {"base_url": f"{simulator.url}/zto", **CREDENTIALS["zto"]}},
                                       CarrierHttp())
             gateway = runtime.Gateway(settings, clock, adapters=adapters)
-            platform = Platform(id="bench", name="Bench platform", policy=PolicyName.default)
+            platform = Platform(id="bench", name="Bench platform",
+                                policy=PolicyName.default if parcels == 1 else PolicyName.douyin)
             for merchant_id in dict.fromkeys(merchant_of(n) for n in range(count)):
                 seed_platform(gateway.store, platform, API_KEY,
                               demo_merchant(to_iso(clock.now())).model_copy(update={"merchant_id": merchant_id}))
@@ -190,10 +193,17 @@ def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_
                     body = {"merchant_id": merchant_of(n), "order_id": f"o-{n}", "after_sale_id": f"as-{n}",
                             "carrier": "zto", "tracking_no": f"ZT{n:09d}3", "refund_amount": 4999,
                             "reason": "buyer asked for a refund"}
+                    if parcels > 1:
+                        del body["carrier"], body["tracking_no"]
+                        body["targets"] = [{"carrier": "zto", "tracking_no": f"ZT{n:08d}{p}3"} for p in range(parcels)]
                     response = client.http.post("/v1/intercepts", headers={**headers, "Idempotency-Key": f"k-{n}"},
                                                 body=json.dumps(body))
                     assert response.status_code == 202, response.body
-                    ids.append(json.loads(response.body)["id"])
+                    answer = json.loads(response.body)
+                    if parcels == 1:
+                        ids.append((answer["id"], body["tracking_no"]))
+                    else:
+                        ids += [(entry["intercept"]["id"], entry["tracking_no"]) for entry in answer["intercepts"]]
                 api_requests += count
                 invocations["api"] += count
                 relay_changes()
@@ -205,13 +215,13 @@ def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_
 
                 meter.step = "callback"
                 millis = int(clock.now().timestamp() * 1000)
-                for n, intercept_id in enumerate(ids):
-                    push = pusher.callback(InterceptRequest(intercept_id, f"ZT{n:09d}3"), Outcome.intercepted,
+                for n, (intercept_id, tracking_no) in enumerate(ids):
+                    push = pusher.callback(InterceptRequest(intercept_id, tracking_no), Outcome.intercepted,
                                            f"evt-{n}", millis)
                     response = client.http.post("/callbacks/zto", headers=dict(push.headers), body=push.body)
                     assert response.status_code == 200, response.body
-                api_requests += count
-                invocations["api"] += count
+                api_requests += len(ids)
+                invocations["api"] += len(ids)
                 relay_changes()
 
                 meter.step = "webhooks"
@@ -220,10 +230,14 @@ def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_
                 lifecycle_log_bytes = logs.bytes
 
                 meter.step = "checks"
-                for intercept_id in ids:
+                for intercept_id, _ in ids:
                     record = gateway.store.intercepts.get(intercept_id)
                     assert record.status == InterceptStatus.intercepted, record.status
-                    assert record.refund_status.value == "refund_auto", record.refund_status
+                    assert record.refund_status.value == ("refund_auto" if parcels == 1 else "with_after_sale"), \
+                        record.refund_status
+                for n in range(count if parcels > 1 else 0):
+                    sale = gateway.store.after_sales.get(platform.id, f"as-{n}")
+                    assert sale.refund_status.value == "refund_auto", sale.refund_status
                 deliveries = len(receiver.received)
 
                 for name in SCHEDULE_RUNS_PER_MONTH:
@@ -340,12 +354,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--parcels", type=int, default=3,
+                        help="also drive after-sales of this many parcels (0: skip)")
     args = parser.parse_args()
     figures = costs(run(args.count))
     if args.json:
         print(json.dumps(summary(figures, args.count), ensure_ascii=False))
     else:
         report(figures, args.count)
+    if args.parcels > 1 and not args.json:
+        print(f"\nafter-sales of {args.parcels} parcels (targets), figures per after-sale:")
+        report(costs(run(args.count, parcels=args.parcels)), args.count)
 
 
 def summary(figures: dict, count: int) -> dict:

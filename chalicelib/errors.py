@@ -1,6 +1,8 @@
 """Errors a caller can cause, each with its HTTP status. Mapped to responses in one place (app.py)."""
 from __future__ import annotations
 
+import re
+
 
 class GatewayError(Exception):
     status = 400
@@ -42,8 +44,9 @@ class Ineligible(GatewayError):
     status = 422
     code = "ineligible"
 
-    def __init__(self, reasons: list[dict]) -> None:
-        super().__init__("the parcel cannot be intercepted", reasons=reasons)
+    def __init__(self, reasons: list[dict], **details) -> None:
+        super().__init__("the parcel cannot be intercepted" if not details else
+                         "no parcel of the after-sale can be intercepted", reasons=reasons, **details)
         self.reasons = reasons
 
 
@@ -67,10 +70,18 @@ MAX_PROBLEM_CHARS = 300
 def validation_error(exc) -> BadRequest:
     """A BadRequest naming the fields pydantic rejected (the first MAX_FIELDS_NAMED)."""
     errors = exc.errors(include_url=False, include_input=False, include_context=False)
-    fields = [{"field": shortened(".".join(str(part) for part in err["loc"]) or "body", MAX_NAME_CHARS),
-               "problem": shortened(err["msg"], MAX_PROBLEM_CHARS)} for err in errors[:MAX_FIELDS_NAMED]]
+    fields = [_named(".".join(str(part) for part in err["loc"]), err["msg"]) for err in errors[:MAX_FIELDS_NAMED]]
     details = {"more_fields": len(errors) - MAX_FIELDS_NAMED} if len(errors) > MAX_FIELDS_NAMED else {}
     return BadRequest("request body is invalid", fields=fields, **details)
+
+
+def _named(location: str, message: str) -> dict:
+    """A rejected field; a rule over several fields names its field first (`Value error, amount: ...`)."""
+    if not location:
+        named = re.match(r"Value error, ([a-z_]+): (.*)", message, re.S)
+        if named:
+            location, message = named.group(1), named.group(2)
+    return {"field": shortened(location or "body", MAX_NAME_CHARS), "problem": shortened(message, MAX_PROBLEM_CHARS)}
 
 
 def shortened(text: str, limit: int) -> str:

@@ -82,7 +82,7 @@ class Gateway:
     def changes(self) -> ChangeWriter:
         from chalicelib.usecases.change_writer import ChangeWriter
 
-        return ChangeWriter(self.store.intercepts)
+        return ChangeWriter(self.store.intercepts, self.store.after_sales)
 
     # -- use cases ----------------------------------------------------------------------------
 
@@ -102,7 +102,8 @@ class Gateway:
             routes={code: adapter.route for code, adapter in self.adapters.items()},
             unwithdrawable_routes=frozenset(code for code, declared in declarations().items() if not declared.can_withdraw))
         return InterceptService(self.store.intercepts, self.changes, self.merchant_settings, self.queues, self.clock,
-                                self.settings.dispatch_queue, carriers, stage_lookup=carrier_stage_lookup(self.adapters))
+                                self.settings.dispatch_queue, carriers, stage_lookup=carrier_stage_lookup(self.adapters),
+                                after_sales=self.store.after_sales)
 
     @cached_property
     def carrier_results(self) -> CarrierResults:
@@ -114,7 +115,8 @@ class Gateway:
     def refund_decisions(self) -> RefundDecisions:
         from chalicelib.usecases.refund_decisions import RefundDecisions
 
-        return RefundDecisions(self.store.intercepts, self.intercepts, self.changes, self.clock)
+        return RefundDecisions(self.store.intercepts, self.intercepts, self.changes, self.clock,
+                               after_sales=self.store.after_sales)
 
     @cached_property
     def claims(self) -> Claims:

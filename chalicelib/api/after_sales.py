@@ -19,6 +19,22 @@ def refund_decision(intercept_id: str) -> Response:
     return json_response(gateway().refund_decisions.decide(caller, intercept_id, request).public())
 
 
+@routes.route("/v1/after-sales/{after_sale_id}", methods=["GET"])
+@api
+def get_after_sale(after_sale_id: str) -> Response:
+    return json_response(gateway().intercepts.after_sale(platform(routes.current_request), after_sale_id))
+
+
+@routes.route("/v1/after-sales/{after_sale_id}/refund-decision", methods=["POST"], content_types=["application/json"])
+@api
+def after_sale_refund_decision(after_sale_id: str) -> Response:
+    from chalicelib.domain.requests import RefundDecisionRequest
+
+    caller = platform(routes.current_request)
+    request = body(RefundDecisionRequest, routes.current_request)
+    return json_response(gateway().refund_decisions.decide_after_sale(caller, after_sale_id, request))
+
+
 @routes.route("/v1/intercepts/{intercept_id}/claims", methods=["POST"], content_types=["application/json"])
 @api
 def open_claim(intercept_id: str) -> Response:

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from chalicelib.domain.models import (
+    AfterSale,
+    AfterSaleParcel,
     Carrier,
     Claim,
     Intercept,
@@ -132,6 +134,50 @@ class Eligibility(BaseModel):
     fee_quote: dict
 
 
+class TargetEntry(BaseModel):
+    """One target of an after-sale: its own verdict, and its interception when it was sent."""
+
+    carrier: str
+    tracking_no: str
+    eligible: bool
+    reasons: list[ReasonItem]
+    warnings: list[ReasonItem]
+    parcel_stage: str
+    success_likelihood: str
+    fee_quote: dict
+    intercept: InterceptSummary | None = Field(  # type: ignore[valid-type]
+        description="the interception created for it; null when refused (and in a dry run)")
+
+
+class AfterSaleBlock(BaseModel):
+    id: str = Field(description="the platform's after_sale_id")
+    refund_status: RefundStatus
+    deadlines: Deadlines
+    success_count: int
+    failed_count: int = Field(description="parcels whose interception failed, and targets refused at the door")
+    cancelled_count: int
+    pending_count: int
+
+
+class AfterSaleAnswer(BaseModel):
+    """The answer of a create with `targets` (202) and of its dry run (200): the same shape."""
+
+    after_sale: AfterSaleBlock
+    intercepts: list[TargetEntry]
+
+
+class AfterSaleParcelView(AfterSaleParcel):
+    intercept: InterceptSummary | None = None  # type: ignore[valid-type]
+
+
+AfterSaleView = create_model(
+    "AfterSaleView", __doc__="An after-sale with its parcels and its refund track.",
+    deadlines=(Deadlines, ...), success_count=(int, ...), failed_count=(int, ...), cancelled_count=(int, ...),
+    pending_count=(int, ...), parcels=(list[AfterSaleParcelView], ...),
+    **{name: (info.annotation, info) for name, info in AfterSale.model_fields.items()
+       if name not in {"platform_id", "policy", "processing_deadline", "parcels"}})
+
+
 MetricsQuery = create_model(
     "MetricsQuery", __doc__="Query parameters of GET /v1/merchants/{merchant_id}/metrics (at most 93 days).",
     **{name: (str, Field(json_schema_extra={"format": "date-time"})) for name in ("from", "to")})
@@ -177,7 +223,9 @@ OPERATIONS: list[Operation] = [
               tags=("operations",)),
     Operation("GET", "/docs", "Human-readable API documentation", response_type="text/html", security=None,
               tags=("operations",)),
-    Operation("POST", "/v1/intercepts", "Request an interception", status=202, response=InterceptView,
+    Operation("POST", "/v1/intercepts", "Request an interception (one parcel: the record; `targets`: "
+              "the after-sale and one entry per target, AfterSaleAnswer)", status=202,
+              response={"oneOf": [InterceptView, AfterSaleAnswer]},
               request=CreateInterceptRequest, errors=(400, 401, 409, 422),
               headers=(Header("Idempotency-Key", "1-255 printable characters; a retry with the same key and "
                                                  "body returns the first answer with `Idempotent-Replayed: true`"),)),
@@ -192,7 +240,13 @@ OPERATIONS: list[Operation] = [
               request_types=("application/json", "application/x-www-form-urlencoded", "text/plain"),
               errors=(400, 401, 404), security=CARRIER_SIGNATURE, tags=("carriers",)),
     Operation("POST", "/v1/eligibility", "Dry run of a create: eligibility, reasons, stage, likelihood, fee quote",
-              response=Eligibility, request=CreateInterceptRequest, errors=(400, 401), tags=("eligibility",)),
+              response={"oneOf": [Eligibility, AfterSaleAnswer]}, request=CreateInterceptRequest, errors=(400, 401),
+              tags=("eligibility",)),
+    Operation("GET", "/v1/after-sales/{after_sale_id}", "An after-sale with its parcels and refund track",
+              response=AfterSaleView, errors=(401, 404), tags=("after-sale",)),
+    Operation("POST", "/v1/after-sales/{after_sale_id}/refund-decision", "The merchant's refund decision on an "
+              "after-sale", response=AfterSaleView, request=RefundDecisionRequest, errors=(400, 401, 404, 409),
+              tags=("after-sale",)),
     Operation("GET", "/v1/merchants/{merchant_id}/settings", "A merchant's settings with this platform",
               response=MerchantSettings, errors=(400, 401, 404), tags=("merchants",)),
     Operation("PUT", "/v1/merchants/{merchant_id}/settings", "Create or replace a merchant's settings (versioned)",
@@ -230,6 +284,8 @@ class _Schemas:
 
     def ref(self, model: type | dict, mode: str) -> dict:
         if isinstance(model, dict):
+            if "oneOf" in model:  # either of several models (a create with or without `targets`)
+                return {"oneOf": [self.ref(one, mode) for one in model["oneOf"]]}
             return model
         if isinstance(model, type) and issubclass(model, BaseModel):
             schema = model.model_json_schema(ref_template=REF + "{model}", mode=mode)

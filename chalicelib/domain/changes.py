@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.domain.models import Event, Intercept
+from chalicelib.domain.models import AfterSale, AfterSaleEvent, Event, Intercept
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,29 @@ class Change:
     #: further attributes the decision was taken on (name -> the value it read): the write is
     #: conditioned on them too, besides the status
     expected: dict[str, Any] = field(default_factory=dict)
+    #: the after-sale this record is a parcel of, when the change moves it too (same transaction)
+    after_sale: "AfterSaleChange | None" = None
 
     @property
     def status_moved(self) -> bool:
         return self.before is None or self.before.status != self.after.status
+
+    @property
+    def refund_moved(self) -> bool:
+        return self.before is not None and self.before.refund_status != self.after.refund_status
+
+
+@dataclass(frozen=True)
+class AfterSaleChange:
+    """A change of an after-sale of several parcels: its parcels' standing and/or its refund track.
+    Written conditioned on the version it was decided on (one small item: races re-read and decide
+    again), alone or in the transaction of the parcel's own change that caused it."""
+
+    before: AfterSale | None
+    after: AfterSale
+    event: AfterSaleEvent | None
+    fields: dict[str, Any]
+    refund_due: bool
 
     @property
     def refund_moved(self) -> bool:

@@ -22,8 +22,8 @@ from typing import Any
 
 from chalicelib.clock import to_iso
 from chalicelib.domain import deadlines
-from chalicelib.domain.changes import Change
-from chalicelib.domain.models import Event, EventSource, Intercept
+from chalicelib.domain.changes import AfterSaleChange, Change
+from chalicelib.domain.models import AfterSale, AfterSaleEvent, AfterSaleParcel, Event, EventSource, Intercept
 from chalicelib.domain.models import InterceptStatus as S
 from chalicelib.domain.models import RefundStatus as R
 
@@ -39,7 +39,8 @@ ALLOWED: dict[S, frozenset[S]] = {
 }
 
 REFUND_ALLOWED: dict[R, frozenset[R]] = {
-    R.awaiting_result: frozenset({R.refund_auto, R.refund_agreed, R.refund_refused, R.refund_timeout, R.arbitration}),
+    R.awaiting_result: frozenset({R.refund_auto, R.refund_agreed, R.refund_refused, R.refund_timeout, R.arbitration,
+                                  R.refund_partial}),
     **{decided: frozenset() for decided in R if decided != R.awaiting_result},
 }
 
@@ -65,8 +66,9 @@ OPEN = frozenset(status for status, targets in ALLOWED.items() if S.intercepted 
 
 
 class TransitionNotAllowed(Exception):
-    def __init__(self, record: Intercept, to_status: S | None, to_refund: R | None) -> None:
-        moves = [f"status {record.status.value} -> {to_status.value}" if to_status else "",
+    def __init__(self, record: Intercept | AfterSale, to_status: S | None, to_refund: R | None) -> None:
+        status = getattr(record, "status", None)
+        moves = [f"status {status.value if status else 'none'} -> {to_status.value}" if to_status else "",
                  f"refund {record.refund_status.value} -> {to_refund.value}" if to_refund else ""]
         super().__init__(f"{record.id}: {' and '.join(move for move in moves if move) or 'no move'} is not allowed")
 
@@ -95,12 +97,20 @@ def as_stored(record: Intercept) -> Change:
                   open=record.status in OPEN, refund_due=deadlines.running(record))
 
 
-def transition(record: Intercept, *, to_status: S | None = None, to_refund: R | None = None, source: EventSource,
+def transition(record: Intercept | AfterSale, *, to_status: S | None = None, to_refund: R | None = None, source: EventSource,
                reason: str, now: datetime, changes: dict[str, Any] | None = None,
                expected: dict[str, Any] | None = None) -> Change:
     """Move the status and/or the after-sale track of `record`, with `changes` to other fields
     (None removes one). `expected` names other fields the decision read, whose stored values must
-    still be those. Raises TransitionNotAllowed for a move the tables do not hold."""
+    still be those. Raises TransitionNotAllowed for a move the tables do not hold.
+
+    An `AfterSale` (several parcels) moves only its refund track (`to_refund`) and its parcels'
+    standing (`changes={"parcels": ...}`); it returns an `AfterSaleChange`."""
+    if isinstance(record, AfterSale):
+        if to_status is not None or expected:
+            raise TransitionNotAllowed(record, to_status, to_refund)
+        return _after_sale_transition(record, to_refund=to_refund, source=source, reason=reason, now=now,
+                                      changes=changes or {})
     status_moves = to_status is not None
     refund_moves = to_refund is not None
     if (not status_moves and not refund_moves) \
@@ -122,3 +132,33 @@ def transition(record: Intercept, *, to_status: S | None = None, to_refund: R | 
     after.claims = record.claims
     return Change(before=record, after=after, event=event, fields=fields, open=after.status in OPEN,
                   refund_due=deadlines.running(after), expected=dict(expected or {}))
+
+
+def after_sale_started(after_sale: AfterSale) -> AfterSaleChange:
+    """The change that creates an after-sale of several parcels."""
+    return AfterSaleChange(before=None, after=after_sale, event=after_sale.events[0] if after_sale.events else None,
+                           fields={}, refund_due=after_sale.refund_status == R.awaiting_result)
+
+
+def _after_sale_transition(after_sale: AfterSale, *, to_refund: R | None, source: EventSource, reason: str,
+                           now: datetime, changes: dict[str, Any]) -> AfterSaleChange:
+    if to_refund is None and "parcels" not in changes:
+        raise TransitionNotAllowed(after_sale, None, None)
+    if to_refund is not None and not can_move_refund(after_sale.refund_status, to_refund):
+        raise TransitionNotAllowed(after_sale, None, to_refund)
+    at = to_iso(now)
+    event = AfterSaleEvent(at=at, source=source, reason=reason,
+                           **({"from_refund_status": after_sale.refund_status, "to_refund_status": to_refund}
+                              if to_refund is not None else {}))
+    fields: dict[str, Any] = {"updated_at": at, **changes}
+    if to_refund is not None:
+        fields["refund_status"] = to_refund
+    parcels = [AfterSaleParcel.model_validate(parcel) if isinstance(parcel, dict) else parcel
+               for parcel in fields.get("parcels", after_sale.parcels)]
+    after = AfterSale.model_validate({**after_sale.model_dump(exclude={"events", "parcels"}),
+                                      **{name: value for name, value in fields.items() if name != "parcels"},
+                                      "parcels": [parcel.model_dump() for parcel in parcels],
+                                      "version": after_sale.version + 1})
+    after.events = [*after_sale.events, event]
+    return AfterSaleChange(before=after_sale, after=after, event=event, fields=fields,
+                           refund_due=after.refund_status == R.awaiting_result)

@@ -44,6 +44,9 @@ class RefundStatus(StrEnum):
     refund_timeout = "refund_timeout"
     arbitration = "arbitration"
     refund_paid_upfront = "refund_paid_upfront"  # 极速退款: the platform refunded the buyer at once
+    refund_partial = "refund_partial"    # the merchant refunds part of the amount (negotiated, seed 000)
+    #: the record is one parcel of an after-sale of several: the after-sale item holds the refund track
+    with_after_sale = "with_after_sale"
 
 
 class RefundMode(StrEnum):
@@ -55,6 +58,12 @@ class RefundDecision(StrEnum):
     agree = "agree"
     refuse = "refuse"
     arbitrate = "arbitrate"
+    partial_refund = "partial_refund"
+
+
+class AfterSaleType(StrEnum):
+    refund_only = "refund_only"              # 仅退款: the interception's case (seeds 002, 003)
+    return_and_refund = "return_and_refund"  # 退货退款: the buyer sends the goods back
 
 
 class ClaimStatus(StrEnum):
@@ -174,6 +183,10 @@ class Intercept(Record):
     refund_decided_at: str | None = None
     returned_at: str | None = None
     redirect_to: RedirectAddress | None = None
+    #: set only when the create named it (absent: refund_only, as every earlier record)
+    after_sale_type: AfterSaleType | None = None
+    #: the amount a `partial_refund` decision refunds (fen)
+    refund_partial_amount: int | None = None
     events: list[Event] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
 
@@ -191,6 +204,66 @@ class Intercept(Record):
             if event["to_refund_status"] is None:
                 del event["from_refund_status"], event["to_refund_status"]
         body["deadlines"] = {"processing": body.pop("processing_deadline")}
+        return body
+
+
+@record
+class AfterSaleParcel(Record):
+    """One target of an after-sale: its intercept (absent when refused at the door) and where it stands."""
+
+    carrier: Carrier
+    tracking_no: str
+    intercept_id: str | None = None
+    #: the intercept's status; `refused` when the target was refused at the door and never sent
+    status: str
+    result_reason: str | None = None
+
+
+@record
+class AfterSaleEvent(Record):
+    """A change of an after-sale: a parcel's result counted, or its refund track moving."""
+
+    at: str
+    source: EventSource
+    reason: str = ""
+    from_refund_status: RefundStatus | None = None
+    to_refund_status: RefundStatus | None = None
+
+
+@record
+class AfterSale(Record):
+    """An after-sale of several parcels (Douyin's `intercept_targets`): it holds the refund track of
+    all of them. An after-sale of one parcel is the intercept record itself."""
+
+    id: str
+    platform_id: str
+    policy: PolicyName
+    merchant_id: str
+    order_id: str
+    refund_amount: int
+    after_sale_type: AfterSaleType = AfterSaleType.refund_only
+    refund_mode: RefundMode = RefundMode.standard
+    refund_status: RefundStatus
+    created_at: str
+    updated_at: str
+    processing_deadline: str
+    version: int = 1
+    refund_decided_at: str | None = None
+    refund_partial_amount: int | None = None
+    parcels: list[AfterSaleParcel] = field(default_factory=list)
+    events: list[AfterSaleEvent] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        success = sum(1 for parcel in self.parcels if parcel.status in ("intercepted", "returned"))
+        failed = sum(1 for parcel in self.parcels if parcel.status in ("failed", "refused"))
+        cancelled = sum(1 for parcel in self.parcels if parcel.status == "cancelled")
+        return {"success_count": success, "failed_count": failed, "cancelled_count": cancelled,
+                "pending_count": len(self.parcels) - success - failed - cancelled}
+
+    def public(self) -> dict:
+        body = self.model_dump(mode="json", exclude={"platform_id", "policy", "processing_deadline"})
+        body["deadlines"] = {"processing": self.processing_deadline}
+        body.update(self.counts())
         return body
 
 

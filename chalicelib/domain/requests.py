@@ -7,10 +7,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.clock import parse_moment, to_iso
-from chalicelib.domain.models import Carrier, GoodsType, RefundDecision, RefundMode
+from chalicelib.domain.models import AfterSaleType, Carrier, GoodsType, RefundDecision, RefundMode
 from chalicelib.domain.stages import ParcelStage
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
@@ -38,14 +47,31 @@ Fen = Annotated[int, Field(ge=0, le=100_000_000)]
 Note = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
 
 
+MAX_TARGETS = 20
+
+
+class Target(_Strict):
+    """One parcel of an after-sale (Douyin's `intercept_targets[]`)."""
+
+    carrier: Annotated[Carrier, Field(strict=False)]
+    tracking_no: TrackingNo
+
+
 class CreateInterceptRequest(_Strict):
-    """Body of POST /v1/intercepts. Money is integer fen; no floats, no strings."""
+    """Body of POST /v1/intercepts. Money is integer fen; no floats, no strings.
+
+    One parcel (`carrier` + `tracking_no`), or an after-sale's parcels (`targets`, 1 to 20, no
+    parcel twice): each target gets its own verdict, and the after-sale holds the refund track."""
 
     merchant_id: Identifier
     order_id: Identifier
     after_sale_id: Identifier
-    carrier: Annotated[Carrier, Field(strict=False)]
-    tracking_no: TrackingNo
+    carrier: Annotated[Carrier | None, Field(strict=False)] = None
+    tracking_no: TrackingNo | None = None
+    targets: Annotated[list[Target] | None, Field(min_length=1, max_length=MAX_TARGETS, description=(
+        "the after-sale's parcels, in place of `carrier` + `tracking_no`: 1 to 20, no parcel twice"))] = None
+    after_sale_type: Annotated[AfterSaleType | None, Field(strict=False, description=(
+        "refund_only (仅退款, absent means this) or return_and_refund"))] = None
     refund_amount: Annotated[int, Field(ge=1, le=100_000_000)]
     package_count: Annotated[int, Field(ge=1, le=99)] = 1
     goods_type: Annotated[GoodsType, Field(strict=False)] = GoodsType.general
@@ -56,6 +82,48 @@ class CreateInterceptRequest(_Strict):
     redirect_to: RedirectAddress | None = Field(
         default=None, description="re-address the parcel instead of returning it to the sender (SF, and carriers "
                                   "reached through kuaidi100); refused as `redirect_not_supported` elsewhere")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _name_missing_parcel(cls, data, handler):
+        """Other fields' errors stop the check below: name a missing `carrier` / `tracking_no` with them."""
+        try:
+            return handler(data)
+        except ValidationError as error:
+            missing = [name for name in ("carrier", "tracking_no") if isinstance(data, dict)
+                       and "targets" not in data and name not in data]
+            if not missing or any(item["loc"] == () for item in error.errors()):
+                raise
+            details = [{"type": item["type"], "loc": item["loc"], "input": item.get("input"),
+                        **({"ctx": item["ctx"]} if "ctx" in item else {})} for item in error.errors()]
+            raise ValidationError.from_exception_data(
+                cls.__name__, details + [{"type": "missing", "loc": (name,), "input": data} for name in missing]) \
+                from None
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        single = self.carrier is not None or self.tracking_no is not None
+        if self.targets is not None and single:
+            raise ValueError("targets: give either targets or carrier and tracking_no, not both")
+        if self.targets is None and (self.carrier is None or self.tracking_no is None):
+            raise ValueError(f"{'carrier' if self.carrier is None else 'tracking_no'}: required (or targets)")
+        if self.targets is not None:
+            parcels = [(target.carrier, target.tracking_no) for target in self.targets]
+            if len(set(parcels)) != len(parcels):
+                raise ValueError("targets: lists a parcel more than once")
+        return self
+
+    def parcels(self) -> list[tuple[Carrier, str]]:
+        """The parcels asked for, in the body's order."""
+        if self.targets is None:
+            return [(self.carrier, self.tracking_no)]
+        return [(target.carrier, target.tracking_no) for target in self.targets]
+
+    def for_parcel(self, carrier: Carrier, tracking_no: str) -> "CreateInterceptRequest":
+        """This request narrowed to one of its parcels (the package count covers them all)."""
+        count = max(self.package_count, len(self.targets or ()))
+        return self.model_copy(update={"carrier": carrier, "tracking_no": tracking_no, "targets": None,
+                                       "package_count": count})
 
 
 class FeeExportRequest(_Strict):
@@ -70,6 +138,14 @@ class CancelRequest(_Strict):
 class RefundDecisionRequest(_Strict):
     decision: Annotated[RefundDecision, Field(strict=False)]
     note: Note = ""
+    amount: Annotated[int | None, Field(ge=1, le=100_000_000, description=(
+        "fen refunded by a `partial_refund` (required with it, below the refund amount; not with others)"))] = None
+
+    @model_validator(mode="after")
+    def _amount_with_partial(self):
+        if (self.decision == RefundDecision.partial_refund) != (self.amount is not None):
+            raise ValueError("amount: required with partial_refund, and only with it")
+        return self
 
 
 class ClaimRequest(_Strict):

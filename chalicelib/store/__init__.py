@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.store.after_sales import AfterSaleStore
 from chalicelib.store.circuits import CircuitStore
 from chalicelib.store.claims import ClaimStore
 from chalicelib.store.deliveries import DeliveryStore
@@ -37,6 +38,7 @@ class Store:
         self.platforms = PlatformStore(self.table)
         self.merchants = MerchantStore(self.table)
         self.intercepts = InterceptStore(self.table, shards)
+        self.after_sales = AfterSaleStore(self.table)
         self.deliveries = DeliveryStore(self.table, shards)
         self.webhook_endpoints = WebhookEndpointStore(self.table)
         self.claims = ClaimStore(self.table)

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 from chalicelib.clock import new_id, to_iso
-from chalicelib.domain.changes import Change
-from chalicelib.domain.models import Claim, Event, Intercept, InterceptStatus, RefundStatus
+from chalicelib.domain.changes import AfterSaleChange, Change
+from chalicelib.domain.models import AfterSale, Claim, Event, Intercept, InterceptStatus, RefundStatus
 from chalicelib.store import keys
+from chalicelib.store.after_sales import after_sale_values, update_entry
 from chalicelib.store.codec import data, pack, to_item, unpack
 from chalicelib.store.refusals import (
     IdempotencyKeyUsed,
@@ -57,6 +58,20 @@ class IdempotencyRecord:
     body_hash: str
     response: dict
     ttl_seconds: int = 86_400
+
+
+class AfterSaleExists(Exception):
+    """The platform already has an after-sale of several parcels with this id."""
+
+
+class TargetClaimed(Exception):
+    """A parcel of an after-sale is held by another interception (see `create_after_sale`)."""
+
+    def __init__(self, position: int, intercept_id: str | None, platform_id: str | None) -> None:
+        super().__init__(position)
+        self.position = position
+        self.intercept_id = intercept_id
+        self.platform_id = platform_id
 
 
 class _ClaimTaken(Exception):
@@ -184,12 +199,52 @@ class InterceptStore:
                         "ExpressionAttributeValues": to_item(values)}},
             event_entry(after.id, change.event),
         ]
+        if change.after_sale is not None:
+            entries.append(update_entry(change.after_sale))
         try:
             self._table.transact(entries)
         except TransactionCancelled as cancelled:
             if cancelled.failed_at(0):
                 raise StaleState(f"{after.id} is no longer {before.status.value}/{before.refund_status.value}") \
                     from cancelled
+            if change.after_sale is not None and cancelled.failed_at(2):
+                raise StaleState(f"the after-sale of {after.id} changed meanwhile") from cancelled
+            raise
+
+    def create_after_sale(self, after_sale: AfterSaleChange, records: list[Change], idempotency: IdempotencyRecord,
+                          now: datetime) -> None:
+        """Write an after-sale of several parcels, each sent parcel's record, first event and claim,
+        and the one idempotency record of the request, in one transaction (at most 2 + 3 x 20 items).
+
+        Raises IdempotencyKeyUsed (with the stored record), AfterSaleExists, or TargetClaimed naming
+        the position in `records` of a parcel another interception holds."""
+        sale = after_sale.after
+        now_epoch = int(now.timestamp())
+        entries = [new_put(after_sale_values(after_sale, self._shards)),
+                   new_put({**keys.idempotency(sale.platform_id, idempotency.key), "body_hash": idempotency.body_hash,
+                            "response": pack(json.dumps(idempotency.response)), "after_sale_id": sale.id,
+                            "expires_at": now_epoch + idempotency.ttl_seconds},
+                           condition="attribute_not_exists(PK) OR expires_at < :now",
+                           ExpressionAttributeValues=to_item({":now": now_epoch}))]
+        for change in records:
+            record = change.after
+            entries += [new_put(record_values(change, self._shards)), event_entry(record.id, change.event),
+                        new_put({**keys.parcel(record.carrier, record.tracking_no), "intercept_id": record.id,
+                                 "platform_id": record.platform_id})]
+        try:
+            self._table.transact(entries)
+        except TransactionCancelled as cancelled:
+            if cancelled.failed_at(1):
+                stored = self.idempotency(sale.platform_id, idempotency.key)
+                if stored:
+                    raise IdempotencyKeyUsed(stored) from cancelled
+            if cancelled.failed_at(0):
+                raise AfterSaleExists(sale.id) from cancelled
+            for position in range(len(records)):
+                if cancelled.failed_at(2 + 3 * position + 2):
+                    record = records[position].after
+                    held = self._table.get(keys.parcel(record.carrier, record.tracking_no)) or {}
+                    raise TargetClaimed(position, held.get("intercept_id"), held.get("platform_id")) from cancelled
             raise
 
     # -- dispatch and cancel leases -------------------------------------------------------------
@@ -280,6 +335,11 @@ class InterceptStore:
         """The record alone (strongly consistent)."""
         found = self._table.get(keys.intercept(intercept_id))
         return Intercept.model_validate(found) if found else None
+
+    def many(self, intercept_ids: list[str]) -> list[Intercept]:
+        """The records of `intercept_ids` (one BatchGetItem per 100, strongly consistent)."""
+        return [Intercept.model_validate(data(item))
+                for item in self._table.fetch([to_item(keys.intercept(one)) for one in intercept_ids], consistent=True)]
 
     def get_with_history(self, intercept_id: str) -> Intercept | None:
         """The record with its event history and claims, in one strongly consistent query."""
@@ -410,7 +470,7 @@ class InterceptStore:
                 params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return total
 
-    def due_refunds(self, now: datetime, limit: int) -> tuple[list[Intercept], int]:
+    def due_refunds(self, now: datetime, limit: int) -> tuple[list[Intercept | AfterSale], int]:
         """Intercepts whose refund deadline is at or before `now`, at most `limit`, oldest first.
 
         Merges the shards of the sparse `refund_due` index with a key condition that selects only
@@ -421,7 +481,9 @@ class InterceptStore:
                              [keys.refund_due(n) for n in range(self._shards.busy)],
                              " AND processing_deadline <= :now", {":now": to_iso(now)}, newest_first=False)
         entries, scanned = index.take(index.start(None), limit, max(1, -(-limit // self._shards.busy)))
-        return self._records(entries), scanned
+        # the index lists records and after-sales of several parcels alike
+        return [AfterSale.model_validate(data(item)) if item["SK"]["S"] == keys.AFTER_SALE_SK
+                else Intercept.model_validate(data(item)) for item in self._table.fetch(entries)], scanned
 
 
 def record_values(change: Change, shards: keys.Shards = keys.Shards()) -> dict:

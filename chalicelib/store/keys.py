@@ -44,6 +44,20 @@ def intercept(intercept_id: str) -> dict:
     return {"PK": f"INTERCEPT#{part(intercept_id)}", "SK": "META"}
 
 
+def after_sale(platform_id: str, after_sale_id: str) -> dict:
+    """An after-sale of several parcels: one small item holding their standing and the refund track."""
+    return {"PK": f"AFTERSALE#{part(platform_id)}#{part(after_sale_id)}", "SK": "AFTERSALE"}
+
+
+AFTER_SALE_SK = "AFTERSALE"
+
+
+def after_sale_deliveries_id(platform_id: str, after_sale_id: str) -> str:
+    """The id an after-sale's webhook deliveries are kept under (the delivery store's `intercept_id`):
+    no intercept id has a colon, and each component is fully encoded, so none collides."""
+    return f"aftersale:{quote(platform_id, safe='')}:{quote(after_sale_id, safe='')}"
+
+
 def intercept_event(intercept_id: str, at: str, unique: str) -> dict:
     return {"PK": f"INTERCEPT#{part(intercept_id)}", "SK": f"EVENT#{at}#{unique}"}
 

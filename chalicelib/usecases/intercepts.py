@@ -11,6 +11,9 @@ from chalicelib.clock import Clock, new_id, to_iso
 from chalicelib.domain import deadlines, lifecycle
 from chalicelib.domain.lifecycle import CANCELLABLE
 from chalicelib.domain.models import (
+    AfterSale,
+    AfterSaleEvent,
+    AfterSaleParcel,
     Event,
     EventSource,
     Intercept,
@@ -18,6 +21,7 @@ from chalicelib.domain.models import (
     MerchantSettings,
     Platform,
     ReasonItem,
+    RefundStatus,
 )
 from chalicelib.domain.refund_track import initial_status
 from chalicelib.domain.stages import ParcelStage
@@ -36,7 +40,7 @@ from chalicelib.store import (
     ParcelClaimedElsewhere,
     StaleState,
 )
-from chalicelib.store.intercepts import InterceptStore
+from chalicelib.store.intercepts import AfterSaleExists, InterceptStore, TargetClaimed
 from chalicelib.usecases.change_writer import ChangeWriter
 from chalicelib.usecases.merchant_settings import MerchantSettingsService
 
@@ -78,8 +82,9 @@ class ConnectedCarriers:
 
 def body_fingerprint(request: CreateInterceptRequest) -> str:
     fields = request.model_dump(mode="json")
-    if fields["redirect_to"] is None:
-        del fields["redirect_to"]  # a later field: requests without it keep the fingerprints they had
+    for later in ("redirect_to", "targets", "after_sale_type", "carrier", "tracking_no"):
+        if fields[later] is None:
+            del fields[later]  # later fields: requests without them keep the fingerprints they had
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -87,8 +92,9 @@ def body_fingerprint(request: CreateInterceptRequest) -> str:
 class InterceptService:
     def __init__(self, intercepts: InterceptStore, changes: ChangeWriter, merchants: MerchantSettingsService,
                  queues: Queues, clock: Clock, dispatch_queue: str, carriers: ConnectedCarriers,
-                 stage_lookup: StageLookup = _stage_not_known) -> None:
+                 stage_lookup: StageLookup = _stage_not_known, after_sales=None) -> None:
         self._intercepts = intercepts
+        self._after_sales = after_sales
         self._changes = changes
         self._merchants = merchants
         self._queues = queues
@@ -102,19 +108,27 @@ class InterceptService:
     def create(self, platform: Platform, idempotency_key: str, request: CreateInterceptRequest) -> Created:
         fingerprint = body_fingerprint(request)
         merchant = self._merchants.find(platform, request.merchant_id)
+        if request.targets is not None:
+            return self._create_after_sale(platform, idempotency_key, fingerprint, request, merchant)
         reasons = self._assess(platform, request, merchant).reasons
         if reasons:
             replay = self._replay(platform, idempotency_key, fingerprint)
             if replay:
                 return replay
             raise Ineligible([reason.model_dump() for reason in reasons])
+        return self._create_one(platform, idempotency_key, fingerprint, request, merchant,
+                                answer=lambda record: record.public())
+
+    def _create_one(self, platform: Platform, idempotency_key: str, fingerprint: str,
+                    request: CreateInterceptRequest, merchant: MerchantSettings | None,
+                    answer: Callable[[Intercept], dict]) -> Created:
 
         now = self._clock.now()
         policy = policy_for(platform.policy)
         at = to_iso(now)
         record = Intercept(
             id=new_id("icp", self._clock), platform_id=platform.id, policy=platform.policy,
-            **request.model_dump(exclude={"parcel_stage"}),
+            **request.model_dump(exclude={"parcel_stage", "targets"}),
             status=lifecycle.INITIAL, refund_status=initial_status(request.refund_mode),
             created_at=at, updated_at=at,
             processing_deadline=to_iso(deadlines.processing_deadline(now, policy)),
@@ -122,7 +136,7 @@ class InterceptService:
             events=[Event(at=at, source=EventSource.api, from_status=None, to_status=lifecycle.INITIAL,
                           reason=request.reason or "interception requested")],
         )
-        body = record.public()
+        body = answer(record)
         try:
             self._changes.create(lifecycle.started(record), IdempotencyRecord(idempotency_key, fingerprint, body), now)
         except IdempotencyKeyUsed as used:
@@ -141,8 +155,18 @@ class InterceptService:
     def dry_run(self, platform: Platform, request: CreateInterceptRequest) -> dict:
         """What a create with this body would answer, what it would cost and how likely it is to
         succeed. Nothing is written and no interception is requested; only the carrier's tracking
-        may be asked for the parcel stage."""
+        may be asked for the parcel stage. With `targets`, the create's shape: the after-sale and
+        one verdict per target."""
         merchant = self._merchants.find(platform, request.merchant_id)
+        if request.targets is not None:
+            verdicts = self._verdicts(platform, request, merchant)
+            now = self._clock.now()
+            sale = self._new_after_sale(platform, request, now, [
+                AfterSaleParcel(carrier=carrier, tracking_no=tracking_no, status="pending" if verdict.eligible
+                                else "refused", result_reason=verdict.first_reason)
+                for (carrier, tracking_no), verdict in zip(request.parcels(), verdicts)])
+            return {"after_sale": _after_sale_block(sale),
+                    "intercepts": [verdict.entry(None) for verdict in verdicts]}
         verdict = self._assess(platform, request, merchant)
         return {
             "eligible": not verdict.reasons,
@@ -152,6 +176,128 @@ class InterceptService:
             "success_likelihood": success_likelihood(verdict.stage).value,
             "fee_quote": quote_fee(policy_for(platform.policy), merchant, request.carrier).as_dict(),
         }
+
+    # -- after-sales of several parcels -----------------------------------------------------------
+
+    def _verdicts(self, platform: Platform, request: CreateInterceptRequest,
+                  merchant: MerchantSettings | None) -> list[TargetVerdict]:
+        policy = policy_for(platform.policy)
+        found = []
+        for carrier, tracking_no in request.parcels():
+            one = request.for_parcel(carrier, tracking_no)
+            verdict = self._assess(platform, one, merchant)
+            found.append(TargetVerdict(
+                carrier=carrier.value, tracking_no=tracking_no,
+                reasons=[reason.model_dump() for reason in verdict.reasons],
+                warnings=[warning.model_dump() for warning in verdict.warnings], parcel_stage=verdict.stage.value,
+                success_likelihood=success_likelihood(verdict.stage).value,
+                fee_quote=quote_fee(policy, merchant, carrier).as_dict()))
+        return found
+
+    def _new_after_sale(self, platform: Platform, request: CreateInterceptRequest, now, parcels) -> AfterSale:
+        at = to_iso(now)
+        sent = sum(1 for parcel in parcels if parcel.status != "refused")
+        return AfterSale(
+            id=request.after_sale_id, platform_id=platform.id, policy=platform.policy,
+            merchant_id=request.merchant_id, order_id=request.order_id, refund_amount=request.refund_amount,
+            **({"after_sale_type": request.after_sale_type} if request.after_sale_type else {}),
+            refund_mode=request.refund_mode, refund_status=initial_status(request.refund_mode),
+            created_at=at, updated_at=at,
+            processing_deadline=to_iso(deadlines.processing_deadline(now, policy_for(platform.policy))),
+            parcels=parcels,
+            events=[AfterSaleEvent(at=at, source=EventSource.api,
+                                   reason=f"after-sale of {len(parcels)} parcels: {sent} sent, "
+                                          f"{len(parcels) - sent} refused")])
+
+    def _create_after_sale(self, platform: Platform, idempotency_key: str, fingerprint: str,
+                           request: CreateInterceptRequest, merchant: MerchantSettings | None) -> Created:
+        """One request, one idempotency record: every target judged on its own; the refused are not
+        sent, the rest are created (with the after-sale, when there are several targets) in one
+        transaction and dispatched. No target eligible: 422 with every target's reasons."""
+        verdicts = self._verdicts(platform, request, merchant)
+        replay_checked = False
+        while True:
+            if not any(verdict.eligible for verdict in verdicts):
+                replay = None if replay_checked else self._replay(platform, idempotency_key, fingerprint)
+                if replay:
+                    return replay
+                raise Ineligible(_unique_reasons(verdicts), intercepts=[verdict.entry(None) for verdict in verdicts])
+            if len(verdicts) == 1:
+                verdict = verdicts[0]
+                return self._create_one(
+                    platform, idempotency_key, fingerprint, request.for_parcel(*request.parcels()[0]), merchant,
+                    answer=lambda record: {"after_sale": after_sale_of_record(record),
+                                           "intercepts": [verdict.entry(record.public(with_events=False))]})
+            now = self._clock.now()
+            at = to_iso(now)
+            policy = policy_for(platform.policy)
+            records: dict[int, Intercept] = {}
+            for position, ((carrier, tracking_no), verdict) in enumerate(zip(request.parcels(), verdicts)):
+                if not verdict.eligible:
+                    continue
+                one = request.for_parcel(carrier, tracking_no)
+                records[position] = Intercept(
+                    id=new_id("icp", self._clock), platform_id=platform.id, policy=platform.policy,
+                    **one.model_dump(exclude={"parcel_stage", "targets"}),
+                    status=lifecycle.INITIAL, refund_status=RefundStatus.with_after_sale,
+                    created_at=at, updated_at=at,
+                    processing_deadline=to_iso(deadlines.processing_deadline(now, policy)),
+                    fee_quote=verdict.fee_quote,
+                    events=[Event(at=at, source=EventSource.api, from_status=None, to_status=lifecycle.INITIAL,
+                                  reason=request.reason or f"interception requested (after-sale {request.after_sale_id})")])
+            parcels = [AfterSaleParcel(carrier=carrier, tracking_no=tracking_no,
+                                       intercept_id=records[position].id if position in records else None,
+                                       status="pending" if position in records else "refused",
+                                       result_reason=verdicts[position].first_reason)
+                       for position, (carrier, tracking_no) in enumerate(request.parcels())]
+            sale = self._new_after_sale(platform, request, now, parcels)
+            body = {"after_sale": _after_sale_block(sale),
+                    "intercepts": [verdict.entry(records[position].public(with_events=False) if position in records
+                                                 else None) for position, verdict in enumerate(verdicts)]}
+            ordered = sorted(records.items())
+            try:
+                self._changes.create_after_sale(lifecycle.after_sale_started(sale),
+                                                [lifecycle.started(record) for _, record in ordered],
+                                                IdempotencyRecord(idempotency_key, fingerprint, body), now)
+            except IdempotencyKeyUsed as used:
+                return self._answer_replay(used.record, fingerprint)
+            except AfterSaleExists:
+                raise Conflict(f"after-sale {request.after_sale_id} already has its interceptions",
+                               code="after_sale_exists", after_sale_id=request.after_sale_id) from None
+            except TargetClaimed as taken:
+                position = ordered[taken.position][0]
+                mine = taken.platform_id == platform.id
+                verdicts[position] = verdicts[position].refused(
+                    "parcel_already_intercepted" if mine else "parcel_claimed_elsewhere",
+                    "this parcel already has an interception" if mine else
+                    "this parcel has an active interception requested through another platform")
+                replay_checked = True
+                continue
+            for _, record in ordered:
+                metrics.intercept_created(record.carrier.value)
+            bind(after_sale_id=sale.id, merchant_id=sale.merchant_id)
+            _send_dispatches(self._queues, self._dispatch_queue, ordered)
+            return Created(body=body, replayed=False)
+
+    def after_sale(self, platform: Platform, after_sale_id: str) -> dict:
+        """An after-sale with its parcels: the after-sale item of several parcels, or the record of
+        an after-sale of one (found by the listing's after-sale filter)."""
+        sale = self._after_sales.get(platform.id, after_sale_id) if self._after_sales else None
+        if sale is not None:
+            records = {record.id: record for record in self._intercepts.many(
+                [parcel.intercept_id for parcel in sale.parcels if parcel.intercept_id])}
+            return {**sale.public(), "parcels": [
+                {**parcel.model_dump(mode="json"),
+                 "intercept": records[parcel.intercept_id].public(with_events=False)
+                 if parcel.intercept_id in records else None} for parcel in sale.parcels]}
+        found, _ = self._intercepts.list(ListQuery(platform_id=platform.id, after_sale_id=after_sale_id, limit=1))
+        if not found:
+            raise NotFound(f"no after-sale {after_sale_id}")
+        record = found[0]
+        return {**after_sale_of_record(record), "parcels": [
+            {"carrier": record.carrier.value, "tracking_no": record.tracking_no, "intercept_id": record.id,
+             "status": record.status.value, "result_reason": record.result_reason,
+             "intercept": record.public(with_events=False)}]}
 
     def _assess(self, platform: Platform, request: CreateInterceptRequest,
                 merchant: MerchantSettings | None) -> Assessment:
@@ -249,6 +395,69 @@ class InterceptService:
             self._queues.send(self._dispatch_queue, dispatch_message(record.id, "cancel", record.carrier.value))
         except Exception:  # noqa: BLE001 - the polling schedule asks the carrier about cancel_requested ones
             log.exception("carrier cancel enqueue failed", extra={"intercept_id": record.id})
+
+
+@dataclass(frozen=True)
+class TargetVerdict:
+    """One target's verdict: the same fields in a dry run and in a create."""
+
+    carrier: str
+    tracking_no: str
+    reasons: list[dict]
+    warnings: list[dict]
+    parcel_stage: str
+    success_likelihood: str
+    fee_quote: dict
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+    @property
+    def first_reason(self) -> str | None:
+        return self.reasons[0]["code"] if self.reasons else None
+
+    def refused(self, code: str, message: str) -> TargetVerdict:
+        return TargetVerdict(self.carrier, self.tracking_no, [*self.reasons, {"code": code, "message": message}],
+                             self.warnings, self.parcel_stage, self.success_likelihood, self.fee_quote)
+
+    def entry(self, intercept: dict | None) -> dict:
+        return {"carrier": self.carrier, "tracking_no": self.tracking_no, "eligible": self.eligible,
+                "reasons": self.reasons, "warnings": self.warnings, "parcel_stage": self.parcel_stage,
+                "success_likelihood": self.success_likelihood, "fee_quote": self.fee_quote, "intercept": intercept}
+
+
+def _unique_reasons(verdicts: list[TargetVerdict]) -> list[dict]:
+    seen: dict[str, dict] = {}
+    for verdict in verdicts:
+        for reason in verdict.reasons:
+            seen.setdefault(reason["code"], reason)
+    return list(seen.values())
+
+
+def _send_dispatches(queues: Queues, queue: str, ordered) -> None:
+    """Queue the carrier calls of an after-sale's parcels; a refusal is recovered by the requeue sweep."""
+    try:
+        queues.send_all(queue, [dispatch_message(record.id, "intercept", record.carrier.value) for _, record in ordered])
+    except Exception:  # noqa: BLE001 - the records stay pending without an attempt: the requeue sweep sends them
+        log.exception("dispatch enqueue failed; the requeue sweep will retry")
+
+
+def _after_sale_block(sale: AfterSale) -> dict:
+    """The `after_sale` block of a create's (or dry run's) answer."""
+    return {"id": sale.id, "refund_status": sale.refund_status.value,
+            "deadlines": {"processing": sale.processing_deadline}, **sale.counts()}
+
+
+def after_sale_of_record(record: Intercept) -> dict:
+    """An after-sale of one parcel, which its record is: the same block as an after-sale of several."""
+    status = record.status.value
+    success = int(status in ("intercepted", "returned"))
+    failed = int(status == "failed")
+    cancelled = int(status == "cancelled")
+    return {"id": record.after_sale_id, "refund_status": record.refund_status.value,
+            "deadlines": {"processing": record.processing_deadline}, "success_count": success,
+            "failed_count": failed, "cancelled_count": cancelled, "pending_count": 1 - success - failed - cancelled}
 
 
 def carrier_may_hold(record: Intercept) -> bool:

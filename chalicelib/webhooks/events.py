@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from chalicelib.domain.models import Claim, Intercept, InterceptStatus, RefundStatus
+from chalicelib.domain.models import AfterSale, Claim, Intercept, InterceptStatus, RefundStatus
 
 STATUS_EVENTS = {
     InterceptStatus.pending: "intercept.pending",
@@ -27,7 +27,12 @@ REFUND_EVENTS = {
     RefundStatus.refund_timeout: "refund.timeout",
     RefundStatus.arbitration: "refund.arbitration",
     RefundStatus.refund_paid_upfront: "refund.paid_upfront",
+    RefundStatus.refund_partial: "refund.partial",
 }
+
+#: An after-sale of several parcels: created, a parcel's result counted, its refund track moved.
+AFTER_SALE_REFUND_EVENTS = {status: "after_sale." + name.removeprefix("refund.")
+                            for status, name in REFUND_EVENTS.items()}
 
 
 def envelope(event_type: str, timestamp: str, data: dict) -> str:
@@ -52,3 +57,19 @@ def claim_event(claim: Claim, at: str) -> tuple[str, str]:
     event_type = f"claim.{claim.status.value}" if claim.status.value != "open" else "claim.opened"
     return event_type, envelope(event_type, at, {"intercept_id": claim.intercept_id,
                                                  "claim": claim.model_dump(mode="json")})
+
+
+def after_sale_events(before: AfterSale | None, after: AfterSale, at: str) -> list[tuple[str, str]]:
+    """(type, body) for each change of an after-sale of several parcels: `after_sale.created`,
+    `after_sale.parcels_changed` (a parcel's result: the counts moved), `after_sale.<refund>`."""
+    body = after.public()
+    body.pop("events", None)
+    data = {"after_sale": body}
+    if before is None:
+        return [("after_sale.created", envelope("after_sale.created", at, data))]
+    found = []
+    if before.counts() != after.counts():
+        found.append("after_sale.parcels_changed")
+    if before.refund_status != after.refund_status:
+        found.append(AFTER_SALE_REFUND_EVENTS[RefundStatus(after.refund_status)])
+    return [(event_type, envelope(event_type, at, data)) for event_type in found]

@@ -15,10 +15,10 @@ import logging
 from typing import Any, Iterable
 
 from chalicelib.clock import from_iso, ulid
-from chalicelib.domain.models import Claim, Intercept
+from chalicelib.domain.models import AfterSale, Claim, Intercept
 from chalicelib.store import keys
 from chalicelib.store.codec import data
-from chalicelib.webhooks.events import claim_event, intercept_events
+from chalicelib.webhooks.events import after_sale_events, claim_event, intercept_events
 from chalicelib.webhooks.outbox import WebhookOutbox
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,11 @@ def deliveries_of(event_id: str, sequence_number: str, name: str, old_image: dic
         after = Intercept.model_validate(data(new_image))
         events, at, platform_id, intercept_id = (intercept_events(before, after, after.updated_at), after.updated_at,
                                                  after.platform_id, after.id)
+    elif sort_key == keys.AFTER_SALE_SK:
+        before = AfterSale.model_validate(data(old_image)) if old_image else None
+        after = AfterSale.model_validate(data(new_image))
+        events, at, platform_id = after_sale_events(before, after, after.updated_at), after.updated_at, after.platform_id
+        intercept_id = keys.after_sale_deliveries_id(after.platform_id, after.id)
     elif sort_key.startswith(keys.CLAIM_PREFIX):
         claim = Claim.model_validate(data(new_image))
         if old_image is not None and data(old_image).get("status") == claim.status.value:

@@ -163,14 +163,17 @@ def test_a_callback_that_never_comes_from_a_route_without_a_status_query(recorde
 
 
 def test_refund_decisions_and_the_deadline(recorded, gw, client, clock):
-    decisions = {"agree": create(client), "refuse": create(client, 4), "arbitrate": create(client, 5)}
+    decisions = {"agree": create(client), "refuse": create(client, 4), "arbitrate": create(client, 5),
+                 "partial_refund": create(client, 2)}
     clock.advance(days=3)
-    for decision, intercept_id in decisions.items():  # awaiting -> agreed | refused | arbitration
+    for decision, intercept_id in decisions.items():  # awaiting -> agreed | refused | arbitration | partial
         response = client.http.post(f"/v1/intercepts/{intercept_id}/refund-decision", headers=auth(),
-                                    body=json.dumps({"decision": decision}))
+                                    body=json.dumps({"decision": decision,
+                                                     **({"amount": 1000} if decision == "partial_refund" else {})}))
         assert response.status_code == 200, response.body
         assert json.loads(response.body)["refund_status"] == {"agree": "refund_agreed", "refuse": "refund_refused",
-                                                              "arbitrate": "arbitration"}[decision]
+                                                              "arbitrate": "arbitration",
+                                                              "partial_refund": "refund_partial"}[decision]
     late = create(client, 6)
     clock.advance(days=5, seconds=1)
     gw.sweep_refund_deadlines()                       # awaiting -> refund_timeout
