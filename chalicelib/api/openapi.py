@@ -166,16 +166,16 @@ class AfterSaleAnswer(BaseModel):
     intercepts: list[TargetEntry]
 
 
-class AfterSaleParcelView(AfterSaleParcel):
-    intercept: InterceptSummary | None = None  # type: ignore[valid-type]
+AfterSaleParcelView = create_model(
+    "AfterSaleParcelView", __doc__="One parcel of an after-sale, with its intercept.",
+    intercept=(InterceptSummary | None, None), **_record_fields(AfterSaleParcel, set()))  # type: ignore[valid-type]
 
 
 AfterSaleView = create_model(
     "AfterSaleView", __doc__="An after-sale with its parcels and its refund track.",
     deadlines=(Deadlines, ...), success_count=(int, ...), failed_count=(int, ...), cancelled_count=(int, ...),
     pending_count=(int, ...), parcels=(list[AfterSaleParcelView], ...),
-    **{name: (info.annotation, info) for name, info in AfterSale.model_fields.items()
-       if name not in {"platform_id", "policy", "processing_deadline", "parcels"}})
+    **_record_fields(AfterSale, {"platform_id", "policy", "processing_deadline", "parcels"}))
 
 
 MetricsQuery = create_model(
