@@ -32,11 +32,11 @@ reset:
 	$(PYTHON) -m local.state_files reset
 
 # Test files spread over one worker per core (pytest-xdist), each file whole on one worker (its
-# module fixtures, such as the integration tests' local stack, are started once) but for the parts
-# of tests marked `spread` (tests/conftest.py). TEST_WORKERS=0: serial.
+# module fixtures, such as the integration tests' local stack, are started once, and a file's
+# coverage tests see its scenarios). TEST_WORKERS=0: serial.
 TEST_WORKERS ?= auto
 test: $(INSTALLED) check-template
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Every benchmark under bench/, figures written to bench/RESULTS.md with the machine noted (a few minutes).
 bench: $(INSTALLED)

@@ -81,6 +81,9 @@ def _table(table: Any) -> dict:
             for index in table.global_indexes]
     if table.indexes:
         definition["LocalSecondaryIndexes"] = [_index(index) for index in table.indexes]
+    stream = table.stream_specification or {}
+    if stream.get("StreamEnabled"):  # the stream's records are not kept: a restart relays from then on
+        definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
     ttl = table.ttl.get("AttributeName") if table.ttl.get("TimeToLiveStatus") == "ENABLED" else None
     return {"definition": _wire(definition), "time_to_live": ttl,
             "items": [_wire(item.to_json()["Attributes"]) for item in table.all_items()]}

@@ -306,7 +306,7 @@ def fresh_log_correlation():
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Under pytest-xdist's `--dist loadgroup` (make test) a file's tests run on one worker, so its
+    """Under pytest-xdist's `--dist loadgroup` (make test uses loadfile: whole files) a file's tests run on one worker, so its
     module fixtures start once; a test marked `spread` is a group of its own, its parts (params)
     then going to whichever worker is free."""
     for item in items:
