@@ -63,8 +63,7 @@ def _create_table(dynamodb: Any, params: dict) -> None:
                                       GlobalSecondaryIndexUpdates=[{"Create": index}])
         stream = params.get("StreamSpecification")
         if stream and not described.get("StreamSpecification", {}).get("StreamEnabled"):
-            # a restored table has none (the saved state holds no stream: a stream from the restore on
-            # would relay every restored item again), nor does one saved before the relay existed
+            # a table saved before its stream specification was kept (or before the relay existed)
             dynamodb.update_table(TableName=name, StreamSpecification=stream)
     ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     if ttl.get("TimeToLiveStatus") != "ENABLED" or ttl.get("AttributeName") != TTL_ATTRIBUTE:
