@@ -48,19 +48,23 @@ def create_resources(dynamodb: Any, sqs: Any, s3: Any, settings: Settings, visib
 
 
 def _create_table(dynamodb: Any, params: dict) -> None:
-    """Create the table, or give the existing one the indexes it lacks; its TTL on either way."""
+    """Create the table, or give the existing one the indexes and the stream it lacks; its TTL on either way."""
     name = params["TableName"]
     try:
         dynamodb.create_table(**params)
     except ClientError as error:
         if _code(error) != "ResourceInUseException":
             raise
-        existing = {index["IndexName"] for index in
-                    dynamodb.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])}
+        described = dynamodb.describe_table(TableName=name)["Table"]
+        existing = {index["IndexName"] for index in described.get("GlobalSecondaryIndexes", [])}
         for index in params["GlobalSecondaryIndexes"]:
             if index["IndexName"] not in existing:
                 dynamodb.update_table(TableName=name, AttributeDefinitions=params["AttributeDefinitions"],
                                       GlobalSecondaryIndexUpdates=[{"Create": index}])
+        stream = params.get("StreamSpecification")
+        if stream and not described.get("StreamSpecification", {}).get("StreamEnabled"):
+            # a table saved before its stream specification was kept (or before the relay existed)
+            dynamodb.update_table(TableName=name, StreamSpecification=stream)
     ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     if ttl.get("TimeToLiveStatus") != "ENABLED" or ttl.get("AttributeName") != TTL_ATTRIBUTE:
         dynamodb.update_time_to_live(TableName=name,
