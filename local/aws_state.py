@@ -150,7 +150,9 @@ def restore(state: dict, dynamodb: Any, sqs: Any, s3: Any, now: float | None = N
 
 def _restore_table(dynamodb: Any, table: dict) -> None:
     name = table["definition"]["TableName"]
-    dynamodb.create_table(**table["definition"])
+    definition = dict(table["definition"])
+    stream = definition.pop("StreamSpecification", None)
+    dynamodb.create_table(**definition)
     if table["time_to_live"]:
         dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
             "Enabled": True, "AttributeName": table["time_to_live"]})
@@ -158,6 +160,8 @@ def _restore_table(dynamodb: Any, table: dict) -> None:
         pending = {name: [{"PutRequest": {"Item": _client_item(item)}} for item in chunk]}
         while pending:
             pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    if stream:  # after the items: putting them back is not a change to relay (no webhook sent twice)
+        dynamodb.update_table(TableName=name, StreamSpecification=stream)
 
 
 def _client_item(item: dict) -> dict:
