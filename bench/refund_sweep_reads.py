@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -35,17 +36,20 @@ START = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 
 
 class CountingClient:
-    """Wraps the DynamoDB client to count Query calls and the items they read."""
+    """Wraps the DynamoDB client to count Query calls and the items they read (the sweep queries its
+    shards from several threads, so the counts are kept under a lock)."""
 
     def __init__(self, client) -> None:
         self._client = client
+        self._lock = threading.Lock()
         self.queries = 0
         self.scanned = 0
 
     def query(self, **params):
         page = self._client.query(**params)
-        self.queries += 1
-        self.scanned += page.get("ScannedCount", 0)
+        with self._lock:
+            self.queries += 1
+            self.scanned += page.get("ScannedCount", 0)
         return page
 
     def __getattr__(self, name):
