@@ -305,14 +305,3 @@ def fresh_log_correlation():
     token = observability._context.set({})
     yield
     observability._context.reset(token)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist's `--dist loadgroup` (make test uses loadfile: whole files) a file's tests run on one worker, so its
-    module fixtures start once; a test marked `spread` is a group of its own, its parts (params)
-    then going to whichever worker is free."""
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            spread = item.get_closest_marker("spread") is not None
-            item.add_marker(pytest.mark.xdist_group(item.nodeid if spread else item.module.__name__))

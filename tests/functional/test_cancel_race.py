@@ -108,7 +108,6 @@ def truth(gw):
     return carrier
 
 
-@pytest.mark.spread  # the longest test of the suite: its five parts may run on different workers
 @pytest.mark.parametrize("callback", CALLBACKS)
 def test_every_interleaving_of_cancel_and_success_ends_as_the_carrier_acted(client, gw, truth, clock, callback):
     assert len(TRIALS) >= 200 and {trial.callback for trial in TRIALS} == set(CALLBACKS)
