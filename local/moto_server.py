@@ -27,7 +27,7 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
-from local import aws_state, moto_item_responses, moto_transactions
+from local import aws_state, moto_item_responses, moto_stream_iterators, moto_transactions
 from local.state_files import AwsStateFiles, StateInUse, UnreadableState
 
 
@@ -113,6 +113,7 @@ class LocalAws:
                  save_every: float = 2.0, region: str = "us-east-1") -> None:
         moto_transactions.install()
         moto_item_responses.install()
+        moto_stream_iterators.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request halved its throughput
         self._dynamodb = SerialDynamoDB(DomainDispatcherApplication(create_backend_app))
         self._changes = CountingChanges(self._dynamodb)

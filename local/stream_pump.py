@@ -67,7 +67,8 @@ class StreamPump:
     def _iterator(self, shard_id: str) -> str:
         """A fresh iterator at the shard's position on every read, not the previous answer's
         `NextShardIterator`: moto replaces a table's stream shard when it rolls a cancelled
-        transaction back, and an iterator taken before then reads the old shard for ever."""
+        transaction back, and an iterator taken before then reads the old shard for ever. (moto keeps
+        only the newest iterators: local/moto_stream_iterators.py.)"""
         position = self._positions.get(shard_id)
         if position is None:
             return self._streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id,
