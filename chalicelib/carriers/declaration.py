@@ -167,3 +167,14 @@ class CarrierDeclaration:
 
     def new_dev_credentials(self) -> dict[str, str]:
         return {name: recipe.new() for name, recipe in self.dev_credentials.items()}
+
+
+def reached_through_aggregators(code: str, names: Names, rank: int, list_price: int) -> CarrierDeclaration:
+    """The declaration of a carrier that publishes no interception API of its own: a platform can
+    name it, and an aggregator listing it (its `reaches`) makes the calls; configure it
+    `{"via": <aggregator>}`. Its capabilities are the aggregator's."""
+    return CarrierDeclaration(
+        code=code, names=names, kind="carrier", rank=rank, can_redirect=False, can_withdraw=False,
+        can_poll=False, results_by=(), list_price=list_price,
+        sources=Sources(*[NONE_PUBLISHED] * len(Sources._fields)), settings=None, protocol=None,
+        dev_credentials={}, simulator=None)

@@ -1,20 +1,5 @@
-"""Deppon (Debang) Express (德邦): no interception API of its own is published, so it is reached only through an
-aggregator that lists it (jumdata); configure it `{"via": "jumdata"}`."""
-from chalicelib.carriers.declaration import NONE_PUBLISHED, CarrierDeclaration, Names, Sources
+"""Deppon (Debang) Express (德邦): no interception API of its own is
+published; reached through an aggregator that lists it (jumdata)."""
+from chalicelib.carriers.declaration import Names, reached_through_aggregators
 
-DECLARATION = CarrierDeclaration(
-    code="debang",
-    names=Names(zh="德邦", en="Deppon (Debang) Express"),
-    kind="carrier",
-    rank=10,
-    can_redirect=False,
-    can_withdraw=False,
-    can_poll=False,
-    results_by=(),
-    list_price=500,
-    sources=Sources(*[NONE_PUBLISHED] * 6),
-    settings=None,
-    protocol=None,
-    dev_credentials={},
-    simulator=None,
-)
+DECLARATION = reached_through_aggregators("debang", Names(zh="德邦", en="Deppon (Debang) Express"), rank=10, list_price=500)

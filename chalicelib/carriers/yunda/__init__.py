@@ -1,20 +1,6 @@
-"""Yunda Express (韵达): no interception API of its own is published, so it is reached only through an
-aggregator that lists it (jumdata); configure it `{"via": "jumdata"}`."""
-from chalicelib.carriers.declaration import NONE_PUBLISHED, CarrierDeclaration, Names, Sources
+"""Yunda Express (韵达): no interception API of its own is
+published; reached through an aggregator that lists it (jumdata)."""
+from chalicelib.carriers.declaration import Names, reached_through_aggregators
 
-DECLARATION = CarrierDeclaration(
-    code="yunda",
-    names=Names(zh="韵达", en="Yunda Express"),
-    kind="carrier",
-    rank=8,
-    can_redirect=False,
-    can_withdraw=False,
-    can_poll=False,
-    results_by=(),
-    list_price=300,
-    sources=Sources(*[NONE_PUBLISHED] * 6),
-    settings=None,
-    protocol=None,
-    dev_credentials={},
-    simulator=None,
-)
+DECLARATION = reached_through_aggregators(
+    "yunda", Names(zh="韵达", en="Yunda Express"), rank=8, list_price=300)
