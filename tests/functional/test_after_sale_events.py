@@ -284,3 +284,15 @@ def test_an_event_that_matches_costs_what_a_create_costs(metered):
     calls = _gateway_calls(meter)
     calls.pop("sqs:GetQueueUrl", None)  # once per container
     assert calls == {"dynamodb:GetItem(PLATFORM)": 1, "dynamodb:TransactWriteItems": 1, "sqs:SendMessage": 1}
+
+
+def test_a_redelivery_of_a_covered_event_is_the_creates_replay_and_sends_no_second_dispatch(metered):
+    """The create's own replay path: its transaction is refused by the idempotency record's condition
+    (DynamoDB bills the attempt) and the stored answer is read; nothing is written or queued."""
+    meter, client = metered
+    first = json.loads(deliver(client, event()).body)
+    meter.reset()
+    again = deliver(client, event())
+    assert json.loads(again.body) == first and again.headers["Idempotent-Replayed"] == "true"
+    assert _gateway_calls(meter) == {"dynamodb:GetItem(PLATFORM)": 1, "dynamodb:TransactWriteItems": 1,
+                                     "dynamodb:GetItem(IDEMPOTENCY)": 1}
