@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.exports.fee_exports import FeeExports
     from chalicelib.queues import Queues
     from chalicelib.store import Store
+    from chalicelib.usecases.after_sale_events import AfterSaleEvents
     from chalicelib.usecases.carrier_results import CarrierResults
     from chalicelib.usecases.change_writer import ChangeWriter
     from chalicelib.usecases.claims import Claims
@@ -104,6 +105,12 @@ class Gateway:
         return InterceptService(self.store.intercepts, self.changes, self.merchant_settings, self.queues, self.clock,
                                 self.settings.dispatch_queue, carriers, stage_lookup=carrier_stage_lookup(self.adapters),
                                 after_sales=self.store.after_sales)
+
+    @cached_property
+    def after_sale_events(self) -> AfterSaleEvents:
+        from chalicelib.usecases.after_sale_events import AfterSaleEvents
+
+        return AfterSaleEvents(self.merchant_settings, self.intercepts)
 
     @cached_property
     def carrier_results(self) -> CarrierResults:

@@ -19,6 +19,17 @@ def refund_decision(intercept_id: str) -> Response:
     return json_response(gateway().refund_decisions.decide(caller, intercept_id, request).public())
 
 
+@routes.route("/v1/after-sale-events", methods=["POST"], content_types=["application/json"])
+@api
+def after_sale_event() -> Response:
+    """The platform's refund-requested event: intercepted when the merchant's auto_intercept rule covers it."""
+    from chalicelib.domain.requests import AfterSaleEventRequest
+
+    caller = platform(routes.current_request)
+    handled = gateway().after_sale_events.handle(caller, body(AfterSaleEventRequest, routes.current_request))
+    return json_response(handled.body, 200, {"Idempotent-Replayed": "true"} if handled.replayed else None)
+
+
 @routes.route("/v1/after-sales/{after_sale_id}", methods=["GET"])
 @api
 def get_after_sale(after_sale_id: str) -> Response:

@@ -64,6 +64,12 @@ def valid_idempotency_key(value: str | None) -> str:
         raise BadRequest("the Idempotency-Key header is invalid",
                          fields=[{"field": "Idempotency-Key",
                                   "problem": f"must be 1-{MAX_IDEMPOTENCY_KEY} printable characters"}])
+    from chalicelib.usecases.after_sale_events import EVENT_KEY_PREFIX
+
+    if key.startswith(EVENT_KEY_PREFIX):
+        raise BadRequest("the Idempotency-Key header is invalid", fields=[{
+            "field": "Idempotency-Key",
+            "problem": f"must not start with {EVENT_KEY_PREFIX!r} (the keys of POST /v1/after-sale-events)"}])
     return key
 
 

@@ -28,6 +28,7 @@ from chalicelib.domain.models import (
 )
 from chalicelib.domain.requests import (
     AdvanceRequest,
+    AfterSaleEventRequest,
     CancelRequest,
     ClaimRequest,
     ClaimResolutionRequest,
@@ -166,6 +167,27 @@ class AfterSaleAnswer(BaseModel):
     intercepts: list[TargetEntry]
 
 
+class RuleCondition(BaseModel):
+    code: Literal["enabled", "after_sale_type", "amount", "carriers", "goods_type"]
+    matched: bool
+    message: str
+
+
+class AfterSaleEventAnswer(BaseModel):
+    """What the gateway did with a refund-requested event, and why. A redelivery of an event that
+    created interceptions answers the same, with `Idempotent-Replayed: true`."""
+
+    event_id: str
+    merchant_id: str
+    after_sale_id: str
+    matched: bool = Field(description="the merchant's auto_intercept rule covers the event: every condition matched")
+    action: Literal["intercept_requested", "none"]
+    conditions: list[RuleCondition] = Field(description=(
+        "every condition of the rule, in order; only `enabled` when the merchant has no settings or no rule"))
+    result: AfterSaleAnswer | None = Field(description=(
+        "when matched: the answer of the create it made (POST /v1/intercepts with the event's parcels as targets)"))
+
+
 AfterSaleParcelView = create_model(
     "AfterSaleParcelView", __doc__="One parcel of an after-sale, with its intercept.",
     intercept=(InterceptSummary | None, None), **_record_fields(AfterSaleParcel, set()))  # type: ignore[valid-type]
@@ -242,6 +264,10 @@ OPERATIONS: list[Operation] = [
     Operation("POST", "/v1/eligibility", "Dry run of a create: eligibility, reasons, stage, likelihood, fee quote",
               response={"oneOf": [Eligibility, AfterSaleAnswer]}, request=CreateInterceptRequest, errors=(400, 401),
               tags=("eligibility",)),
+    Operation("POST", "/v1/after-sale-events", "The platform's refund-requested event: the gateway intercepts "
+              "when the merchant's auto_intercept rule covers it (idempotent on `event_id`)",
+              response=AfterSaleEventAnswer, request=AfterSaleEventRequest, errors=(400, 401, 409, 422),
+              tags=("after-sale",)),
     Operation("GET", "/v1/after-sales/{after_sale_id}", "An after-sale with its parcels and refund track",
               response=AfterSaleView, errors=(401, 404), tags=("after-sale",)),
     Operation("POST", "/v1/after-sales/{after_sale_id}/refund-decision", "The merchant's refund decision on an "

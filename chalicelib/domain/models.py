@@ -285,6 +285,21 @@ class Outlet(Record):
 
 
 @record
+class AutoInterceptRule(Record):
+    """When the gateway intercepts on its own, on the platform's refund-requested event
+    (`POST /v1/after-sale-events`; seed 001: 设定拦截订单金额区间, 选择支持的物流服务商).
+    An empty `carriers` or `goods_types` covers every one; amounts are fen, both edges inclusive."""
+
+    enabled: bool = False
+    amount_min: int | None = None
+    amount_max: int | None = None
+    carriers: list[Carrier] = field(default_factory=list)
+    goods_types: list[GoodsType] = field(default_factory=list)
+    #: refund only by default: the interception's case is 发货后仅退款 (seed 002)
+    after_sale_types: list[AfterSaleType] = field(default_factory=lambda: [AfterSaleType.refund_only])
+
+
+@record
 class MerchantSettings(Record):
     """What a merchant has set up with its platform; written through PUT /v1/merchants/{id}/settings."""
 
@@ -298,5 +313,7 @@ class MerchantSettings(Record):
     enabled_carriers: list[Carrier] = field(default_factory=list)
     ewaybill_carriers: list[Carrier] = field(default_factory=list)
     outlets: dict[Carrier, Outlet] = field(default_factory=dict)
+    #: absent: the gateway never intercepts on an after-sale event
+    auto_intercept: AutoInterceptRule | None = None
     version: int = 0
     updated_at: str | None = None

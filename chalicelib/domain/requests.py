@@ -168,6 +168,29 @@ class OutletInput(_Strict):
     fee: Annotated[int, Field(ge=0, le=100_000)]
 
 
+class AutoInterceptInput(_Strict):
+    """The merchant's automatic interception rule (stored as chalicelib.domain.models.AutoInterceptRule)."""
+
+    enabled: bool = False
+    amount_min: Annotated[Fen | None, Field(description="fen, inclusive; absent: no lower bound")] = None
+    amount_max: Annotated[Fen | None, Field(description="fen, inclusive; absent: no upper bound")] = None
+    carriers: Annotated[list[CarrierCode], Field(description="the carriers covered; empty: every carrier")] = \
+        Field(default_factory=list)
+    goods_types: Annotated[list[Annotated[GoodsType, Strict(False)]], Field(
+        description="the goods types covered (the create body's `goods_type` values); empty: every type")] = \
+        Field(default_factory=list)
+    after_sale_types: Annotated[list[Annotated[AfterSaleType, Strict(False)]], Field(
+        min_length=1, description="the after-sale types covered; default refund_only (仅退款) only")] = \
+        Field(default_factory=lambda: [AfterSaleType.refund_only])
+
+    @field_validator("carriers", "goods_types", "after_sale_types")
+    @classmethod
+    def _no_repeats(cls, values: list) -> list:
+        if len(set(values)) != len(values):
+            raise ValueError("lists a value more than once")
+        return values
+
+
 class MerchantSettingsUpdate(_Strict):
     """Body of PUT /v1/merchants/{merchant_id}/settings. `version` 0 (or absent) creates; otherwise it
     must equal the stored version (optimistic concurrency)."""
@@ -182,6 +205,8 @@ class MerchantSettingsUpdate(_Strict):
     enabled_carriers: list[CarrierCode] = Field(default_factory=list)
     ewaybill_carriers: list[CarrierCode] = Field(default_factory=list)
     outlets: dict[CarrierCode, OutletInput] = Field(default_factory=dict)
+    auto_intercept: Annotated[AutoInterceptInput | None, Field(description=(
+        "intercept on the platform's refund-requested event (POST /v1/after-sale-events); absent: never"))] = None
 
     @field_validator("agreement_signed_at")
     @classmethod
@@ -202,6 +227,34 @@ class MerchantSettingsUpdate(_Strict):
         if len(set(carriers)) != len(carriers):
             raise ValueError("lists a carrier more than once")
         return carriers
+
+
+class AfterSaleEventRequest(_Strict):
+    """Body of POST /v1/after-sale-events: the platform's refund-requested event. Money is integer fen."""
+
+    event_id: Annotated[Identifier, Field(description=(
+        "the platform's id of the event; every delivery of one event carries the same id"))]
+    event_type: Annotated[Literal["refund_requested"], Field(description="the buyer asked for a refund")] = \
+        "refund_requested"
+    merchant_id: Identifier
+    order_id: Identifier
+    after_sale_id: Identifier
+    after_sale_type: Annotated[AfterSaleType, Field(strict=False, description="refund_only (仅退款) or return_and_refund")]
+    refund_amount: Annotated[int, Field(ge=1, le=100_000_000)]
+    parcels: Annotated[list[Target], Field(min_length=1, max_length=MAX_TARGETS, description=(
+        "the order's shipped parcels: 1 to 20, no parcel twice"))]
+    goods_type: Annotated[GoodsType, Field(strict=False)] = GoodsType.general
+    cross_border: bool = False
+    parcel_stage: Annotated[ParcelStage | None, Field(strict=False, description=(
+        "the platform's last known tracking state; absent: the carrier is asked"))] = None
+    reason: Reason = ""
+
+    @field_validator("parcels")
+    @classmethod
+    def _each_parcel_once(cls, parcels: list[Target]) -> list[Target]:
+        if len({(parcel.carrier, parcel.tracking_no) for parcel in parcels}) != len(parcels):
+            raise ValueError("lists a parcel more than once")
+        return parcels
 
 
 class EndpointRequest(_Strict):

@@ -105,9 +105,12 @@ class InterceptService:
 
     # -- create -------------------------------------------------------------------------------
 
-    def create(self, platform: Platform, idempotency_key: str, request: CreateInterceptRequest) -> Created:
+    def create(self, platform: Platform, idempotency_key: str, request: CreateInterceptRequest,
+               merchant: MerchantSettings | None = None) -> Created:
+        """`merchant`: the merchant's settings when the caller read them in this request (strongly
+        consistent, as here); otherwise they are read here."""
         fingerprint = body_fingerprint(request)
-        merchant = self._merchants.find(platform, request.merchant_id)
+        merchant = merchant or self._merchants.find(platform, request.merchant_id)
         if request.targets is not None:
             return self._create_after_sale(platform, idempotency_key, fingerprint, request, merchant)
         reasons = self._assess(platform, request, merchant).reasons

@@ -39,9 +39,11 @@ class MerchantSettingsService:
 
     def put(self, platform: Platform, merchant_id: str, update: MerchantSettingsUpdate) -> MerchantSettings:
         merchant_id = valid_merchant_id(merchant_id)
-        if update.amount_min is not None and update.amount_max is not None and update.amount_min > update.amount_max:
-            raise BadRequest("request body is invalid",
-                             fields=[{"field": "amount_max", "problem": "must be at least amount_min"}])
+        for prefix, bounds in (("", update), ("auto_intercept.", update.auto_intercept)):
+            if bounds and bounds.amount_min is not None and bounds.amount_max is not None \
+                    and bounds.amount_min > bounds.amount_max:
+                raise BadRequest("request body is invalid",
+                                 fields=[{"field": f"{prefix}amount_max", "problem": "must be at least amount_min"}])
         settings = MerchantSettings(merchant_id=merchant_id, **update.model_dump(exclude={"version"}),
                                     version=update.version + 1, updated_at=to_iso(self._clock.now()))
         try:

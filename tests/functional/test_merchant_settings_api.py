@@ -28,7 +28,7 @@ def body_of(response) -> dict:
 def test_put_creates_at_version_1_and_get_returns_it(client):
     created = put(client, "m-new", SETTINGS)
     assert created.status_code == 200
-    assert body_of(created) == {**SETTINGS, "merchant_id": "m-new", "version": 1,
+    assert body_of(created) == {**SETTINGS, "merchant_id": "m-new", "version": 1, "auto_intercept": None,
                                 "agreement_signed_at": "2026-11-01T09:30:00.000Z",
                                 "updated_at": "2026-11-23T08:00:00.000Z"}
     assert body_of(get(client, "m-new")) == body_of(created)

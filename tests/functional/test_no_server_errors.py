@@ -13,7 +13,7 @@ DEEP = "[" * 100_000 + "]" * 100_000
 BODY_ROUTES = [("POST", "/v1/intercepts"), ("POST", "/v1/eligibility"), ("PUT", "/v1/merchants/m-1/settings"),
                ("POST", "/v1/exports/fees"), ("PUT", "/v1/webhook-endpoint"), ("POST", "/v1/intercepts/icp_x/cancel"),
                ("POST", "/v1/intercepts/icp_x/refund-decision"), ("POST", "/v1/intercepts/icp_x/claims"),
-               ("POST", "/local/clock")]
+               ("POST", "/v1/after-sale-events"), ("POST", "/local/clock")]
 
 
 def call(client, method: str, path: str, body: str | bytes | None = None, content_type: str = "application/json"):
