@@ -285,6 +285,15 @@ class Outlet(Record):
 
 
 @record
+class CarrierAccount(Record):
+    """The merchant's own account with a carrier: its non-secret fields (named as the route's
+    declaration names them) and the name of the secret holding the secret ones (docs/security.md)."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    secret_ref: str | None = None
+
+
+@record
 class MerchantSettings(Record):
     """What a merchant has set up with its platform; written through PUT /v1/merchants/{id}/settings."""
 
@@ -298,5 +307,6 @@ class MerchantSettings(Record):
     enabled_carriers: list[Carrier] = field(default_factory=list)
     ewaybill_carriers: list[Carrier] = field(default_factory=list)
     outlets: dict[Carrier, Outlet] = field(default_factory=dict)
+    carrier_accounts: dict[Carrier, CarrierAccount] = field(default_factory=dict)
     version: int = 0
     updated_at: str | None = None
