@@ -94,13 +94,15 @@ class Gateway:
 
     @cached_property
     def intercepts(self) -> InterceptService:
-        from chalicelib.carriers import declarations
+        from chalicelib.carriers import declarations, merchant_accounts
         from chalicelib.usecases.intercepts import ConnectedCarriers, InterceptService
 
+        routes = {code: adapter.route for code, adapter in self.adapters.items()}
         carriers = ConnectedCarriers(codes=frozenset(self.adapters), redirecting=frozenset(
             code for code, adapter in self.adapters.items() if adapter.can_redirect),
-            routes={code: adapter.route for code, adapter in self.adapters.items()},
-            unwithdrawable_routes=frozenset(code for code, declared in declarations().items() if not declared.can_withdraw))
+            routes=routes,
+            unwithdrawable_routes=frozenset(code for code, declared in declarations().items() if not declared.can_withdraw),
+            merchant_accounts=merchant_accounts(self.settings.carriers, routes))
         return InterceptService(self.store.intercepts, self.changes, self.merchant_settings, self.queues, self.clock,
                                 self.settings.dispatch_queue, carriers, stage_lookup=carrier_stage_lookup(self.adapters),
                                 after_sales=self.store.after_sales)
