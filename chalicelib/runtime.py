@@ -176,8 +176,17 @@ class Gateway:
             retry=RetryPolicy(max_attempts=config.dispatch_max_attempts,
                               base_seconds=config.dispatch_base_backoff_seconds,
                               max_seconds=config.dispatch_max_backoff_seconds),
-            breaker=self.breaker,
+            breaker=self.breaker, accounts=self.merchant_accounts,
         )
+
+    @cached_property
+    def merchant_accounts(self):
+        from chalicelib.carriers import merchant_accounts
+        from chalicelib.dispatch.accounts import MerchantAccounts, secrets_manager_reader
+
+        needs = merchant_accounts(self.settings.carriers, {code: adapter.route for code, adapter in self.adapters.items()})
+        return MerchantAccounts(self.store.merchants, secrets_manager_reader(aws.client("secretsmanager", self.settings.is_local)),
+                                self.clock, needs)
 
     @cached_property
     def relay(self) -> OutboxRelay:

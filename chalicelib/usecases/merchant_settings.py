@@ -58,8 +58,13 @@ def _check_carrier_accounts(update: MerchantSettingsUpdate) -> None:
     (secrets live in the secret store, named by `secret_ref`, never in the table)."""
     from chalicelib.carriers import declarations, routes_to
 
+    from chalicelib.dispatch.accounts import SECRET_PREFIX
+
     problems = []
     for carrier, account in update.carrier_accounts.items():
+        if account.secret_ref is not None and not account.secret_ref.startswith(SECRET_PREFIX):
+            problems.append({"field": f"carrier_accounts.{carrier.value}.secret_ref",
+                             "problem": f"must name a secret under {SECRET_PREFIX}"})
         specs = [spec for route in routes_to(carrier.value) if (spec := declarations()[route].merchant_account)]
         known = {name for spec in specs for name in spec.fields}
         secret = {name for spec in specs for name in spec.secret}

@@ -106,7 +106,7 @@ def test_the_rules_read_the_settings_written_through_the_api(client):
 
 
 def test_a_carrier_account_keeps_its_non_secret_fields_and_names_its_secret(client):
-    account = {"fields": {"customerCode": "YD-100", "customerSiteCode": "S-1"}, "secret_ref": "intercept/m-new/yunda"}
+    account = {"fields": {"customerCode": "YD-100", "customerSiteCode": "S-1"}, "secret_ref": "intercept-gateway/carrier-accounts/m-new/yunda"}
     created = put(client, "m-new", {**SETTINGS, "carrier_accounts": {"yunda": account}})
     assert created.status_code == 200, body_of(created)
     assert body_of(get(client, "m-new"))["carrier_accounts"] == {"yunda": account}
