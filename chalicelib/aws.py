@@ -51,6 +51,7 @@ CONFIGS = {
     "dynamodb": Config(connect_timeout=1, read_timeout=2, retries=RETRIES, max_pool_connections=20),
     "sqs": Config(connect_timeout=1, read_timeout=3, retries=RETRIES, max_pool_connections=20),
     "s3": Config(connect_timeout=2, read_timeout=20, retries=RETRIES),
+    "secretsmanager": Config(connect_timeout=1, read_timeout=3, retries=RETRIES),
 }
 
 

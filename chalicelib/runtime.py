@@ -95,13 +95,15 @@ class Gateway:
 
     @cached_property
     def intercepts(self) -> InterceptService:
-        from chalicelib.carriers import declarations
+        from chalicelib.carriers import declarations, merchant_accounts
         from chalicelib.usecases.intercepts import ConnectedCarriers, InterceptService
 
+        routes = {code: adapter.route for code, adapter in self.adapters.items()}
         carriers = ConnectedCarriers(codes=frozenset(self.adapters), redirecting=frozenset(
             code for code, adapter in self.adapters.items() if adapter.can_redirect),
-            routes={code: adapter.route for code, adapter in self.adapters.items()},
-            unwithdrawable_routes=frozenset(code for code, declared in declarations().items() if not declared.can_withdraw))
+            routes=routes,
+            unwithdrawable_routes=frozenset(code for code, declared in declarations().items() if not declared.can_withdraw),
+            merchant_accounts=merchant_accounts(self.settings.carriers, routes))
         return InterceptService(self.store.intercepts, self.changes, self.merchant_settings, self.queues, self.clock,
                                 self.settings.dispatch_queue, carriers, stage_lookup=carrier_stage_lookup(self.adapters),
                                 after_sales=self.store.after_sales)
@@ -181,8 +183,17 @@ class Gateway:
             retry=RetryPolicy(max_attempts=config.dispatch_max_attempts,
                               base_seconds=config.dispatch_base_backoff_seconds,
                               max_seconds=config.dispatch_max_backoff_seconds),
-            breaker=self.breaker,
+            breaker=self.breaker, accounts=self.merchant_accounts,
         )
+
+    @cached_property
+    def merchant_accounts(self):
+        from chalicelib.carriers import merchant_accounts
+        from chalicelib.dispatch.accounts import MerchantAccounts, secrets_manager_reader
+
+        needs = merchant_accounts(self.settings.carriers, {code: adapter.route for code, adapter in self.adapters.items()})
+        return MerchantAccounts(self.store.merchants, secrets_manager_reader(aws.client("secretsmanager", self.settings.is_local)),
+                                self.clock, needs)
 
     @cached_property
     def relay(self) -> OutboxRelay:

@@ -61,6 +61,19 @@ def routes_to(code: str) -> list[str]:
     return own + [other.code for other in known.values() if other.kind == "aggregator" and code in other.reaches]
 
 
+def merchant_accounts(carrier_config: Mapping[str, dict], routes: Mapping[str, str]) -> dict:
+    """Per carrier whose route takes the merchant's own account: its declared `MerchantAccount`,
+    unless the route's platform-level entry in CARRIER_CONFIG holds an account for the carrier (the
+    fallback: `account` of kuaidi100, `accounts[<carrier>]` of jumdata), which serves every merchant."""
+    found = {}
+    for code, route in routes.items():
+        spec = declarations()[route].merchant_account
+        entry = carrier_config.get(route) or {}
+        if spec is not None and not ((entry.get("accounts") or {}).get(code) or entry.get("account")):
+            found[code] = spec
+    return found
+
+
 def _build(declaration: CarrierDeclaration, code: str, config: dict, http: CarrierHttp | None) -> CarrierAdapter:
     from chalicelib.carriers.adapter import ProtocolAdapter
 

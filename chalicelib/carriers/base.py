@@ -51,6 +51,9 @@ class InterceptOrder:
     callback_url: str
     carrier_ref: str | None = None   # the carrier's id for an earlier instruction (cancel, query)
     redirect_to: Address | None = None
+    #: the merchant's own account with the carrier (its route's field names), where the route takes
+    #: one; None: the account in the route's settings
+    account: Mapping[str, str] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

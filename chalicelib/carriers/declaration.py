@@ -67,6 +67,16 @@ class RandomHex(NamedTuple):
         return self.prefix + (value.upper() if self.upper else value)
 
 
+class MerchantAccount(NamedTuple):
+    """The merchant's own account with the carrier that a route's calls carry (its field names as
+    the route's protocol sends them): which fields there are, which must be set, and which are
+    secret (kept in the secret store, never in merchant settings or logs)."""
+
+    fields: tuple[str, ...]
+    required: tuple[str, ...]
+    secret: tuple[str, ...]
+
+
 class SigningInput(NamedTuple):
     """One option of a `gatewayctl sign` command, passed to the signing function in its place."""
 
@@ -128,6 +138,8 @@ class CarrierDeclaration:
     reaches: Mapping[str, str] = field(default_factory=dict)
     #: a return can go back to the sending outlet (not only to the sender's address)
     can_return_to_outlet: bool = False
+    #: the merchant's own account the route's calls carry; None: the platform-level account only
+    merchant_account: MerchantAccount | None = None
 
     def __post_init__(self) -> None:
         if self.kind == "aggregator":

@@ -35,6 +35,7 @@ from chalicelib.carriers.base import (
     InterceptOrder,
 )
 from chalicelib.clock import Clock, from_iso
+from chalicelib.dispatch.accounts import MerchantAccounts
 from chalicelib.dispatch.circuit_breaker import Admission, CircuitBreaker
 from chalicelib.domain import lifecycle
 from chalicelib.domain.models import EventSource, Intercept, InterceptStatus
@@ -67,7 +68,9 @@ class Dispatcher:
     def __init__(self, store: InterceptStore, changes: ChangeWriter, results: CarrierResults, queues: Queues,
                  clock: Clock, adapters: Mapping[str, CarrierAdapter], queue_name: str, dead_letter_queue: str,
                  callback_url: Callable[[str], str], retry: RetryPolicy, max_parallel: int = 10,
-                 breaker: CircuitBreaker | None = None, max_receive_count: int = 10) -> None:
+                 breaker: CircuitBreaker | None = None, max_receive_count: int = 10,
+                 accounts: MerchantAccounts | None = None) -> None:
+        self._accounts = accounts
         self._store = store
         self._changes = changes
         self._results = results
@@ -248,7 +251,8 @@ class Dispatcher:
         return InterceptOrder(intercept_id=record.id, tracking_no=record.tracking_no,
                               reason=record.reason or "buyer requested a refund",
                               callback_url=self._callback_url(record.carrier.value), carrier_ref=record.carrier_ref,
-                              redirect_to=Address(**record.redirect_to.model_dump()) if record.redirect_to else None)
+                              redirect_to=Address(**record.redirect_to.model_dump()) if record.redirect_to else None,
+                              account=self._accounts.for_record(record) if self._accounts else None)
 
     def _admit(self, carrier: str) -> Admission:
         return self._breaker.admit(carrier) if self._breaker is not None else Admission(True, clean=True)

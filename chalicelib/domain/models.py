@@ -300,6 +300,15 @@ class AutoInterceptRule(Record):
 
 
 @record
+class CarrierAccount(Record):
+    """The merchant's own account with a carrier: its non-secret fields (named as the route's
+    declaration names them) and the name of the secret holding the secret ones (docs/security.md)."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    secret_ref: str | None = None
+
+
+@record
 class MerchantSettings(Record):
     """What a merchant has set up with its platform; written through PUT /v1/merchants/{id}/settings."""
 
@@ -315,5 +324,6 @@ class MerchantSettings(Record):
     outlets: dict[Carrier, Outlet] = field(default_factory=dict)
     #: absent: the gateway never intercepts on an after-sale event
     auto_intercept: AutoInterceptRule | None = None
+    carrier_accounts: dict[Carrier, CarrierAccount] = field(default_factory=dict)
     version: int = 0
     updated_at: str | None = None

@@ -191,6 +191,18 @@ class AutoInterceptInput(_Strict):
         return values
 
 
+class CarrierAccountInput(_Strict):
+    """A merchant's account with a carrier: the non-secret fields inline, the secret ones only by
+    the name of the secret that holds them (a secret field inline is refused)."""
+
+    fields: Annotated[dict[Annotated[str, StringConstraints(min_length=1, max_length=32,
+                                                            pattern=r"^[A-Za-z][A-Za-z0-9_]*$")],
+                           Annotated[str, StringConstraints(min_length=1, max_length=128)]],
+                      Field(max_length=16)] = Field(default_factory=dict)
+    secret_ref: Annotated[str, StringConstraints(min_length=1, max_length=256,
+                                                 pattern=r"^[A-Za-z0-9][A-Za-z0-9/_+=.@-]*$")] | None = None
+
+
 class MerchantSettingsUpdate(_Strict):
     """Body of PUT /v1/merchants/{merchant_id}/settings. `version` 0 (or absent) creates; otherwise it
     must equal the stored version (optimistic concurrency)."""
@@ -207,6 +219,7 @@ class MerchantSettingsUpdate(_Strict):
     outlets: dict[CarrierCode, OutletInput] = Field(default_factory=dict)
     auto_intercept: Annotated[AutoInterceptInput | None, Field(description=(
         "intercept on the platform's refund-requested event (POST /v1/after-sale-events); absent: never"))] = None
+    carrier_accounts: dict[CarrierCode, CarrierAccountInput] = Field(default_factory=dict)
 
     @field_validator("agreement_signed_at")
     @classmethod

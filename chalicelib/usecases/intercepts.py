@@ -5,7 +5,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from chalicelib.clock import Clock, new_id, to_iso
 from chalicelib.domain import deadlines, lifecycle
@@ -73,6 +73,22 @@ class ConnectedCarriers:
     routes: Mapping[str, str] = field(default_factory=dict)
     #: the routes that publish no way to withdraw an instruction
     unwithdrawable_routes: frozenset[str] = frozenset()
+    #: per carrier whose route takes the merchant's own account (and the platform-level
+    #: CARRIER_CONFIG holds none for it): the declared account (`MerchantAccount`)
+    merchant_accounts: Mapping[str, Any] = field(default_factory=dict)
+
+    def missing_account_fields(self, carrier: str, merchant: MerchantSettings | None) -> list[str]:
+        """The required account fields the merchant's settings leave unset for `carrier`: the
+        non-secret ones must be in `fields`, the secret ones are taken as set once `secret_ref` is
+        (their values are read only by the dispatch worker)."""
+        spec = self.merchant_accounts.get(carrier)
+        if spec is None:
+            return []
+        account = merchant.carrier_accounts.get(carrier) if merchant else None
+        given = set(account.fields) if account else set()
+        if account and account.secret_ref:
+            given |= set(spec.secret)
+        return [name for name in spec.required if name not in given]
 
     def can_withdraw(self, record: Intercept) -> bool:
         """Whether the route that holds (or will hold) the record's instruction can withdraw it."""
@@ -310,6 +326,11 @@ class InterceptService:
             verdict.reasons.append(ReasonItem(
                 code="carrier_not_connected",
                 message=f"the gateway has no connection to {request.carrier.value} configured"))
+        elif missing := self._carriers.missing_account_fields(request.carrier.value, merchant):
+            verdict.reasons.append(ReasonItem(
+                code="carrier_account_missing",
+                message=f"the merchant's settings hold no {request.carrier.value} account for its route "
+                        f"({self._carriers.routes.get(request.carrier.value)}): {', '.join(missing)} not set"))
         elif request.redirect_to is not None and request.carrier.value not in self._carriers.redirecting:
             verdict.reasons.append(ReasonItem(
                 code="redirect_not_supported",

@@ -44,6 +44,7 @@ class MerchantSettingsService:
                     and bounds.amount_min > bounds.amount_max:
                 raise BadRequest("request body is invalid",
                                  fields=[{"field": f"{prefix}amount_max", "problem": "must be at least amount_min"}])
+        _check_carrier_accounts(update)
         settings = MerchantSettings(merchant_id=merchant_id, **update.model_dump(exclude={"version"}),
                                     version=update.version + 1, updated_at=to_iso(self._clock.now()))
         try:
@@ -52,6 +53,31 @@ class MerchantSettingsService:
             raise Conflict(f"the settings are at version {conflict.current_version}; read them and retry",
                            code="version_conflict", current_version=conflict.current_version) from None
         return settings
+
+
+def _check_carrier_accounts(update: MerchantSettingsUpdate) -> None:
+    """Each account's fields are ones a route to its carrier takes, and none of them a secret one
+    (secrets live in the secret store, named by `secret_ref`, never in the table)."""
+    from chalicelib.carriers import declarations, routes_to
+    from chalicelib.dispatch.accounts import SECRET_PREFIX
+
+    problems = []
+    for carrier, account in update.carrier_accounts.items():
+        if account.secret_ref is not None and not account.secret_ref.startswith(SECRET_PREFIX):
+            problems.append({"field": f"carrier_accounts.{carrier.value}.secret_ref",
+                             "problem": f"must name a secret under {SECRET_PREFIX}"})
+        specs = [spec for route in routes_to(carrier.value) if (spec := declarations()[route].merchant_account)]
+        known = {name for spec in specs for name in spec.fields}
+        secret = {name for spec in specs for name in spec.secret}
+        for name in account.fields:
+            where = f"carrier_accounts.{carrier.value}.fields.{name}"
+            if name in secret:
+                problems.append({"field": where, "problem": "is secret: store it in the secret named by secret_ref"})
+            elif name not in known:
+                problems.append({"field": where, "problem": f"is not an account field of {carrier.value}'s routes "
+                                                           f"(they take {', '.join(sorted(known)) or 'none'})"})
+    if problems:
+        raise BadRequest("request body is invalid", fields=problems)
 
 
 def valid_merchant_id(merchant_id: str) -> str:

@@ -29,6 +29,7 @@ def test_put_creates_at_version_1_and_get_returns_it(client):
     created = put(client, "m-new", SETTINGS)
     assert created.status_code == 200
     assert body_of(created) == {**SETTINGS, "merchant_id": "m-new", "version": 1, "auto_intercept": None,
+                                "carrier_accounts": {},
                                 "agreement_signed_at": "2026-11-01T09:30:00.000Z",
                                 "updated_at": "2026-11-23T08:00:00.000Z"}
     assert body_of(get(client, "m-new")) == body_of(created)
@@ -103,3 +104,24 @@ def test_the_rules_read_the_settings_written_through_the_api(client):
     response = post_intercept(client, intercept_body())
     assert response.status_code == 422
     assert [reason["code"] for reason in body_of(response)["error"]["reasons"]] == ["interception_disabled"]
+
+
+def test_a_carrier_account_keeps_its_non_secret_fields_and_names_its_secret(client):
+    account = {"fields": {"customerCode": "YD-100", "customerSiteCode": "S-1"}, "secret_ref": "intercept-gateway/carrier-accounts/m-new/yunda"}
+    created = put(client, "m-new", {**SETTINGS, "carrier_accounts": {"yunda": account}})
+    assert created.status_code == 200, body_of(created)
+    assert body_of(get(client, "m-new"))["carrier_accounts"] == {"yunda": account}
+
+
+@pytest.mark.parametrize("fields,problem_field,problem", [
+    ({"customerPsw": "hunter2"}, "carrier_accounts.yunda.fields.customerPsw", "is secret"),
+    ({"partnerId": "P-1"}, "carrier_accounts.yunda.fields.partnerId", "is not an account field"),
+])
+def test_a_secret_or_unknown_account_field_inline_is_400(client, fields, problem_field, problem):
+    response = put(client, "m-new", {**SETTINGS, "carrier_accounts": {"yunda": {"fields": fields}}})
+    assert response.status_code == 400
+    detail = body_of(response)
+    assert [item["field"] for item in detail["error"]["fields"]] == [problem_field]
+    assert problem in detail["error"]["fields"][0]["problem"]
+    assert "hunter2" not in response.body.decode()
+    assert get(client, "m-new").status_code == 404

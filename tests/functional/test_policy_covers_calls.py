@@ -16,6 +16,7 @@ import pytest
 import app as app_module
 from chalicelib.carriers.base import CarrierResult, CarrierUnavailable
 from chalicelib.config import dead_letter_queue
+from chalicelib.dispatch.accounts import SECRET_PREFIX
 from chalicelib.domain.models import EventSource
 from chalicelib.schedules.requeue_unsent import requeue_unsent
 from local.lambda_events import scheduled_event
@@ -63,6 +64,8 @@ def _resource_name(statement_resource: dict) -> str:
     text = statement_resource["Fn::Sub"]
     if text.endswith("/index/*"):
         return "table/index"
+    if ":secretsmanager:" in text:
+        return "secret/" + text.rsplit(":secret:", 1)[1]
     return "bucket/*" if text.startswith("${ExportBucket.Arn}") else "logs"
 
 
@@ -92,6 +95,9 @@ def recorded(monkeypatch):
         elif service == "sqs":
             queue = params.get("QueueName") or params["QueueUrl"].rsplit("/", 1)[-1]
             calls.add((f"sqs:{SQS_BATCH_ACTIONS.get(operation, operation)}", queue))
+        elif service == "secretsmanager":
+            assert params["SecretId"].startswith(SECRET_PREFIX)
+            calls.add((f"secretsmanager:{operation}", f"secret/{SECRET_PREFIX}*"))
         elif service == "s3":
             calls.add((S3_ACTIONS[operation], "bucket" if operation == "ListObjectsV2" else "bucket/*"))
         return original(client, operation, params)
@@ -132,7 +138,17 @@ def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier,
     settings = json.loads(client.http.get("/v1/merchants/demo-merchant/settings", headers=auth()).body)
     settings.pop("merchant_id")
     settings.pop("updated_at")
-    client.http.put("/v1/merchants/demo-merchant/settings", headers=auth(), body=json.dumps(settings))
+    client.http.put("/v1/merchants/demo-merchant/settings", headers=auth(), body=json.dumps(
+        {**settings, "carrier_accounts": {"zto": {"fields": {"customerCode": "C"},
+                                                  "secret_ref": f"{SECRET_PREFIX}demo-merchant/zto"}}}))
+    # a dispatch over a route that takes the merchant's own account reads its secret
+    secrets = boto3.client("secretsmanager")
+    ignored.append(secrets)
+    secrets.create_secret(Name=f"{SECRET_PREFIX}demo-merchant/zto", SecretString='{"customerPsw": "p"}')
+    from chalicelib.carriers import declarations
+    monkeypatch.setitem(gw.merchant_accounts._needs, "zto", declarations()["jumdata"].merchant_account)
+    post_intercept(client, intercept_body(tracking_no="ZT1000000017", order_id="o-17"), idempotency_key="idem-17")
+    pump.run_once()
     client.http.post("/v1/eligibility", headers=auth(), body=json.dumps(intercept_body(tracking_no="ZT1000000006")))
     client.http.get("/v1/merchants/demo-merchant/metrics?from=2026-11-01T00:00:00Z&to=2026-11-30T00:00:00Z",
                     headers=auth())

@@ -4,6 +4,7 @@ from chalicelib.carriers.declaration import (
     MODELLED,
     NONE_PUBLISHED,
     CarrierDeclaration,
+    MerchantAccount,
     Names,
     RandomHex,
     SigningInput,
@@ -37,6 +38,8 @@ DECLARATION = CarrierDeclaration(
     settings="chalicelib.carriers.jumdata.settings:JumdataSettings",
     protocol="chalicelib.carriers.jumdata.protocol",
     dev_credentials={"app_id": RandomHex(8, prefix="dev-jum-"), "app_secret": RandomHex(16)},
+    merchant_account=MerchantAccount(fields=("customerCode", "customerPsw", "customerSiteCode"),
+                                     required=("customerCode", "customerPsw"), secret=("customerPsw",)),
     simulator="simulator.jumdata:JumdataCarrier",
     signing=(
         SigningRecipe("jumdata", "sign", "sign = sha256_hex(appId + appSecret + timestamp).", (

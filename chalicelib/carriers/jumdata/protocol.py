@@ -61,9 +61,10 @@ def sign(app_id: str, app_secret: str, timestamp: str) -> str:
     return hashlib.sha256((app_id + app_secret + timestamp).encode("utf-8")).hexdigest()
 
 
-def account_for(settings: JumdataSettings, carrier: str) -> dict[str, str]:
-    """The merchant's credentials with `carrier`; a missing one is our account's fault, not the parcel's."""
-    account = settings.accounts.get(carrier)
+def account_for(settings: JumdataSettings, carrier: str, merchant: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The merchant's credentials with `carrier` (its own from its settings, else the platform-level
+    one); a missing one is our account's fault, not the parcel's."""
+    account = merchant or settings.accounts.get(carrier)
     if not account or not account.get("customerCode"):
         raise CarrierAccountFault(f"no jumdata account of the merchant's for {carrier}", ACCOUNT_MISSING)
     return {name: str(account[name]) for name in ACCOUNT_FIELDS if account.get(name)}
@@ -71,7 +72,7 @@ def account_for(settings: JumdataSettings, carrier: str) -> dict[str, str]:
 
 def intercept_payload(order: InterceptOrder, settings: JumdataSettings, call: Call) -> dict[str, str]:
     payload = {"expressCode": call.company, "mailNo": order.tracking_no, "reason": order.reason,
-               **account_for(settings, call.carrier)}
+               **account_for(settings, call.carrier, order.account)}
     if order.redirect_to is not None:
         to = order.redirect_to
         payload.update(operationType=OPERATION_REDIRECT, receiverName=to.name, receiverMobile=to.phone,

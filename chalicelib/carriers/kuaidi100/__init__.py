@@ -2,6 +2,7 @@
 from chalicelib.carriers.declaration import (
     MODELLED,
     CarrierDeclaration,
+    MerchantAccount,
     Names,
     RandomHex,
     SigningInput,
@@ -34,6 +35,9 @@ DECLARATION = CarrierDeclaration(
     protocol="chalicelib.carriers.kuaidi100.protocol",
     dev_credentials={"key": RandomHex(4, prefix="dev-k100-"), "secret": RandomHex(16),
                      "customer": RandomHex(8, upper=True), "salt": RandomHex(8)},
+    merchant_account=MerchantAccount(fields=("partnerId", "partnerKey", "partnerSecret", "partnerName", "net",
+                                             "code", "appKey", "appSecret"),
+                                     required=("partnerId",), secret=("partnerKey", "partnerSecret", "appSecret")),
     simulator="simulator.kuaidi100:Kuaidi100Carrier",
     signing=(
         SigningRecipe("kuaidi100", "sign", "sign = UPPER(md5_hex(param + t + key + secret)) for the order API.", (

@@ -94,7 +94,7 @@ def push_sign(param: str, salt: str) -> str:
 def intercept_payload(order: InterceptOrder, company: str, settings: Kuaidi100Settings) -> dict[str, Any]:
     """`param` of interceptOrder, in the SDK's field order, with the carrier account's fields."""
     payload: dict[str, Any] = {"orderId": order.intercept_id, "kuaidicom": company, "kuaidinum": order.tracking_no,
-                               **settings.account, "reason": order.reason}
+                               **(order.account or settings.account), "reason": order.reason}
     if order.redirect_to is None:
         payload["interceptType"] = settings.return_type
     else:
