@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from chalicelib.domain.models import MerchantSettings, ReasonItem
+from chalicelib.domain.models import AfterSaleType, MerchantSettings, ReasonItem
 from chalicelib.domain.stages import INTERCEPTABLE, ParcelStage
 from chalicelib.rules.policies import PlatformPolicy
 
@@ -122,6 +122,19 @@ def not_cross_border(given: RuleInput) -> ReasonItem | None:
     return None
 
 
+def _return_and_refund(given: RuleInput) -> bool:
+    """Absent, the type is refund-only: the case interception is for (发货后仅退款, seeds 002/003)."""
+    return given.request.after_sale_type == AfterSaleType.return_and_refund
+
+
+def refund_only_after_sale(given: RuleInput) -> ReasonItem | None:
+    if _return_and_refund(given) and given.policy.return_and_refund == "refuse":
+        return _reason("after_sale_type_not_refund_only",
+                       "only refund-only after-sales (仅退款) can be intercepted on this platform; "
+                       "a return and refund waits for the buyer to send the goods back")
+    return None
+
+
 def parcel_interceptable(given: RuleInput) -> ReasonItem | None:
     stage = given.stage
     if stage in INTERCEPTABLE or stage == ParcelStage.unknown:
@@ -155,6 +168,7 @@ RULES: tuple[Rule, ...] = (
     single_package,
     goods_type_allowed,
     not_cross_border,
+    refund_only_after_sale,
     parcel_interceptable,
 )
 
@@ -172,5 +186,12 @@ def stage_unknown_warning(given: RuleInput) -> ReasonItem | None:
     return None
 
 
+def return_and_refund_warning(given: RuleInput) -> ReasonItem | None:
+    if _return_and_refund(given) and given.policy.return_and_refund == "warn":
+        return _reason("after_sale_type_not_refund_only",
+                       "a return and refund (退货退款): intercept only once merchant and buyer have agreed")
+    return None
+
+
 #: Checks that never refuse but tell the caller what to expect.
-WARNINGS: tuple[Rule, ...] = (last_mile_warning, stage_unknown_warning)
+WARNINGS: tuple[Rule, ...] = (last_mile_warning, stage_unknown_warning, return_and_refund_warning)

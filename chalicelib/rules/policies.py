@@ -26,6 +26,8 @@ class PlatformPolicy:
     merchant_amount_range: bool
     merchant_chooses_carriers: bool
     out_for_delivery: Literal["refuse", "warn"]
+    #: an after-sale of type return_and_refund (退货退款): interception is for refund-only after shipment
+    return_and_refund: Literal["refuse", "warn"]
     processing_window_days: int
     refuse_allowed_after_days: int
     auto_refund_on_success: bool
@@ -59,6 +61,7 @@ BASE = PlatformPolicy(
     merchant_amount_range=False,
     merchant_chooses_carriers=True,
     out_for_delivery="refuse",
+    return_and_refund="refuse",
     processing_window_days=5,
     refuse_allowed_after_days=3,
     auto_refund_on_success=True,
@@ -85,13 +88,15 @@ POLICIES: dict[PolicyName, PlatformPolicy] = {
         carrier_fees={},
     ),
     # Seeds 000/001: the merchant sets the order-amount range and picks the carriers; the platform
-    # charges nothing and the merchant bears the carrier's fee for each request.
+    # charges nothing and the merchant bears the carrier's fee for each request. Seed 001 also has
+    # a buyer's return (退货退款) intercepted once merchant and buyer agree: allowed, with a warning.
     PolicyName.pinduoduo: replace(
         BASE,
         name=PolicyName.pinduoduo,
         cross_border_allowed=True,
         merchant_amount_range=True,
         out_for_delivery="warn",
+        return_and_refund="warn",
         fee_charged_on="attempt",
     ),
     # Seed 003: several packages per after-sale may be intercepted.

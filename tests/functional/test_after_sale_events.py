@@ -127,10 +127,17 @@ def test_without_a_rule_or_settings_only_enabled_is_reported(client, gw):
 
 
 def test_return_and_refund_is_covered_only_when_the_rule_names_it(client, gw):
+    assert unmatched(json.loads(deliver(client, event(after_sale_type="return_and_refund")).body)) == ["enabled"]
+    set_rule(client, RULE)
+    answer = json.loads(deliver(client, event(event_id="evt-2", after_sale_type="return_and_refund")).body)
+    assert unmatched(answer) == ["after_sale_type"]
     set_rule(client, {**RULE, "after_sale_types": ["refund_only", "return_and_refund"]})
-    answer = json.loads(deliver(client, event(after_sale_type="return_and_refund")).body)
-    assert answer["matched"] is True
-    assert intercepts_of(gw)[0].after_sale_type.value == "return_and_refund"
+    refused = deliver(client, event(event_id="evt-3", after_sale_type="return_and_refund"))
+    # covered by the rule; Kuaishou's policy intercepts refund-only after-sales only
+    assert refused.status_code == 422
+    assert [reason["code"] for reason in json.loads(refused.body)["error"]["reasons"]] == [
+        "after_sale_type_not_refund_only"]
+    assert intercepts_of(gw) == []
 
 
 def test_an_empty_carrier_or_goods_list_covers_every_one_and_the_platforms_rules_still_apply(client, gw):

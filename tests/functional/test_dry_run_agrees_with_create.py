@@ -48,6 +48,7 @@ CHANGES = {
     "goods_type": st.sampled_from([goods.value for goods in GoodsType]),
     "cross_border": st.booleans(),
     "parcel_stage": st.sampled_from([stage.value for stage in ParcelStage]),
+    "after_sale_type": st.sampled_from(["refund_only", "return_and_refund"]),
 }
 
 

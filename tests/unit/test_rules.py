@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.models import Carrier, GoodsType, PolicyName
+from chalicelib.domain.models import AfterSaleType, Carrier, GoodsType, PolicyName
 from chalicelib.domain.requests import CreateInterceptRequest
 from chalicelib.domain.stages import ParcelStage
 from chalicelib.rules import assess
@@ -75,6 +75,9 @@ TABLE = [
      only((K,), "goods_type_excluded")),
     ("cross-border order", {"cross_border": True}, {}, ParcelStage.in_transit, only((K, D, X), "cross_border")),
     ("cross-border merchant", {}, {"cross_border": True}, ParcelStage.in_transit, only((K, D, X), "cross_border")),
+    ("return and refund", {"after_sale_type": AfterSaleType.return_and_refund}, {}, ParcelStage.in_transit,
+     only((K, D, X), "after_sale_type_not_refund_only")),
+    ("refund only, said", {"after_sale_type": AfterSaleType.refund_only}, {}, ParcelStage.in_transit, everywhere()),
     ("stage unknown", {}, {}, ParcelStage.unknown, everywhere()),
     ("picked up", {}, {}, ParcelStage.picked_up, everywhere()),
     ("at destination city", {}, {}, ParcelStage.at_destination_city, everywhere()),
@@ -132,6 +135,20 @@ def test_out_for_delivery_is_a_warning_where_the_policy_says_warn():
 def test_out_for_delivery_is_not_also_a_warning_where_it_is_refused():
     verdict = assess(request(), merchant(), policy_for(K), ParcelStage.out_for_delivery)
     assert [reason.code for reason in verdict.reasons] == ["parcel_out_for_delivery"]
+    assert verdict.warnings == []
+
+
+def test_a_return_and_refund_is_a_warning_where_the_policy_says_warn():
+    verdict = assess(request(after_sale_type=AfterSaleType.return_and_refund), merchant(), policy_for(P),
+                     ParcelStage.in_transit)
+    assert verdict.reasons == []
+    assert [warning.code for warning in verdict.warnings] == ["after_sale_type_not_refund_only"]
+
+
+def test_a_refused_return_and_refund_is_not_also_a_warning():
+    verdict = assess(request(after_sale_type=AfterSaleType.return_and_refund), merchant(), policy_for(D),
+                     ParcelStage.in_transit)
+    assert [reason.code for reason in verdict.reasons] == ["after_sale_type_not_refund_only"]
     assert verdict.warnings == []
 
 
