@@ -28,7 +28,7 @@ from chalicelib.carriers.base import (  # noqa: E402
 )
 from chalicelib.clock import FixedClock  # noqa: E402
 from chalicelib.config import Settings  # noqa: E402
-from chalicelib.domain.models import Platform, PolicyName  # noqa: E402
+from chalicelib.domain.models import Carrier, Platform, PolicyName  # noqa: E402
 from chalicelib.domain.stages import ParcelStage  # noqa: E402
 from local import moto_transactions  # noqa: E402
 from local.resources import create_resources, demo_merchant, seed_platform  # noqa: E402
@@ -161,6 +161,19 @@ def gw(aws, settings: Settings, clock: FixedClock, carrier: ScriptedCarrier) -> 
     runtime.use(gateway)
     yield gateway
     runtime.use(None)
+
+
+def give_account(gw: runtime.Gateway, carrier: str = "zto", fields: dict | None = None,
+                 platform: Platform = PLATFORM_A) -> None:
+    """The demo merchant's own account for `carrier` (by default a kuaidi100 partnerId: the field a
+    route through kuaidi100 requires when the platform level holds none)."""
+    from chalicelib.domain.models import CarrierAccount
+
+    current = gw.store.merchants.get(platform.id, MERCHANT)
+    accounts = {**current.carrier_accounts, Carrier(carrier): CarrierAccount(fields=fields or {"partnerId": "P-test"})}
+    gw.store.merchants.save(platform.id, current.model_copy(update={"carrier_accounts": accounts,
+                                                                    "version": current.version + 1}),
+                            expected_version=current.version)
 
 
 @pytest.fixture

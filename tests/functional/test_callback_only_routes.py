@@ -9,7 +9,7 @@ from chalicelib.carriers.base import CarrierResult
 from chalicelib.domain.models import EventSource, InterceptStatus
 from chalicelib.schedules.poll_overdue import poll_overdue_results
 from local.pump import QueuePump
-from tests.conftest import auth
+from tests.conftest import auth, give_account
 from tests.functional.test_dispatch_worker import create
 
 
@@ -23,6 +23,11 @@ def carrier(carrier):
     """ZTO reached through kuaidi100, which can neither withdraw nor be asked."""
     carrier.route, carrier.can_withdraw, carrier.can_poll = "kuaidi100", False, False
     return carrier
+
+
+@pytest.fixture(autouse=True)
+def merchant_account(gw):
+    give_account(gw)
 
 
 def cancel(client, intercept_id):

@@ -21,7 +21,7 @@ from chalicelib.domain.lifecycle import ALLOWED, REFUND_ALLOWED
 from chalicelib.domain.models import EventSource
 from gatewayctl.cli import cli
 from local.pump import QueuePump
-from tests.conftest import auth, intercept_body, post_intercept
+from tests.conftest import auth, give_account, intercept_body, post_intercept
 from tests.functional.test_dispatch_worker import make_visible
 
 MOVES: set[tuple[str, str]] = set()
@@ -155,6 +155,7 @@ def test_results_and_a_cancel_after_needs_attention(recorded, gw, client, pump, 
 
 def test_a_callback_that_never_comes_from_a_route_without_a_status_query(recorded, gw, client, pump, carrier, clock):
     carrier.route, carrier.can_withdraw, carrier.can_poll = "kuaidi100", False, False
+    give_account(gw)
     intercept_id = create(client, 8)
     pump.run_once()
     clock.advance(seconds=gw.settings.callback_deadline_seconds + 1)
