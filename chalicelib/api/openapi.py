@@ -135,17 +135,11 @@ class Eligibility(BaseModel):
     fee_quote: dict
 
 
-class TargetEntry(BaseModel):
-    """One target of an after-sale: its own verdict, and its interception when it was sent."""
+class TargetEntry(Eligibility):
+    """One target of an after-sale: its own verdict (the dry run's fields), and its interception when it was sent."""
 
     carrier: str
     tracking_no: str
-    eligible: bool
-    reasons: list[ReasonItem]
-    warnings: list[ReasonItem]
-    parcel_stage: str
-    success_likelihood: str
-    fee_quote: dict
     intercept: InterceptSummary | None = Field(  # type: ignore[valid-type]
         description="the interception created for it; null when refused (and in a dry run)")
 

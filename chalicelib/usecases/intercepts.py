@@ -186,32 +186,25 @@ class InterceptService:
                 for (carrier, tracking_no), verdict in zip(request.parcels(), verdicts)])
             return {"after_sale": _after_sale_block(sale),
                     "intercepts": [verdict.entry(None) for verdict in verdicts]}
-        verdict = self._assess(platform, request, merchant)
-        return {
-            "eligible": not verdict.reasons,
-            "reasons": [reason.model_dump() for reason in verdict.reasons],
-            "warnings": [warning.model_dump() for warning in verdict.warnings],
-            "parcel_stage": verdict.stage.value,
-            "success_likelihood": success_likelihood(verdict.stage).value,
-            "fee_quote": quote_fee(policy_for(platform.policy), merchant, request.carrier).as_dict(),
-        }
+        return self._verdict(platform, request, merchant).eligibility()
 
     # -- after-sales of several parcels -----------------------------------------------------------
 
     def _verdicts(self, platform: Platform, request: CreateInterceptRequest,
                   merchant: MerchantSettings | None) -> list[TargetVerdict]:
-        policy = policy_for(platform.policy)
-        found = []
-        for carrier, tracking_no in request.parcels():
-            one = request.for_parcel(carrier, tracking_no)
-            verdict = self._assess(platform, one, merchant)
-            found.append(TargetVerdict(
-                carrier=carrier.value, tracking_no=tracking_no,
-                reasons=[reason.model_dump() for reason in verdict.reasons],
-                warnings=[warning.model_dump() for warning in verdict.warnings], parcel_stage=verdict.stage.value,
-                success_likelihood=success_likelihood(verdict.stage).value,
-                fee_quote=quote_fee(policy, merchant, carrier).as_dict()))
-        return found
+        return [self._verdict(platform, request.for_parcel(carrier, tracking_no), merchant)
+                for carrier, tracking_no in request.parcels()]
+
+    def _verdict(self, platform: Platform, request: CreateInterceptRequest,
+                 merchant: MerchantSettings | None) -> TargetVerdict:
+        """The verdict on the request's one parcel (`carrier` + `tracking_no`)."""
+        verdict = self._assess(platform, request, merchant)
+        return TargetVerdict(
+            carrier=request.carrier.value, tracking_no=request.tracking_no,
+            reasons=[reason.model_dump() for reason in verdict.reasons],
+            warnings=[warning.model_dump() for warning in verdict.warnings], parcel_stage=verdict.stage.value,
+            success_likelihood=success_likelihood(verdict.stage).value,
+            fee_quote=quote_fee(policy_for(platform.policy), merchant, request.carrier).as_dict())
 
     def _new_after_sale(self, platform: Platform, request: CreateInterceptRequest, now, parcels) -> AfterSale:
         at = to_iso(now)
@@ -445,10 +438,15 @@ class TargetVerdict:
         return TargetVerdict(self.carrier, self.tracking_no, [*self.reasons, {"code": code, "message": message}],
                              self.warnings, self.parcel_stage, self.success_likelihood, self.fee_quote)
 
+    def eligibility(self) -> dict:
+        """The dry run's answer for one parcel."""
+        return {"eligible": self.eligible, "reasons": self.reasons, "warnings": self.warnings,
+                "parcel_stage": self.parcel_stage, "success_likelihood": self.success_likelihood,
+                "fee_quote": self.fee_quote}
+
     def entry(self, intercept: dict | None) -> dict:
-        return {"carrier": self.carrier, "tracking_no": self.tracking_no, "eligible": self.eligible,
-                "reasons": self.reasons, "warnings": self.warnings, "parcel_stage": self.parcel_stage,
-                "success_likelihood": self.success_likelihood, "fee_quote": self.fee_quote, "intercept": intercept}
+        """A target's entry in an after-sale's answer: its parcel, its verdict, its interception."""
+        return {"carrier": self.carrier, "tracking_no": self.tracking_no, **self.eligibility(), "intercept": intercept}
 
 
 def _unique_reasons(verdicts: list[TargetVerdict]) -> list[dict]:
