@@ -95,15 +95,14 @@ class Gateway:
 
     @cached_property
     def intercepts(self) -> InterceptService:
-        from chalicelib.carriers import declarations, merchant_accounts
+        from chalicelib.carriers import declarations
         from chalicelib.usecases.intercepts import ConnectedCarriers, InterceptService
 
-        routes = {code: adapter.route for code, adapter in self.adapters.items()}
         carriers = ConnectedCarriers(codes=frozenset(self.adapters), redirecting=frozenset(
             code for code, adapter in self.adapters.items() if adapter.can_redirect),
-            routes=routes,
+            routes=self.carrier_routes,
             unwithdrawable_routes=frozenset(code for code, declared in declarations().items() if not declared.can_withdraw),
-            merchant_accounts=merchant_accounts(self.settings.carriers, routes))
+            merchant_accounts=self.merchant_accounts_needed)
         return InterceptService(self.store.intercepts, self.changes, self.merchant_settings, self.queues, self.clock,
                                 self.settings.dispatch_queue, carriers, stage_lookup=carrier_stage_lookup(self.adapters),
                                 after_sales=self.store.after_sales)
@@ -187,13 +186,23 @@ class Gateway:
         )
 
     @cached_property
-    def merchant_accounts(self):
+    def carrier_routes(self) -> dict[str, str]:
+        """Per connected carrier, the route it is configured over (its own code, or an aggregator's)."""
+        return {code: adapter.route for code, adapter in self.adapters.items()}
+
+    @cached_property
+    def merchant_accounts_needed(self) -> dict:
+        """Per carrier whose route takes the merchant's own account: the declared account."""
         from chalicelib.carriers import merchant_accounts
+
+        return merchant_accounts(self.settings.carriers, self.carrier_routes)
+
+    @cached_property
+    def merchant_accounts(self):
         from chalicelib.dispatch.accounts import MerchantAccounts, secrets_manager_reader
 
-        needs = merchant_accounts(self.settings.carriers, {code: adapter.route for code, adapter in self.adapters.items()})
-        return MerchantAccounts(self.store.merchants, secrets_manager_reader(aws.client("secretsmanager", self.settings.is_local)),
-                                self.clock, needs)
+        read_secret = secrets_manager_reader(aws.client("secretsmanager", self.settings.is_local))
+        return MerchantAccounts(self.store.merchants, read_secret, self.clock, self.merchant_accounts_needed)
 
     @cached_property
     def relay(self) -> OutboxRelay:

@@ -146,7 +146,7 @@ def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier,
     ignored.append(secrets)
     secrets.create_secret(Name=f"{SECRET_PREFIX}demo-merchant/zto", SecretString='{"customerPsw": "p"}')
     from chalicelib.carriers import declarations
-    monkeypatch.setitem(gw.merchant_accounts._needs, "zto", declarations()["jumdata"].merchant_account)
+    monkeypatch.setitem(gw.merchant_accounts_needed, "zto", declarations()["jumdata"].merchant_account)
     post_intercept(client, intercept_body(tracking_no="ZT1000000017", order_id="o-17"), idempotency_key="idem-17")
     pump.run_once()
     client.http.post("/v1/eligibility", headers=auth(), body=json.dumps(intercept_body(tracking_no="ZT1000000006")))
