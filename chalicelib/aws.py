@@ -23,6 +23,7 @@ the Lambda runtime's own boto3, an SDK nobody tested, and it fails at start inst
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import boto3
@@ -44,6 +45,10 @@ if _untested:
     raise ImportError("the AWS SDK is not the version the gateway was tested with: " + ", ".join(_untested)
                       + "; deploy with `make package` (its layer holds the pinned SDK) or update SDK_VERSIONS "
                         "with requirements.txt")
+
+#: botocore logs every response body at DEBUG (GetSecretValue's carrier-account secrets too): never
+#: below INFO, whatever the function's log level.
+logging.getLogger("botocore.parsers").setLevel(logging.INFO)
 
 RETRIES = {"mode": "standard", "total_max_attempts": 3}
 

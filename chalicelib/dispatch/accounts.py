@@ -6,7 +6,6 @@ API keys use. Secret values are never logged: only the carrier and the missing f
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any, Callable, Mapping
 
 from chalicelib.carriers.base import CarrierAccountFault
@@ -20,10 +19,6 @@ SECRET_PREFIX = "intercept-gateway/carrier-accounts/"
 #: A rotated secret reaches every warm dispatch container within this long.
 SECRET_TTL_SECONDS = 300
 ACCOUNT_MISSING = "carrier_account_missing"
-
-#: botocore logs every response body at DEBUG, GetSecretValue's too: never below INFO, whatever the
-#: function's log level.
-logging.getLogger("botocore.parsers").setLevel(logging.INFO)
 
 
 class MerchantAccounts:
