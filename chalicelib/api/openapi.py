@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 from chalicelib.domain.models import (
     AfterSale,
     AfterSaleParcel,
+    AfterSaleType,
     Carrier,
     Claim,
     Intercept,
@@ -146,6 +147,7 @@ class TargetEntry(Eligibility):
 
 class AfterSaleBlock(BaseModel):
     id: str = Field(description="the platform's after_sale_id")
+    after_sale_type: AfterSaleType = Field(description="refund_only (仅退款) or return_and_refund, as created")
     refund_status: RefundStatus
     deadlines: Deadlines
     success_count: int

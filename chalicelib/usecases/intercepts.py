@@ -14,6 +14,7 @@ from chalicelib.domain.models import (
     AfterSale,
     AfterSaleEvent,
     AfterSaleParcel,
+    AfterSaleType,
     Event,
     EventSource,
     Intercept,
@@ -467,7 +468,7 @@ def _send_dispatches(queues: Queues, queue: str, ordered) -> None:
 
 def _after_sale_block(sale: AfterSale) -> dict:
     """The `after_sale` block of a create's (or dry run's) answer."""
-    return {"id": sale.id, "refund_status": sale.refund_status.value,
+    return {"id": sale.id, "after_sale_type": sale.after_sale_type.value, "refund_status": sale.refund_status.value,
             "deadlines": {"processing": sale.processing_deadline}, **sale.counts()}
 
 
@@ -477,7 +478,8 @@ def after_sale_of_record(record: Intercept) -> dict:
     success = int(status in ("intercepted", "returned"))
     failed = int(status == "failed")
     cancelled = int(status == "cancelled")
-    return {"id": record.after_sale_id, "refund_status": record.refund_status.value,
+    kind = record.after_sale_type or AfterSaleType.refund_only
+    return {"id": record.after_sale_id, "after_sale_type": kind.value, "refund_status": record.refund_status.value,
             "deadlines": {"processing": record.processing_deadline}, "success_count": success,
             "failed_count": failed, "cancelled_count": cancelled, "pending_count": 1 - success - failed - cancelled}
 

@@ -61,7 +61,7 @@ def test_three_parcels_one_signed_one_intercepted_one_failed_then_the_refusal_th
     signed, moving, failing = created["intercepts"]
     assert [reason["code"] for reason in signed["reasons"]] == ["parcel_signed"] and signed["intercept"] is None
     assert moving["intercept"]["status"] == failing["intercept"]["status"] == "pending"
-    assert created["after_sale"] == {"id": "as-1", "refund_status": "awaiting_result",
+    assert created["after_sale"] == {"id": "as-1", "after_sale_type": "refund_only", "refund_status": "awaiting_result",
                                      "deadlines": {"processing": "2026-11-28T08:00:00.000Z"},
                                      "success_count": 0, "failed_count": 1, "cancelled_count": 0,
                                      "pending_count": 2}
@@ -174,7 +174,7 @@ def test_targets_with_carrier_is_400(client, douyin):
 def test_a_single_parcel_request_is_an_after_sale_of_one(client, gw):
     record = json.loads(post_intercept(client, intercept_body()).body)
     sale = get_after_sale(client, key="key-platform-a")
-    assert sale["id"] == "as-1" and sale["pending_count"] == 1
+    assert sale["id"] == "as-1" and sale["pending_count"] == 1 and sale["after_sale_type"] == "refund_only"
     assert sale["parcels"][0]["intercept_id"] == record["id"]
     response = client.http.post("/v1/after-sales/as-1/refund-decision", headers=auth(),
                                 body=json.dumps({"decision": "agree"}))
@@ -184,3 +184,11 @@ def test_a_single_parcel_request_is_an_after_sale_of_one(client, gw):
 
 def test_unknown_after_sale_is_404(client, douyin):
     assert client.http.get("/v1/after-sales/nope", headers=auth(KEY_DOUYIN)).status_code == 404
+
+
+def test_a_return_and_refund_pinduoduo_allows_is_shown_as_such_on_its_after_sale(client, gw):
+    pinduoduo = Platform(id="plat-pdd", name="Pinduoduo", policy=PolicyName.pinduoduo)
+    seed_platform(gw.store, pinduoduo, "key-pdd", demo_merchant("2026-01-01T00:00:00.000Z"))
+    created = post_intercept(client, intercept_body(after_sale_type="return_and_refund"), key="key-pdd")
+    assert created.status_code == 202, created.body
+    assert get_after_sale(client, key="key-pdd")["after_sale_type"] == "return_and_refund"
