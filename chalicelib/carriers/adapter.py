@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         HttpReply,
         InterceptOrder,
         SubmitOutcome,
+        Tracking,
     )
     from chalicelib.carriers.declaration import CarrierDeclaration
     from chalicelib.carriers.http import CarrierHttp
@@ -129,6 +130,17 @@ class ProtocolAdapter:
 
     def query_stage(self, tracking_no: str) -> ParcelStage:
         return self._exchange(self._protocol.track_request, self._protocol.parse_track_response, tracking_no)
+
+    def query_tracking(self, tracking_no: str) -> Tracking:
+        """The stage as `query_stage` reads it, and the scans where the protocol reads them (`parse_tracking`)."""
+        from chalicelib.carriers.base import Tracking
+
+        scans_of = getattr(self._protocol, "parse_tracking", None)
+
+        def parse(status: int, body: bytes) -> Tracking:
+            return Tracking(self._protocol.parse_track_response(status, body),
+                            tuple(scans_of(status, body)) if scans_of else ())
+        return self._exchange(self._protocol.track_request, parse, tracking_no)
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime) -> CallbackEvent:
         return self._protocol.parse_callback(headers, body, now, self._settings)

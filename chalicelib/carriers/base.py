@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Mapping, Protocol
 
-from chalicelib.domain.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage, TrackingScan
 
 
 class CarrierResult(StrEnum):
@@ -93,6 +93,17 @@ class CallbackEvent:
     occurred_at: datetime
     reason_code: str | None = None
     message: str | None = None
+    #: the tracking scans the push carries (SF's route push), oldest first
+    scans: tuple[TrackingScan, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """A carrier's tracking answer: the parcel's current stage and the scans it listed (none where the
+    protocol's scans carry no time to order them by)."""
+
+    stage: ParcelStage
+    scans: tuple[TrackingScan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,9 @@ class CarrierAdapter(Protocol):
 
     def query_stage(self, tracking_no: str) -> ParcelStage:
         """The parcel's current stage from the carrier's tracking. Raises CarrierUnavailable."""
+
+    def query_tracking(self, tracking_no: str) -> Tracking:
+        """The parcel's current stage and scans from one tracking query. Raises CarrierUnavailable."""
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime) -> CallbackEvent:
         """Verify and parse a callback. Raises InvalidCallback."""

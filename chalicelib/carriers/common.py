@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from chalicelib.carriers.base import (
@@ -22,7 +22,8 @@ from chalicelib.carriers.base import (
     SubmitOutcome,
 )
 from chalicelib.carriers.wire import epoch_millis, json_object, text
-from chalicelib.domain.stages import ParcelStage
+from chalicelib.clock import to_iso
+from chalicelib.domain.stages import ParcelStage, TrackingScan, in_order
 
 #: Our reason code for a refusal whose carrier code is not in the module's REASON_CODES.
 UNMAPPED_REFUSAL = "carrier_refused"
@@ -160,6 +161,59 @@ def latest_stage(answer: Answer, list_field: str, code_field: str, stages: Mappi
     last = scans[-1]
     code = text(last.get(code_field)) if isinstance(last, dict) else None
     return stages.get(code or "", ParcelStage.unknown)
+
+
+@dataclass(frozen=True)
+class ScanFields:
+    """Where a carrier's tracking answer (or push) keeps each scan's code, time, text and location."""
+
+    code: str
+    at: str
+    text: str
+    location: str
+
+
+#: Carriers that write scan times as local wall-clock text ("2024-05-01 08:00:00") mean Beijing time.
+BEIJING = timezone(timedelta(hours=8))
+
+
+def scan_time(value: object) -> str | None:
+    """A scan's time as ISO UTC: epoch milliseconds (a number or digit string) or Beijing wall-clock
+    text; None when unreadable (such a scan cannot be placed in order and is left out)."""
+    try:
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return to_iso(datetime.fromtimestamp(value / 1000, tz=timezone.utc))
+        if isinstance(value, str):
+            return to_iso(datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING))
+    except (OverflowError, OSError, ValueError):
+        return None
+    return None
+
+
+def tracking_scans(scans: object, fields: ScanFields, stages: Mapping[str, ParcelStage]) -> list[TrackingScan]:
+    """The scans of a tracking list that carry a code and a readable time, oldest first, each once."""
+    found = []
+    for scan in scans if isinstance(scans, list) else []:
+        if not isinstance(scan, dict):
+            continue
+        code, at = text(scan.get(fields.code)), scan_time(scan.get(fields.at))
+        if not code or at is None:
+            continue
+        location = scan.get(fields.location)
+        if isinstance(location, dict):  # a site object: its name
+            location = location.get("name")
+        found.append(TrackingScan(at=at, stage=stages.get(code, ParcelStage.unknown), code=code,
+                                  text=(text(scan.get(fields.text)) or "")[:200] or None,
+                                  location=(text(location) or "")[:100] or None))
+    return in_order(found)
+
+
+def answered_scans(answer: Answer, list_field: str, fields: ScanFields,
+                   stages: Mapping[str, ParcelStage]) -> list[TrackingScan]:
+    """`tracking_scans` of a tracking query's answer (`latest_stage` judges the answer itself)."""
+    return tracking_scans(answer.data.get(list_field), fields, stages) if answer.ok else []
 
 
 def callback_event(push: Mapping[str, Any], fields: PushFields, results: Mapping[str, CarrierResult],
