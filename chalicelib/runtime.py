@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.usecases.carrier_results import CarrierResults
     from chalicelib.usecases.change_writer import ChangeWriter
     from chalicelib.usecases.claims import Claims
-    from chalicelib.usecases.intercepts import InterceptService, StageLookup
+    from chalicelib.usecases.intercepts import InterceptService, TrackingLookup
     from chalicelib.usecases.merchant_settings import MerchantSettingsService
     from chalicelib.usecases.refund_decisions import RefundDecisions
     from chalicelib.webhooks.delivery import CachedEndpoints, WebhookDelivery
@@ -104,8 +104,9 @@ class Gateway:
             unwithdrawable_routes=frozenset(code for code, declared in declarations().items() if not declared.can_withdraw),
             merchant_accounts=self.merchant_accounts_needed)
         return InterceptService(self.store.intercepts, self.changes, self.merchant_settings, self.queues, self.clock,
-                                self.settings.dispatch_queue, carriers, stage_lookup=carrier_stage_lookup(self.adapters),
-                                after_sales=self.store.after_sales)
+                                self.settings.dispatch_queue, carriers,
+                                tracking_lookup=carrier_tracking_lookup(self.adapters),
+                                after_sales=self.store.after_sales, tracking=self.store.tracking)
 
     @cached_property
     def after_sale_events(self) -> AfterSaleEvents:
@@ -253,21 +254,22 @@ class Gateway:
         return export_previous_day(self.store.platforms, self.fee_exports, self.clock)
 
 
-def carrier_stage_lookup(adapters: Mapping[str, CarrierAdapter]) -> StageLookup:
-    """The stage from the carrier's tracking query; `unknown` (the rules pass, the carrier decides)
-    when the adapter has no query or the carrier cannot answer, so a tracking outage never blocks a create."""
+def carrier_tracking_lookup(adapters: Mapping[str, CarrierAdapter]) -> TrackingLookup:
+    """The stage and scans from the carrier's tracking query; stage `unknown` (the rules pass, the
+    carrier decides) when the gateway has no adapter or the carrier cannot answer, so a tracking
+    outage never blocks a create."""
 
-    from chalicelib.carriers.base import CarrierUnavailable
+    from chalicelib.carriers.base import CarrierUnavailable, Tracking
     from chalicelib.domain.stages import ParcelStage
 
-    def lookup(carrier_code: str, tracking_no: str) -> ParcelStage:
+    def lookup(carrier_code: str, tracking_no: str) -> Tracking:
         adapter = adapters.get(carrier_code)
         if adapter is None:
-            return ParcelStage.unknown
+            return Tracking(ParcelStage.unknown)
         try:
-            return adapter.query_stage(tracking_no)
+            return adapter.query_tracking(tracking_no)
         except CarrierUnavailable:
-            return ParcelStage.unknown
+            return Tracking(ParcelStage.unknown)
 
     return lookup
 

@@ -25,11 +25,12 @@ from chalicelib.carriers.base import (  # noqa: E402
     CarrierResult,
     InterceptOrder,
     SubmitOutcome,
+    Tracking,
 )
 from chalicelib.clock import FixedClock  # noqa: E402
 from chalicelib.config import Settings  # noqa: E402
 from chalicelib.domain.models import Carrier, Platform, PolicyName  # noqa: E402
-from chalicelib.domain.stages import ParcelStage  # noqa: E402
+from chalicelib.domain.stages import ParcelStage, TrackingScan  # noqa: E402
 from local import moto_transactions  # noqa: E402
 from local.resources import create_resources, demo_merchant, seed_platform  # noqa: E402
 from local.stream_pump import StreamPump, in_process_streams_client  # noqa: E402
@@ -52,6 +53,9 @@ class ScriptedCarrier:
         self.can_withdraw = can_withdraw
         self.can_poll = can_poll
         self.stage = ParcelStage.in_transit
+        #: the scans its tracking query answers, by tracking number
+        self.scans: dict[str, list[TrackingScan]] = {}
+        self.tracked: list[str] = []
         self.script: list[SubmitOutcome | Exception] = []
         self.submitted: list[InterceptOrder] = []
         self.cancel_script: list[CancelOutcome | Exception] = []
@@ -77,7 +81,12 @@ class ScriptedCarrier:
         return _next(self.query_script, SubmitOutcome(result=CarrierResult.accepted))
 
     def query_stage(self, tracking_no: str) -> ParcelStage:
+        """The stage `query_tracking` answers (a test may replace it)."""
         return self.stage
+
+    def query_tracking(self, tracking_no: str) -> Tracking:
+        self.tracked.append(tracking_no)
+        return Tracking(self.query_stage(tracking_no), tuple(self.scans.get(tracking_no, ())))
 
     def parse_callback(self, headers, body, now):  # pragma: no cover - not used by these tests
         raise NotImplementedError

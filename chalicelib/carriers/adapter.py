@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     )
     from chalicelib.carriers.declaration import CarrierDeclaration
     from chalicelib.carriers.http import CarrierHttp
-    from chalicelib.domain.stages import ParcelStage
 
 #: The reason a withdrawal is refused when the route publishes no way to withdraw.
 CANNOT_WITHDRAW = "carrier_cannot_withdraw"
@@ -57,7 +56,7 @@ class CarrierProtocol(Protocol):
     def query_request(self, order: InterceptOrder, settings: Any, call: Call) -> WireRequest: ...
     def parse_query_response(self, status: int, body: bytes) -> SubmitOutcome: ...
     def track_request(self, tracking_no: str, settings: Any, call: Call) -> WireRequest: ...
-    def parse_track_response(self, status: int, body: bytes) -> ParcelStage: ...
+    def parse_track_response(self, status: int, body: bytes) -> Tracking: ...
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime,
                        settings: Any) -> CallbackEvent: ...
     def callback_ack(self, accepted: bool, message: str = "") -> HttpReply: ...
@@ -128,19 +127,8 @@ class ProtocolAdapter:
             raise CarrierUnavailable(f"{self.route} publishes no interception status query")
         return self._exchange(self._protocol.query_request, self._protocol.parse_query_response, order)
 
-    def query_stage(self, tracking_no: str) -> ParcelStage:
-        return self._exchange(self._protocol.track_request, self._protocol.parse_track_response, tracking_no)
-
     def query_tracking(self, tracking_no: str) -> Tracking:
-        """The stage as `query_stage` reads it, and the scans where the protocol reads them (`parse_tracking`)."""
-        from chalicelib.carriers.base import Tracking
-
-        scans_of = getattr(self._protocol, "parse_tracking", None)
-
-        def parse(status: int, body: bytes) -> Tracking:
-            return Tracking(self._protocol.parse_track_response(status, body),
-                            tuple(scans_of(status, body)) if scans_of else ())
-        return self._exchange(self._protocol.track_request, parse, tracking_no)
+        return self._exchange(self._protocol.track_request, self._protocol.parse_track_response, tracking_no)
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime) -> CallbackEvent:
         return self._protocol.parse_callback(headers, body, now, self._settings)

@@ -156,9 +156,6 @@ class CarrierAdapter(Protocol):
         The polling fallback uses this when a callback is overdue. Raises CarrierUnavailable.
         """
 
-    def query_stage(self, tracking_no: str) -> ParcelStage:
-        """The parcel's current stage from the carrier's tracking. Raises CarrierUnavailable."""
-
     def query_tracking(self, tracking_no: str) -> Tracking:
         """The parcel's current stage and scans from one tracking query. Raises CarrierUnavailable."""
 

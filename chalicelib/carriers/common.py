@@ -20,6 +20,7 @@ from chalicelib.carriers.base import (
     CarrierUnavailable,
     InvalidCallback,
     SubmitOutcome,
+    Tracking,
 )
 from chalicelib.carriers.wire import epoch_millis, json_object, text
 from chalicelib.clock import to_iso
@@ -149,46 +150,38 @@ def query_outcome(answer: Answer, status_field: str, reason_field: str, results:
                          message=text(answer.data.get("message")) or answer.message or None)
 
 
-def latest_stage(answer: Answer, list_field: str, code_field: str, stages: Mapping[str, ParcelStage]) -> ParcelStage:
-    """The stage of the newest scan (carriers list scans oldest first)."""
-    if not answer.ok:
-        raise CarrierUnavailable(f"tracking query refused: {answer.code}: {answer.message}")
-    scans = answer.data.get(list_field)
-    if not isinstance(scans, list):
-        raise CarrierUnavailable("tracking query answered without a scan list")
-    if not scans:
-        return ParcelStage.unknown
-    last = scans[-1]
-    code = text(last.get(code_field)) if isinstance(last, dict) else None
-    return stages.get(code or "", ParcelStage.unknown)
-
-
 @dataclass(frozen=True)
 class ScanFields:
-    """Where a carrier's tracking answer (or push) keeps each scan's code, time, text and location."""
+    """Where a carrier's tracking answer (or push) keeps each scan's code, time, text and location
+    (`location` None where the carrier's scan names none)."""
 
     code: str
     at: str
     text: str
-    location: str
+    location: str | None = None
 
 
 #: Carriers that write scan times as local wall-clock text ("2024-05-01 08:00:00") mean Beijing time.
 BEIJING = timezone(timedelta(hours=8))
+WALL_CLOCK_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S")
 
 
 def scan_time(value: object) -> str | None:
     """A scan's time as ISO UTC: epoch milliseconds (a number or digit string) or Beijing wall-clock
     text; None when unreadable (such a scan cannot be placed in order and is left out)."""
-    try:
-        if isinstance(value, str) and value.isdigit():
-            value = int(value)
-        if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
             return to_iso(datetime.fromtimestamp(value / 1000, tz=timezone.utc))
-        if isinstance(value, str):
-            return to_iso(datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING))
-    except (OverflowError, OSError, ValueError):
-        return None
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        for layout in WALL_CLOCK_FORMATS:
+            try:
+                return to_iso(datetime.strptime(value.strip(), layout).replace(tzinfo=BEIJING))
+            except ValueError:
+                continue
     return None
 
 
@@ -201,19 +194,26 @@ def tracking_scans(scans: object, fields: ScanFields, stages: Mapping[str, Parce
         code, at = text(scan.get(fields.code)), scan_time(scan.get(fields.at))
         if not code or at is None:
             continue
-        location = scan.get(fields.location)
+        location = scan.get(fields.location) if fields.location else None
         if isinstance(location, dict):  # a site object: its name
             location = location.get("name")
-        found.append(TrackingScan(at=at, stage=stages.get(code, ParcelStage.unknown), code=code,
+        found.append(TrackingScan(at=at, stage=stages.get(code, ParcelStage.unknown), code=code[:64],
                                   text=(text(scan.get(fields.text)) or "")[:200] or None,
                                   location=(text(location) or "")[:100] or None))
     return in_order(found)
 
 
-def answered_scans(answer: Answer, list_field: str, fields: ScanFields,
-                   stages: Mapping[str, ParcelStage]) -> list[TrackingScan]:
-    """`tracking_scans` of a tracking query's answer (`latest_stage` judges the answer itself)."""
-    return tracking_scans(answer.data.get(list_field), fields, stages) if answer.ok else []
+def tracking_of(answer: Answer, list_field: str, fields: ScanFields, stages: Mapping[str, ParcelStage]) -> Tracking:
+    """A tracking query's answer: the stage of the newest scan as listed (carriers list scans oldest
+    first), and the scans that carry a readable time."""
+    if not answer.ok:
+        raise CarrierUnavailable(f"tracking query refused: {answer.code}: {answer.message}")
+    scans = answer.data.get(list_field)
+    if not isinstance(scans, list):
+        raise CarrierUnavailable("tracking query answered without a scan list")
+    last = scans[-1] if scans else None
+    code = text(last.get(fields.code)) if isinstance(last, dict) else None
+    return Tracking(stages.get(code or "", ParcelStage.unknown), tuple(tracking_scans(scans, fields, stages)))
 
 
 def callback_event(push: Mapping[str, Any], fields: PushFields, results: Mapping[str, CarrierResult],

@@ -23,7 +23,15 @@ from typing import Any
 from chalicelib.clock import to_iso
 from chalicelib.domain import deadlines
 from chalicelib.domain.changes import AfterSaleChange, Change
-from chalicelib.domain.models import AfterSale, AfterSaleEvent, AfterSaleParcel, Event, EventSource, Intercept
+from chalicelib.domain.models import (
+    KEPT_APART,
+    AfterSale,
+    AfterSaleEvent,
+    AfterSaleParcel,
+    Event,
+    EventSource,
+    Intercept,
+)
 from chalicelib.domain.models import InterceptStatus as S
 from chalicelib.domain.models import RefundStatus as R
 
@@ -126,10 +134,10 @@ def transition(record: Intercept | AfterSale, *, to_status: S | None = None, to_
         fields["status"] = to_status
     if refund_moves:
         fields["refund_status"] = to_refund
-    after = Intercept.model_validate({**record.model_dump(exclude={"events", "claims"}), **fields,
+    after = Intercept.model_validate({**record.model_dump(exclude=KEPT_APART), **fields,
                                       "version": record.version + 1})
     after.events = [*record.events, event]
-    after.claims = record.claims
+    after.claims, after.tracking = record.claims, record.tracking
     return Change(before=record, after=after, event=event, fields=fields, open=after.status in OPEN,
                   refund_due=deadlines.running(after), expected=dict(expected or {}))
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from chalicelib.carriers import carrier_codes
 from chalicelib.domain.records import Record, record
+from chalicelib.domain.stages import TrackingScan
 
 #: The carriers a platform can name: one member per carrier declared in chalicelib/carriers/<code>/
 #: (aggregators are routes, not carriers), named by its code: `Carrier.zto == "zto"`.
@@ -131,6 +132,11 @@ class Event(Record):
     to_refund_status: RefundStatus | None = None
 
 
+#: An intercept's lists kept in items of their own beside the record item (one item per event, claim
+#: and tracking scan), so a record write stays one write unit; `get_with_history` reads them back.
+KEPT_APART = frozenset({"events", "claims", "tracking"})
+
+
 @record
 class Intercept(Record):
     """One interception record, as stored and as returned by the API."""
@@ -189,6 +195,8 @@ class Intercept(Record):
     refund_partial_amount: int | None = None
     events: list[Event] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    #: the parcel's tracking scans (走件记录), oldest first
+    tracking: list[TrackingScan] = field(default_factory=list)
 
     @property
     def route(self) -> str:
@@ -198,7 +206,7 @@ class Intercept(Record):
     def public(self, with_events: bool = True) -> dict:
         hidden = ({"platform_id", "policy", "dispatch_attempts", "dispatch_lease_until", "cancel_attempts",
                    "carrier_accepted"}
-                  | (set() if with_events else {"events", "claims"}))
+                  | (set() if with_events else KEPT_APART))
         body = self.model_dump(mode="json", exclude=hidden)
         for event in body.get("events", []):
             if event["to_refund_status"] is None:

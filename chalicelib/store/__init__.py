@@ -26,6 +26,7 @@ from chalicelib.store.refusals import (
     VersionConflict,
 )
 from chalicelib.store.table import Table
+from chalicelib.store.tracking import TrackingStore
 from chalicelib.store.webhook_endpoints import WebhookEndpointStore
 
 __all__ = ["IdempotencyKeyUsed", "IdempotencyRecord", "InvalidCursor", "ListQuery",
@@ -42,6 +43,7 @@ class Store:
         self.deliveries = DeliveryStore(self.table, shards)
         self.webhook_endpoints = WebhookEndpointStore(self.table)
         self.claims = ClaimStore(self.table)
+        self.tracking = TrackingStore(self.table)
         self.circuits = CircuitStore(self.table)
         self.local_clock = LocalClockStore(self.table)
 

@@ -15,7 +15,8 @@ from typing import Any, Iterator
 
 from chalicelib.clock import new_id, to_iso
 from chalicelib.domain.changes import AfterSaleChange, Change
-from chalicelib.domain.models import AfterSale, Claim, Event, Intercept, InterceptStatus, RefundStatus
+from chalicelib.domain.models import KEPT_APART, AfterSale, Claim, Event, Intercept, InterceptStatus, RefundStatus
+from chalicelib.domain.stages import TrackingScan, in_order
 from chalicelib.store import keys
 from chalicelib.store.after_sales import after_sale_values, update_entry
 from chalicelib.store.codec import data, pack, to_item, unpack
@@ -342,7 +343,7 @@ class InterceptStore:
                 for item in self._table.fetch([to_item(keys.intercept(one)) for one in intercept_ids], consistent=True)]
 
     def get_with_history(self, intercept_id: str) -> Intercept | None:
-        """The record with its event history and claims, in one strongly consistent query."""
+        """The record with its event history, claims and tracking scans, in one strongly consistent query."""
         items = list(self._table.query_all(
             KeyConditionExpression="PK = :pk AND SK <= :meta",
             ExpressionAttributeValues=to_item({":pk": keys.intercept(intercept_id)["PK"],
@@ -356,6 +357,8 @@ class InterceptStore:
                          if item["SK"]["S"].startswith(keys.EVENT_PREFIX)]
         record.claims = [Claim.model_validate(data(item)) for item in items
                          if item["SK"]["S"].startswith(keys.CLAIM_PREFIX)]
+        record.tracking = in_order(TrackingScan.model_validate(data(item)) for item in items
+                                   if item["SK"]["S"].startswith(keys.TRACKING_PREFIX))
         return record
 
     def idempotency(self, platform_id: str, key: str) -> dict | None:
@@ -497,7 +500,7 @@ def record_values(change: Change, shards: keys.Shards = keys.Shards()) -> dict:
         values.update(keys.open_work_entry(record.status.value, record.updated_at, record.id, shards))
     if change.refund_due:
         values.update(keys.refund_due_entry(record.id, shards))
-    return {**values, **record.model_dump(mode="json", exclude={"events", "claims"})}
+    return {**values, **record.model_dump(mode="json", exclude=KEPT_APART)}
 
 
 def record_value(record: Intercept, name: str) -> str:

@@ -62,9 +62,15 @@ def intercept_event(intercept_id: str, at: str, unique: str) -> dict:
     return {"PK": f"INTERCEPT#{part(intercept_id)}", "SK": f"EVENT#{at}#{unique}"}
 
 
-#: An intercept's partition holds, in sort order: CLAIM#..., EVENT#..., META, WEBHOOK#...; reading
-#: `SK <= META` gets the record with its history and claims and skips the webhook deliveries.
+def tracking_scan(intercept_id: str, at: str, digest: str) -> dict:
+    return {"PK": f"INTERCEPT#{part(intercept_id)}", "SK": f"{TRACKING_PREFIX}{at}#{digest}"}
+
+
+#: An intercept's partition holds, in sort order: CARRIERSCAN#..., CLAIM#..., EVENT#..., META,
+#: WEBHOOK#...; reading `SK <= META` gets the record with its history, claims and tracking scans and
+#: skips the webhook deliveries.
 RECORD_WITH_HISTORY_UNTIL = "META"
+TRACKING_PREFIX = "CARRIERSCAN#"
 EVENT_PREFIX = "EVENT#"
 CLAIM_PREFIX = "CLAIM#"
 DELIVERY_PREFIX = "WEBHOOK#"

@@ -15,7 +15,7 @@ from chalicelib.clock import from_iso
 from chalicelib.domain import lifecycle, refund_track
 from chalicelib.domain.changes import AfterSaleChange, Change
 from chalicelib.domain.lifecycle import PARCEL_RELEASED
-from chalicelib.domain.models import AfterSale, EventSource, Intercept, RefundStatus
+from chalicelib.domain.models import AfterSale, Intercept, RefundStatus
 from chalicelib.rules.policies import policy_for
 from chalicelib.store.after_sales import AfterSaleStore
 from chalicelib.store.intercepts import IdempotencyRecord, InterceptStore

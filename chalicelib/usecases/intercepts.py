@@ -1,12 +1,14 @@
 """Interception use cases: request one (create, or a dry run), read, list, and cancel."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from chalicelib.carriers.base import Tracking
 from chalicelib.clock import Clock, new_id, to_iso
 from chalicelib.domain import deadlines, lifecycle
 from chalicelib.domain.lifecycle import CANCELLABLE
@@ -25,7 +27,7 @@ from chalicelib.domain.models import (
     RefundStatus,
 )
 from chalicelib.domain.refund_track import initial_status
-from chalicelib.domain.stages import ParcelStage
+from chalicelib.domain.stages import ParcelStage, TrackingScan
 from chalicelib.errors import BadRequest, Conflict, Ineligible, NotFound
 from chalicelib.observability import bind, metrics
 from chalicelib.queues import Queues, dispatch_message
@@ -47,15 +49,17 @@ from chalicelib.usecases.merchant_settings import MerchantSettingsService
 
 if TYPE_CHECKING:  # request bodies: only the API loads pydantic (chalicelib/domain/records.py)
     from chalicelib.domain.requests import CancelRequest, CreateInterceptRequest
+    from chalicelib.store.tracking import TrackingStore
 
 log = logging.getLogger(__name__)
 
-#: Asks a carrier where a parcel is: (carrier code, tracking number) -> stage; `unknown` when it cannot tell.
-StageLookup = Callable[[str, str], ParcelStage]
+#: Asks a carrier where a parcel is: (carrier code, tracking number) -> its stage and scans; stage
+#: `unknown` when it cannot tell.
+TrackingLookup = Callable[[str, str], Tracking]
 
 
-def _stage_not_known(carrier_code: str, tracking_no: str) -> ParcelStage:
-    return ParcelStage.unknown
+def _not_tracked(carrier_code: str, tracking_no: str) -> Tracking:
+    return Tracking(ParcelStage.unknown)
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ def body_fingerprint(request: CreateInterceptRequest) -> str:
 class InterceptService:
     def __init__(self, intercepts: InterceptStore, changes: ChangeWriter, merchants: MerchantSettingsService,
                  queues: Queues, clock: Clock, dispatch_queue: str, carriers: ConnectedCarriers,
-                 stage_lookup: StageLookup = _stage_not_known, after_sales=None) -> None:
+                 tracking_lookup: TrackingLookup = _not_tracked, after_sales=None,
+                 tracking: TrackingStore | None = None) -> None:
         self._intercepts = intercepts
         self._after_sales = after_sales
         self._changes = changes
@@ -118,7 +123,8 @@ class InterceptService:
         self._clock = clock
         self._dispatch_queue = dispatch_queue
         self._carriers = carriers
-        self._stage_lookup = stage_lookup
+        self._tracking_lookup = tracking_lookup
+        self._tracking = tracking
 
     # -- create -------------------------------------------------------------------------------
 
@@ -130,18 +136,19 @@ class InterceptService:
         merchant = merchant or self._merchants.find(platform, request.merchant_id)
         if request.targets is not None:
             return self._create_after_sale(platform, idempotency_key, fingerprint, request, merchant)
-        reasons = self._assess(platform, request, merchant).reasons
+        tracking = self._track(request)
+        reasons = self._assess(platform, request, merchant, tracking).reasons
         if reasons:
             replay = self._replay(platform, idempotency_key, fingerprint)
             if replay:
                 return replay
             raise Ineligible([reason.model_dump() for reason in reasons])
         return self._create_one(platform, idempotency_key, fingerprint, request, merchant,
-                                answer=lambda record: record.public())
+                                answer=lambda record: record.public(), scans=tracking.scans)
 
     def _create_one(self, platform: Platform, idempotency_key: str, fingerprint: str,
                     request: CreateInterceptRequest, merchant: MerchantSettings | None,
-                    answer: Callable[[Intercept], dict]) -> Created:
+                    answer: Callable[[Intercept], dict], scans: tuple[TrackingScan, ...] = ()) -> Created:
 
         now = self._clock.now()
         policy = policy_for(platform.policy)
@@ -170,6 +177,7 @@ class InterceptService:
         bind(intercept_id=record.id, carrier=record.carrier.value, merchant_id=record.merchant_id)
         metrics.intercept_created(record.carrier.value)
         self._enqueue_dispatch(record)
+        self._keep_tracking(record.id, scans)
         return Created(body=body, replayed=False)
 
     def dry_run(self, platform: Platform, request: CreateInterceptRequest) -> dict:
@@ -199,13 +207,15 @@ class InterceptService:
     def _verdict(self, platform: Platform, request: CreateInterceptRequest,
                  merchant: MerchantSettings | None) -> TargetVerdict:
         """The verdict on the request's one parcel (`carrier` + `tracking_no`)."""
-        verdict = self._assess(platform, request, merchant)
+        tracking = self._track(request)
+        verdict = self._assess(platform, request, merchant, tracking)
         return TargetVerdict(
             carrier=request.carrier.value, tracking_no=request.tracking_no,
             reasons=[reason.model_dump() for reason in verdict.reasons],
             warnings=[warning.model_dump() for warning in verdict.warnings], parcel_stage=verdict.stage.value,
             success_likelihood=success_likelihood(verdict.stage).value,
-            fee_quote=quote_fee(policy_for(platform.policy), merchant, request.carrier).as_dict())
+            fee_quote=quote_fee(policy_for(platform.policy), merchant, request.carrier).as_dict(),
+            scans=tracking.scans)
 
     def _new_after_sale(self, platform: Platform, request: CreateInterceptRequest, now, parcels) -> AfterSale:
         at = to_iso(now)
@@ -240,7 +250,8 @@ class InterceptService:
                 return self._create_one(
                     platform, idempotency_key, fingerprint, request.for_parcel(*request.parcels()[0]), merchant,
                     answer=lambda record: {"after_sale": after_sale_of_record(record),
-                                           "intercepts": [verdict.entry(record.public(with_events=False))]})
+                                           "intercepts": [verdict.entry(record.public(with_events=False))]},
+                    scans=verdict.scans)
             now = self._clock.now()
             at = to_iso(now)
             policy = policy_for(platform.policy)
@@ -290,6 +301,8 @@ class InterceptService:
                 metrics.intercept_created(record.carrier.value)
             bind(after_sale_id=sale.id, merchant_id=sale.merchant_id)
             _send_dispatches(self._queues, self._dispatch_queue, ordered)
+            for position, record in ordered:
+                self._keep_tracking(record.id, verdicts[position].scans)
             return Created(body=body, replayed=False)
 
     def after_sale(self, platform: Platform, after_sale_id: str) -> dict:
@@ -312,10 +325,25 @@ class InterceptService:
              "status": record.status.value, "result_reason": record.result_reason,
              "intercept": record.public(with_events=False)}]}
 
+    def _track(self, request: CreateInterceptRequest) -> Tracking:
+        """The parcel's stage (the one the request states, or the carrier's tracking) and its scans."""
+        if request.parcel_stage:
+            return Tracking(request.parcel_stage)
+        return self._tracking_lookup(request.carrier.value, request.tracking_no)
+
+    def _keep_tracking(self, intercept_id: str, scans: tuple[TrackingScan, ...]) -> None:
+        """Keep the scans the create's tracking query answered, after the create committed. Not kept
+        (a throttled table) is logged and not retried: the parcel's next push or poll brings them again."""
+        if not scans or self._tracking is None:
+            return
+        try:
+            self._tracking.add(intercept_id, scans)
+        except Exception:  # noqa: BLE001 - the interception stands; its history is filled in later
+            log.exception("tracking scans not kept", extra={"intercept_id": intercept_id})
+
     def _assess(self, platform: Platform, request: CreateInterceptRequest,
-                merchant: MerchantSettings | None) -> Assessment:
-        stage = request.parcel_stage or self._stage_lookup(request.carrier.value, request.tracking_no)
-        verdict = assess(request, merchant, policy_for(platform.policy), stage)
+                merchant: MerchantSettings | None, tracking: Tracking) -> Assessment:
+        verdict = assess(request, merchant, policy_for(platform.policy), tracking.stage)
         if request.carrier.value not in self._carriers.codes:
             verdict.reasons.append(ReasonItem(
                 code="carrier_not_connected",
@@ -426,6 +454,8 @@ class TargetVerdict:
     parcel_stage: str
     success_likelihood: str
     fee_quote: dict
+    #: the scans the tracking query answered (kept with the interception; not part of the answer)
+    scans: tuple[TrackingScan, ...] = ()
 
     @property
     def eligible(self) -> bool:
@@ -436,8 +466,7 @@ class TargetVerdict:
         return self.reasons[0]["code"] if self.reasons else None
 
     def refused(self, code: str, message: str) -> TargetVerdict:
-        return TargetVerdict(self.carrier, self.tracking_no, [*self.reasons, {"code": code, "message": message}],
-                             self.warnings, self.parcel_stage, self.success_likelihood, self.fee_quote)
+        return dataclasses.replace(self, reasons=[*self.reasons, {"code": code, "message": message}])
 
     def eligibility(self) -> dict:
         """The dry run's answer for one parcel."""

@@ -50,7 +50,8 @@ def test_answers_parse(path):
         return
     outcome = parse(fixture["status"], body)
     if "stage" in expect:
-        assert outcome.value == expect["stage"]
+        assert outcome.stage.value == expect["stage"]
+        assert [scan.model_dump(mode="json") for scan in outcome.scans] == expect.get("scans", [])
         return
     assert outcome.result.value == expect["result"]
     assert outcome.carrier_ref == expect.get("carrier_ref")
@@ -77,6 +78,7 @@ def test_pushes_verify_and_parse(path):
     event = protocol.parse_callback({}, body, now, settings)
     assert (event.result.value, event.intercept_id, event.tracking_no) == (
         fixture["expect"]["result"], fixture["expect"]["intercept_id"], fixture["expect"]["tracking_no"])
+    assert [scan.model_dump(mode="json") for scan in event.scans] == fixture["expect"].get("scans", [])
 
 
 def test_kuaidi100_builds_the_published_request():

@@ -125,7 +125,7 @@ def test_unreadable_answers_raise(body):
 def test_the_trace_maps_the_newest_title():
     body = json.dumps({"jingdong_ldop_receive_trace_get_responce": {"code": "0", "querytrace_result": {
         "code": 100, "data": [{"opeTitle": "揽收"}, {"opeTitle": "配送"}]}}}, ensure_ascii=False).encode()
-    assert jd.parse_track_response(200, body) is ParcelStage.out_for_delivery
+    assert jd.parse_track_response(200, body).stage is ParcelStage.out_for_delivery
 
 
 # --- what JD does not offer ---------------------------------------------------------------------

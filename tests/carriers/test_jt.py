@@ -1,8 +1,8 @@
 import base64
 import hashlib
 import json
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 import pytest
@@ -93,7 +93,7 @@ def test_cancel_and_query_and_trace():
     query = jt.parse_query_response(200, reply("1", data={"interceptStatus": "30", "failCode": "999001"}))
     assert (query.result, query.reason_code) == (CarrierResult.failed, "parcel_signed")
     details = {"details": [{"scanType": "快件揽收"}, {"scanType": "入库扫描"}]}
-    assert jt.parse_track_response(200, reply("1", data=details)) is ParcelStage.in_locker
+    assert jt.parse_track_response(200, reply("1", data=details)).stage is ParcelStage.in_locker
 
 
 def push(status="20", key="jt-key", push_time=NOW_MS, account="ACC1", **extra) -> tuple[dict, bytes]:

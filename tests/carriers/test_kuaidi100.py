@@ -153,7 +153,7 @@ def test_an_answer_without_its_code_is_unreadable(body):
                                          ("1099", ParcelStage.in_transit), ("99", ParcelStage.unknown)])
 def test_tracking_states_map(state, stage):
     body = json.dumps({"message": "ok", "status": "200", "state": state, "data": []}).encode()
-    assert kuaidi100.parse_track_response(200, body) is stage
+    assert kuaidi100.parse_track_response(200, body).stage is stage
 
 
 def test_tracking_failure_raises():

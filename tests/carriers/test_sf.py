@@ -193,7 +193,7 @@ def test_the_routes_say_where_the_interception_stands(op_codes, result, reason):
 def test_routes_map_the_newest_op_code(op_code, stage):
     routes = [{"opCode": "50"}, {"opCode": op_code}]
     body = envelope({"success": True, "errorCode": "S0000", "msgData": {"routeResps": [{"mailNo": "SF1", "routes": routes}]}})
-    assert sf.parse_track_response(200, body) is stage
+    assert sf.parse_track_response(200, body).stage is stage
 
 
 # --- callbacks: route pushes -------------------------------------------------------------------

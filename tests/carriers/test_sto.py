@@ -82,7 +82,7 @@ def test_cancel_and_query_and_trace():
     assert sto.parse_query_response(200, reply(True, data={"interceptStatus": "1"})).result is CarrierResult.intercepted
     assert sto.parse_query_response(200, reply(True, data={"interceptStatus": "0"})).result is CarrierResult.accepted
     traces = {"traces": [{"scanType": "收件"}, {"scanType": "派件网点到件"}]}
-    assert sto.parse_track_response(200, reply(True, data=traces)) is ParcelStage.at_destination_outlet
+    assert sto.parse_track_response(200, reply(True, data=traces)).stage is ParcelStage.at_destination_outlet
     with pytest.raises(CarrierUnavailable):
         sto.parse_query_response(200, reply(True, data={"interceptStatus": "7"}))
 

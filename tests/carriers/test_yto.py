@@ -92,9 +92,9 @@ def test_cancel_and_query_and_trace():
     query = yto.parse_query_response(200, reply(True, data={"interceptStatus": "FAIL", "reasonCode": "2002"}))
     assert (query.result, query.reason_code) == (CarrierResult.failed, "parcel_out_for_delivery")
     traces = {"traces": [{"operateType": "GOT"}, {"operateType": "SENT_SCAN"}]}
-    assert yto.parse_track_response(200, reply(True, data=traces)) is ParcelStage.out_for_delivery
+    assert yto.parse_track_response(200, reply(True, data=traces)).stage is ParcelStage.out_for_delivery
     not_sent = {"traces": [{"operateType": "GOT"}, {"operateType": "NOT_SEND"}]}
-    assert yto.parse_track_response(200, reply(True, data=not_sent)) is ParcelStage.problem
+    assert yto.parse_track_response(200, reply(True, data=not_sent)).stage is ParcelStage.problem
     assert yto.TRACK_METHOD == "yto.Marketing.WaybillTrace"
 
 

@@ -1,8 +1,8 @@
 import base64
 import hashlib
 import json
-from urllib.parse import urlencode
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 

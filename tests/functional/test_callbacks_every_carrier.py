@@ -9,11 +9,11 @@ import pytest
 
 from chalicelib.carriers import REGISTRY
 from chalicelib.domain.models import Carrier, InterceptStatus
+from chalicelib.store import keys
 from simulator.protocol import InterceptRequest, Outcome
 from simulator.server import CARRIERS as SIMULATED
 from tests.conftest import START, put_record
 from tests.functional.test_store_races import pending_intercept
-from chalicelib.store import keys
 from tests.simulator.test_every_protocol import BY_WAYBILL, CREDENTIALS, FAILURE_REASON, ROUTES, SECRET_FIELD
 
 NOW_MS = int(START.timestamp() * 1000)

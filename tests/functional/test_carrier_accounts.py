@@ -7,14 +7,14 @@ import boto3
 import pytest
 
 from chalicelib import runtime
-from local.resources import demo_merchant, seed_platform
 from chalicelib.carriers.adapter import Call
 from chalicelib.carriers.jumdata import protocol as jumdata
 from chalicelib.carriers.jumdata.settings import JumdataSettings
 from chalicelib.dispatch.accounts import SECRET_PREFIX
 from chalicelib.domain.models import InterceptStatus
-from tests.functional.test_dispatch_worker import pump  # noqa: F401 (fixture)
+from local.resources import demo_merchant, seed_platform
 from tests.conftest import KEY_A, MERCHANT, PLATFORM_A, ScriptedCarrier, auth, intercept_body, post_intercept
+from tests.functional.test_dispatch_worker import pump  # noqa: F401 (fixture)
 
 
 @pytest.fixture

@@ -155,7 +155,7 @@ def test_a_bad_secret_is_refused_by_the_carrier_as_a_signature_fault(gateway, si
     ("SIM1000000003", ParcelStage.in_transit), ("SIM1000000009", ParcelStage.in_transit),
     ("SIM1000000007", ParcelStage.at_destination_outlet), ("SIM1000000008", ParcelStage.signed)])
 def test_query_stage_answers_by_last_digit(gateway, simulator, code, module, tracking_no, stage):
-    answered = adapter(simulator, code, module).query_stage(tracking_no)
+    answered = adapter(simulator, code, module).query_tracking(tracking_no).stage
     if stage is ParcelStage.at_destination_outlet and module in ("sf", "kuaidi100", "zto"):
         # none has a destination-outlet code; the simulator answers its closest one
         assert answered in (ParcelStage.in_transit, ParcelStage.at_destination_city)

@@ -20,7 +20,7 @@ gateway codes are our account's fault (units.py).
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlencode
 
@@ -34,10 +34,10 @@ from chalicelib.carriers.base import (
     InterceptOrder,
     InvalidCallback,
     SubmitOutcome,
+    Tracking,
 )
 from chalicelib.carriers.jd.units import ACCOUNT_CODES, REASON_CODES, RESULTS, STAGES
 from chalicelib.carriers.wire import compact_json, json_object, text
-from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
     from chalicelib.carriers.adapter import Call, WireRequest
@@ -48,7 +48,8 @@ TRACK_METHOD = "jingdong.ldop.receive.trace.get"             # published
 VERSION = "2.0"
 PARAM_JSON = "360buy_param_json"
 GATEWAY_OK = "0"
-BEIJING = timezone(timedelta(hours=8))
+#: a trace entry's fields (modelled: opeTime "yyyy/MM/dd HH:mm:ss" Beijing time)
+SCAN_FIELDS = common.ScanFields(code="opeTitle", at="opeTime", text="opeRemark")
 
 
 def response_key(method: str) -> str:
@@ -73,7 +74,7 @@ def sign_json(params_json: str, secret: str) -> str:
 
 
 def jos_time(now_ms: int) -> str:
-    return datetime.fromtimestamp(now_ms / 1000, tz=BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(now_ms / 1000, tz=common.BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def intercept_payload(order: InterceptOrder, settings: JdSettings, now_ms: int) -> dict[str, Any]:
@@ -151,12 +152,12 @@ def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
     return SubmitOutcome(CarrierResult.accepted, message=f"{code}: {message}")
 
 
-def parse_track_response(status: int, body: bytes) -> ParcelStage:
+def parse_track_response(status: int, body: bytes) -> Tracking:
     answer = read_answer(status, body, TRACK_METHOD)
     result = answer.get("querytrace_result")
     if not isinstance(result, dict) or not isinstance(result.get("data"), list):
         raise CarrierUnavailable("JD's trace answered without a trace list")
-    return common.latest_stage(common.Answer(True, data={"data": result["data"]}), "data", "opeTitle", STAGES)
+    return common.tracking_of(common.Answer(True, data={"data": result["data"]}), "data", SCAN_FIELDS, STAGES)
 
 
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: JdSettings) -> CallbackEvent:

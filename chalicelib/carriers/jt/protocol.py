@@ -26,6 +26,7 @@ from chalicelib.carriers.base import (
     InterceptOrder,
     InvalidCallback,
     SubmitOutcome,
+    Tracking,
 )
 from chalicelib.carriers.jt.units import REASON_CODES, RESULTS, STAGES, SYSTEM_CODES
 from chalicelib.carriers.wire import (
@@ -39,7 +40,6 @@ from chalicelib.carriers.wire import (
     same,
     text,
 )
-from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
     from chalicelib.carriers.adapter import Call, WireRequest
@@ -57,6 +57,8 @@ CARRIER_REF_FIELD = "interceptNo"
 PUSH_FIELDS = common.PushFields(event_id="pushId", intercept_id="txlogisticId", tracking_no="billCode",
                                 status="interceptStatus", reason="failCode", message="remark",
                                 timestamp="pushTime")
+#: the scans of a tracking answer (modelled)
+SCAN_FIELDS = common.ScanFields(code="scanType", at="scanTime", text="desc", location="scanNetworkName")
 
 
 def sign(biz_content: str, private_key: str) -> str:
@@ -141,8 +143,8 @@ def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
     return common.query_outcome(read_answer(status, body), "interceptStatus", "failCode", RESULTS, REASON_CODES)
 
 
-def parse_track_response(status: int, body: bytes) -> ParcelStage:
-    return common.latest_stage(read_answer(status, body), "details", "scanType", STAGES)
+def parse_track_response(status: int, body: bytes) -> Tracking:
+    return common.tracking_of(read_answer(status, body), "details", SCAN_FIELDS, STAGES)
 
 
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: JtSettings) -> CallbackEvent:

@@ -28,6 +28,7 @@ from chalicelib.carriers.base import (
     InterceptOrder,
     InvalidCallback,
     SubmitOutcome,
+    Tracking,
 )
 from chalicelib.carriers.jumdata.settings import ACCOUNT_FIELDS
 from chalicelib.carriers.jumdata.units import (
@@ -39,7 +40,6 @@ from chalicelib.carriers.jumdata.units import (
     SYSTEM_CODES,
 )
 from chalicelib.carriers.wire import compact_json
-from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
     from chalicelib.carriers.adapter import Call, WireRequest
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 INTERCEPT_PATH = "/express/intercept/submit"   # modelled
 QUERY_PATH = "/express/intercept/query"        # modelled
 TRACK_PATH = "/express/trace/query"            # modelled
+#: the scans of a tracking answer (modelled)
+SCAN_FIELDS = common.ScanFields(code="status", at="time", text="desc", location="site")
 CARRIER_REF_FIELD = "taskNo"                   # published
 #: the reason an interception is refused without a call: the merchant has no account with the carrier
 ACCOUNT_MISSING = "carrier_account_missing"
@@ -125,8 +127,8 @@ def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
     return common.query_outcome(read_answer(status, body), "InterceptStatus", "failCode", RESULTS, REASON_CODES)
 
 
-def parse_track_response(status: int, body: bytes) -> ParcelStage:
-    return common.latest_stage(read_answer(status, body), "traces", "status", STAGES)
+def parse_track_response(status: int, body: bytes) -> Tracking:
+    return common.tracking_of(read_answer(status, body), "traces", SCAN_FIELDS, STAGES)
 
 
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: Any) -> CallbackEvent:

@@ -35,11 +35,13 @@ from chalicelib.carriers.base import (
     InterceptOrder,
     InvalidCallback,
     SubmitOutcome,
+    Tracking,
 )
 from chalicelib.carriers.kuaidi100.units import (
     REASON_CODES,
     RESULTS,
     RETRYABLE_CODES,
+    SCAN_STATUSES,
     STAGES,
     SYSTEM_CODES,
     parent_state,
@@ -74,6 +76,8 @@ ENVELOPE = common.Envelope("kuaidi100", verdict="", code="code", message="messag
 
 PUSH_FIELDS = common.PushFields(event_id="eventId", intercept_id="orderId", tracking_no="kuaidinum",
                                 status="interceptStatus", reason="failCode", message="message", timestamp=None)
+#: a tracking answer's `data` entries (published: time, context; resultv2=1 adds status, areaName)
+SCAN_FIELDS = common.ScanFields(code="status", at="time", text="context", location="areaName")
 
 
 def sign(param: str, t: str, key: str, secret: str) -> str:
@@ -145,15 +149,17 @@ def parse_intercept_response(status: int, body: bytes) -> SubmitOutcome:
     return common.submit_outcome(read_answer(status, body), REASON_CODES, CARRIER_REF_FIELD)
 
 
-def parse_track_response(status: int, body: bytes) -> ParcelStage:
-    """The tracking query's own shape: `{"status": "200", "state": "0", "data": [...]}`."""
+def parse_track_response(status: int, body: bytes) -> Tracking:
+    """The tracking query's own shape: `{"status": "200", "state": "0", "data": [...]}`; the parcel's
+    stage is the answer's `state`, each scan's the `status` text resultv2 adds to it."""
     if not 200 <= status < 300:
         raise CarrierUnavailable(f"kuaidi100 answered HTTP {status}: {body[:200]!r}")
     reply = json_object(body)
     if reply is None or str(reply.get("status") or "") != OK_CODE:
         raise CarrierUnavailable(f"kuaidi100 tracking query failed: {body[:200]!r}")
     state = str(reply.get("state") or "")
-    return STAGES.get(state) or STAGES.get(parent_state(state), ParcelStage.unknown)
+    return Tracking(STAGES.get(state) or STAGES.get(parent_state(state), ParcelStage.unknown),
+                    tuple(common.tracking_scans(reply.get("data"), SCAN_FIELDS, SCAN_STATUSES)))
 
 
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: Kuaidi100Settings) -> CallbackEvent:

@@ -52,6 +52,13 @@ STAGES: dict[str, ParcelStage] = {
     "14": ParcelStage.refused,
 }
 
+#: A scan's `status` text (resultv2=1: the names of the published states) -> unified parcel stage.
+SCAN_STATUSES: dict[str, ParcelStage] = {
+    "揽收": ParcelStage.picked_up, "在途": ParcelStage.in_transit, "转投": ParcelStage.in_transit,
+    "疑难": ParcelStage.problem, "派件": ParcelStage.out_for_delivery, "签收": ParcelStage.signed,
+    "退签": ParcelStage.returned, "退回": ParcelStage.returning, "拒签": ParcelStage.refused,
+}
+
 
 def parent_state(state: str) -> str:
     """resultv2 sub-states: 301 -> 3, 501 -> 5; 1001-1003 are sub-states of 0 (in transit)."""

@@ -25,7 +25,7 @@ PUSH_SERVICE, timestamp, msgDigest, msgData`), since an unsigned push could be f
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import quote_plus, urlencode
@@ -41,6 +41,7 @@ from chalicelib.carriers.base import (
     InterceptOrder,
     InvalidCallback,
     SubmitOutcome,
+    Tracking,
 )
 from chalicelib.carriers.sf.units import PLATFORM_CODES, REASON_CODES, ROUTE_RESULTS, STAGES
 from chalicelib.carriers.wire import (
@@ -53,7 +54,6 @@ from chalicelib.carriers.wire import (
     same,
     text,
 )
-from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
     from chalicelib.carriers.adapter import Call, WireRequest
@@ -72,8 +72,8 @@ PLATFORM_OK = "A1000"
 #: the route push's answer (published): "0000" taken
 PUSH_OK = "0000"
 PUSH_REFUSED = "1000"
-#: SF's route times (acceptTime "yyyy-MM-dd HH:mm:ss") are Beijing time
-BEIJING = timezone(timedelta(hours=8))
+#: a route's fields (published: opCode, acceptTime "yyyy-MM-dd HH:mm:ss" Beijing time, remark, acceptAddress)
+SCAN_FIELDS = common.ScanFields(code="opCode", at="acceptTime", text="remark", location="acceptAddress")
 
 
 def java_urlencode(value: str) -> str:
@@ -218,15 +218,15 @@ def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
     return SubmitOutcome(result, reason_code=reason, message=text(route.get("remark")))
 
 
-def parse_track_response(status: int, body: bytes) -> ParcelStage:
+def parse_track_response(status: int, body: bytes) -> Tracking:
     """The routes of the first (only) waybill asked about."""
     routes = _routes(read_answer(status, body))
-    return common.latest_stage(common.Answer(True, data={"routes": routes}), "routes", "opCode", STAGES)
+    return common.tracking_of(common.Answer(True, data={"routes": routes}), "routes", SCAN_FIELDS, STAGES)
 
 
 def _accept_time(value: object, fallback: datetime) -> datetime:
     try:
-        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING) if isinstance(value, str) \
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=common.BEIJING) if isinstance(value, str) \
             else fallback
     except ValueError:
         return fallback
@@ -256,9 +256,11 @@ def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, setti
     tracking_no, event_id = text(route.get("mailno")), route.get("id")
     if not tracking_no or event_id in (None, ""):
         raise InvalidCallback("a route without mailno or id")
+    scans = common.tracking_scans([one for one in routes if text(one.get("mailno")) == tracking_no], SCAN_FIELDS, STAGES)
     return CallbackEvent(intercept_id="", tracking_no=tracking_no, result=found[0] if found else None,
                          event_id=str(event_id), occurred_at=_accept_time(route.get("acceptTime"), sent_at),
-                         reason_code=found[1] if found else None, message=text(route.get("remark")))
+                         reason_code=found[1] if found else None, message=text(route.get("remark")),
+                         scans=tuple(scans))
 
 
 def callback_ack(accepted: bool, message: str = "") -> HttpReply:

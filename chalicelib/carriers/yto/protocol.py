@@ -22,10 +22,10 @@ from chalicelib.carriers.base import (
     InterceptOrder,
     InvalidCallback,
     SubmitOutcome,
+    Tracking,
 )
 from chalicelib.carriers.wire import compact_json, form_fields, md5_base64, push_object, same
 from chalicelib.carriers.yto.units import REASON_CODES, RESULTS, STAGES, SYSTEM_CODES
-from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
     from chalicelib.carriers.adapter import Call, WireRequest
@@ -45,6 +45,8 @@ ENVELOPE = common.Envelope("YTO", verdict="success", code="code", message="messa
 PUSH_FIELDS = common.PushFields(event_id="notifyId", intercept_id="orderNo", tracking_no="waybillNo",
                                 status="interceptStatus", reason="reasonCode", message="remark",
                                 timestamp="notifyTime")
+#: the scans of a tracking answer (modelled)
+SCAN_FIELDS = common.ScanFields(code="operateType", at="upload_Time", text="processInfo", location="city")
 
 
 def sign(param: str, method: str, version: str, secret: str) -> str:
@@ -101,8 +103,8 @@ def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
                                 RESULTS, REASON_CODES)
 
 
-def parse_track_response(status: int, body: bytes) -> ParcelStage:
-    return common.latest_stage(common.read_answer(status, body, ENVELOPE), "traces", "operateType", STAGES)
+def parse_track_response(status: int, body: bytes) -> Tracking:
+    return common.tracking_of(common.read_answer(status, body, ENVELOPE), "traces", SCAN_FIELDS, STAGES)
 
 
 def parse_callback(headers: Mapping[str, str], body: bytes, now: datetime, settings: YtoSettings) -> CallbackEvent:

@@ -24,6 +24,7 @@ from chalicelib.carriers.base import (
     InterceptOrder,
     InvalidCallback,
     SubmitOutcome,
+    Tracking,
 )
 from chalicelib.carriers.wire import compact_json, form_fields, md5_base64, push_object, same
 from chalicelib.carriers.zto.units import (
@@ -34,7 +35,6 @@ from chalicelib.carriers.zto.units import (
     SYSTEM_CODE,
     SYSTEM_CODES,
 )
-from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
     from chalicelib.carriers.adapter import Call, WireRequest
@@ -55,6 +55,8 @@ ENVELOPE = common.Envelope("ZTO", verdict="status", code="statusCode", message="
 PUSH_FIELDS = common.PushFields(event_id="eventId", intercept_id="orderId", tracking_no="billCode",
                                 status="status", reason="reasonCode", message="message", timestamp="timestamp",
                                 integer_timestamp=True)
+#: the scans of a tracking answer (modelled)
+SCAN_FIELDS = common.ScanFields(code="action", at="scanDate", text="desc", location="scanSite")
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -136,8 +138,8 @@ def parse_query_response(status: int, body: bytes) -> SubmitOutcome:
                                 REASON_CODES)
 
 
-def parse_track_response(status: int, body: bytes) -> ParcelStage:
-    return common.latest_stage(common.read_answer(status, body, ENVELOPE), "traces", "action", STAGES)
+def parse_track_response(status: int, body: bytes) -> Tracking:
+    return common.tracking_of(common.read_answer(status, body, ENVELOPE), "traces", SCAN_FIELDS, STAGES)
 
 
 def push_sign(data: str, secret: str) -> str:
