@@ -236,7 +236,8 @@ class Gateway:
         return poll_overdue_results(self.store.intercepts, self.adapters, self.carrier_results, self.clock,
                                     self.settings.callback_url, self.settings.poll_submitted_after_seconds,
                                     breaker=self.breaker,
-                                    callback_deadline_seconds=self.settings.callback_deadline_seconds)
+                                    callback_deadline_seconds=self.settings.callback_deadline_seconds,
+                                    tracking=self.store.tracking)
 
     def sweep_refund_deadlines(self):
         from chalicelib.schedules.refund_deadlines import sweep_refund_deadlines

@@ -17,7 +17,16 @@ from typing import Any, Mapping
 
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
-from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
+from simulator.protocol import (
+    SCAN_TEXT,
+    Callback,
+    InterceptRequest,
+    Operation,
+    Outcome,
+    Reply,
+    ScanTimes,
+    wall_clock,
+)
 
 INTERCEPT = "jingdong.ldop.receive.order.intercept"
 TRACE = "jingdong.ldop.receive.trace.get"
@@ -103,9 +112,11 @@ class JdCarrier:
             return _state(ALREADY_DONE, "运单已经拦截成功")
         return _state(OUT_FOR_DELIVERY, "配送中，拦截失败")
 
-    def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
-        data = [{"waybillCode": request.tracking_no, "opeTitle": title, "opeRemark": "-",
-                 "opeTime": "2024/05/01 08:00:00"} for title in ("揽收", TITLES[stage])]
+    def stage(self, request: InterceptRequest, stage: ParcelStage, times: ScanTimes) -> Reply:
+        data = [{"waybillCode": request.tracking_no, "opeTitle": title, "opeRemark": SCAN_TEXT[scanned],
+                 "opeTime": wall_clock(at, "%Y/%m/%d %H:%M:%S")}
+                for title, scanned, at in (("揽收", ParcelStage.picked_up, times.picked_up),
+                                           (TITLES[stage], stage, times.latest))]
         return _answer(TRACE, {"code": 100, "msg": "ok", "data": data}, "querytrace_result")
 
     def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback:

@@ -16,7 +16,18 @@ from urllib.parse import urlencode
 
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
-from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
+from simulator.protocol import (
+    LATEST_SITE,
+    PICKUP_SITE,
+    SCAN_TEXT,
+    Callback,
+    InterceptRequest,
+    Operation,
+    Outcome,
+    Reply,
+    ScanTimes,
+    wall_clock,
+)
 
 OPERATIONS = {"api/intercept/apply": Operation.intercept, "api/intercept/cancel": Operation.cancel,
               "api/intercept/query": Operation.query, "api/logistics/trace": Operation.track}
@@ -96,8 +107,12 @@ class JtCarrier:
             data = {"interceptStatus": "30", "failCode": "999002", "message": "已派件"}
         return _reply(SUCCESS_CODE, "success", data)
 
-    def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
-        return _reply(SUCCESS_CODE, "success", {"details": [{"scanType": "快件揽收"}, {"scanType": SCAN_TYPES[stage]}]})
+    def stage(self, request: InterceptRequest, stage: ParcelStage, times: ScanTimes) -> Reply:
+        return _reply(SUCCESS_CODE, "success", {"details": [
+            {"scanType": "快件揽收", "scanTime": wall_clock(times.picked_up), "desc": SCAN_TEXT[ParcelStage.picked_up],
+             "scanNetworkName": PICKUP_SITE},
+            {"scanType": SCAN_TYPES[stage], "scanTime": wall_clock(times.latest), "desc": SCAN_TEXT[stage],
+             "scanNetworkName": LATEST_SITE}]})
 
     def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback:
         push = {"pushId": event_id, "txlogisticId": request.intercept_id, "billCode": request.tracking_no,

@@ -17,7 +17,18 @@ from typing import Any, Mapping
 
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
-from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
+from simulator.protocol import (
+    LATEST_SITE,
+    PICKUP_SITE,
+    SCAN_TEXT,
+    Callback,
+    InterceptRequest,
+    Operation,
+    Outcome,
+    Reply,
+    ScanTimes,
+    wall_clock,
+)
 
 PATHS = {"/express/intercept/submit": Operation.intercept, "/express/intercept/query": Operation.query,
          "/express/trace/query": Operation.track}
@@ -83,8 +94,11 @@ class JumdataCarrier:
             data = {"InterceptStatus": "2", "failCode": "30002", "message": "派件中，拦截失败"}
         return _reply(200, "成功", data, task_no="JUM-Q")
 
-    def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
-        return _reply(200, "成功", {"traces": [{"status": "GOT"}, {"status": TRACE[stage]}]})
+    def stage(self, request: InterceptRequest, stage: ParcelStage, times: ScanTimes) -> Reply:
+        return _reply(200, "成功", {"traces": [
+            {"status": "GOT", "time": wall_clock(times.picked_up), "desc": SCAN_TEXT[ParcelStage.picked_up],
+             "site": PICKUP_SITE},
+            {"status": TRACE[stage], "time": wall_clock(times.latest), "desc": SCAN_TEXT[stage], "site": LATEST_SITE}]})
 
     def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback:
         raise NotImplementedError("jumdata pushes no interception result")

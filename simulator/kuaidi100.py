@@ -17,13 +17,27 @@ from urllib.parse import urlencode
 
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
-from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
+from simulator.protocol import (
+    LATEST_SITE,
+    PICKUP_SITE,
+    SCAN_TEXT,
+    Callback,
+    InterceptRequest,
+    Operation,
+    Outcome,
+    Reply,
+    ScanTimes,
+    wall_clock,
+)
 
 #: kuaidi100's own company codes for the carriers its interception reaches.
 COMPANIES = {"zhongtong", "yuantong", "jtexpress", "shentong", "shunfeng"}
 INTERCEPT_TYPES = {"RETURN_SEND_STATION", "RETURN_SEND_ADDR", "MODIFY_ADDR"}
 #: kuaidi100 has no destination-outlet state: a 7 shows as arrived in the destination city (1001).
 STATES = {ParcelStage.in_transit: "0", ParcelStage.at_destination_outlet: "1001", ParcelStage.signed: "3"}
+#: the published state names a resultv2=1 scan carries as `status`
+SCAN_STATUS_NAMES = {ParcelStage.picked_up: "揽收", ParcelStage.in_transit: "在途",
+                     ParcelStage.at_destination_outlet: "在途", ParcelStage.signed: "签收"}
 
 
 def _upper_md5(text: str) -> str:
@@ -95,9 +109,14 @@ class Kuaidi100Carrier:
     def status(self, request: InterceptRequest, outcome: Outcome | None) -> Reply:  # pragma: no cover - no such API
         return _reply(400, "unknown method")
 
-    def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
+    def stage(self, request: InterceptRequest, stage: ParcelStage, times: ScanTimes) -> Reply:
+        """The query's answer lists the scans newest first; resultv2=1 adds each scan's `status` name."""
+        data = [{"time": wall_clock(at), "ftime": wall_clock(at), "context": SCAN_TEXT[scanned], "areaName": site,
+                 "status": SCAN_STATUS_NAMES[scanned]}
+                for scanned, at, site in ((stage, times.latest, LATEST_SITE),
+                                          (ParcelStage.picked_up, times.picked_up, PICKUP_SITE))]
         return Reply(200, json.dumps({"message": "ok", "status": "200", "state": STATES[stage], "nu": request.tracking_no,
-                                      "data": []}).encode())
+                                      "data": data}, ensure_ascii=False).encode())
 
     def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback:
         push = {"taskId": f"K100-{request.tracking_no}", "orderId": request.intercept_id,

@@ -7,6 +7,7 @@ signatures).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Mapping, Protocol
 
@@ -46,6 +47,31 @@ class Callback:
     body: bytes
 
 
+#: The two scans a simulated parcel's tracking lists: picked up, then where it is now.
+SCAN_TEXT = {ParcelStage.picked_up: "快件已揽收", ParcelStage.in_transit: "快件已发往下一站",
+             ParcelStage.at_destination_outlet: "快件已到达派件网点", ParcelStage.signed: "快件已签收"}
+PICKUP_SITE, LATEST_SITE = "杭州萧山网点", "上海转运中心"
+BEIJING = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class ScanTimes:
+    """When the simulated parcel was picked up and last scanned (epoch ms): fixed per parcel from
+    when the simulator first heard of it, so every query lists the same scans, as a carrier's does."""
+
+    picked_up: int
+    latest: int
+
+    @classmethod
+    def first_heard(cls, millis: int) -> ScanTimes:
+        return cls(picked_up=millis - 86_400_000, latest=millis - 3_600_000)
+
+
+def wall_clock(millis: int, layout: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """Beijing wall-clock text, as Chinese carriers write scan times."""
+    return datetime.fromtimestamp(millis / 1000, tz=BEIJING).strftime(layout)
+
+
 class Outcome(Enum):
     """The carrier's final word on an accepted interception."""
 
@@ -73,7 +99,8 @@ class SimulatedCarrier(Protocol):
     def status(self, request: InterceptRequest, outcome: Outcome | None) -> Reply:
         """The answer to a status query: the final outcome, or None while still working on it."""
 
-    def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
-        """The answer to a tracking query whose newest scan puts the parcel at `stage`."""
+    def stage(self, request: InterceptRequest, stage: ParcelStage, times: ScanTimes) -> Reply:
+        """The answer to a tracking query: picked up at `times.picked_up`, and a newest scan at
+        `times.latest` that puts the parcel at `stage`."""
 
     def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback: ...

@@ -23,7 +23,7 @@ import requests
 
 from chalicelib.carriers import declarations
 from chalicelib.domain.stages import ParcelStage
-from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply, SimulatedCarrier
+from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply, ScanTimes, SimulatedCarrier
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,7 @@ class CarrierSimulator:
         self._callbacks_sent: list[CallbackAttempt] = []
         self._instructions: dict[tuple[str, str], _Instruction] = {}
         self._requests: Counter[tuple[str, Operation]] = Counter()
+        self._first_heard: dict[tuple[str, str], int] = {}
         self._callback_threads: list[threading.Thread] = []
         self._server: _Server | None = None
         self._serve_thread: threading.Thread | None = None
@@ -201,10 +202,11 @@ class CarrierSimulator:
         with self._lock:
             self._requests[(carrier.code, checked.operation)] += 1
         if checked.operation is Operation.track:
+            times = self._scan_times(carrier.code, checked.tracking_no)
             if getattr(carrier, "results_in_tracking", False):  # its routes carry the result (SF)
-                return carrier.stage(checked, stage_for(checked.tracking_no),
+                return carrier.stage(checked, stage_for(checked.tracking_no), times,
                                      self._status(carrier.code, checked.intercept_id))
-            return carrier.stage(checked, stage_for(checked.tracking_no))
+            return carrier.stage(checked, stage_for(checked.tracking_no), times)
         if checked.operation is Operation.cancel:
             return carrier.cancelled(checked, self._cancel(carrier.code, checked.intercept_id))
         if checked.operation is Operation.query or (
@@ -225,6 +227,11 @@ class CarrierSimulator:
                 return False
             instruction.cancelled = True
             return True
+
+    def _scan_times(self, carrier: str, tracking_no: str) -> ScanTimes:
+        with self._lock:
+            first = self._first_heard.setdefault((carrier, tracking_no), self._now_millis())
+        return ScanTimes.first_heard(first)
 
     def _status(self, carrier: str, intercept_id: str) -> Outcome | None:
         with self._lock:

@@ -19,7 +19,17 @@ from urllib.parse import urlencode
 
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
-from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
+from simulator.protocol import (
+    LATEST_SITE,
+    PICKUP_SITE,
+    Callback,
+    InterceptRequest,
+    Operation,
+    Outcome,
+    Reply,
+    ScanTimes,
+    wall_clock,
+)
 
 INTERCEPT = "EXP_RECE_WANTED_INTERCEPT"
 ROUTES = "EXP_RECE_SEARCH_ROUTES"
@@ -131,9 +141,13 @@ class SfCarrier:
         routes = [("50", "顺丰已收件"), (OP_CODES[stage], "-")]
         return routes + OUTCOME_ROUTES[outcome] if outcome is not None else routes
 
-    def stage(self, request: InterceptRequest, stage: ParcelStage, outcome: Outcome | None = None) -> Reply:
-        routes = [{"opCode": code, "remark": remark, "acceptTime": "2024-05-01 08:00:00"}
-                  for code, remark in self._routes(stage, outcome)]
+    def stage(self, request: InterceptRequest, stage: ParcelStage, times: ScanTimes,
+              outcome: Outcome | None = None) -> Reply:
+        """The first route at pickup, each later one a minute apart up to `times.latest`."""
+        listed = self._routes(stage, outcome)
+        routes = [{"opCode": code, "remark": remark, "acceptAddress": PICKUP_SITE if n == 0 else LATEST_SITE,
+                   "acceptTime": wall_clock(times.picked_up if n == 0 else times.latest - (len(listed) - 1 - n) * 60_000)}
+                  for n, (code, remark) in enumerate(listed)]
         return _result(True, "S0000", None, {"routeResps": [{"mailNo": request.tracking_no, "routes": routes}]})
 
     def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback:

@@ -16,7 +16,18 @@ from urllib.parse import urlencode
 
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
-from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
+from simulator.protocol import (
+    LATEST_SITE,
+    PICKUP_SITE,
+    SCAN_TEXT,
+    Callback,
+    InterceptRequest,
+    Operation,
+    Outcome,
+    Reply,
+    ScanTimes,
+    wall_clock,
+)
 
 INTERCEPT_API = "STO_INTERCEPT_APPLY"   # modelled
 CANCEL_API = "STO_INTERCEPT_CANCEL"     # modelled
@@ -98,8 +109,12 @@ class StoCarrier:
             data = {"interceptStatus": "2", "failCode": "B02", "message": "已派件"}
         return _reply(True, None, None, data)
 
-    def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
-        return _reply(True, None, None, {"traces": [{"scanType": "收件"}, {"scanType": SCAN_TYPES[stage]}]})
+    def stage(self, request: InterceptRequest, stage: ParcelStage, times: ScanTimes) -> Reply:
+        return _reply(True, None, None, {"traces": [
+            {"scanType": "收件", "opTime": wall_clock(times.picked_up), "memo": SCAN_TEXT[ParcelStage.picked_up],
+             "opOrgName": PICKUP_SITE},
+            {"scanType": SCAN_TYPES[stage], "opTime": wall_clock(times.latest), "memo": SCAN_TEXT[stage],
+             "opOrgName": LATEST_SITE}]})
 
     def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback:
         push = {"notifyId": event_id, "orderId": request.intercept_id, "waybillNo": request.tracking_no,

@@ -17,7 +17,18 @@ from urllib.parse import urlencode
 
 from chalicelib.domain.stages import ParcelStage
 from simulator.forms import read_form
-from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
+from simulator.protocol import (
+    LATEST_SITE,
+    PICKUP_SITE,
+    SCAN_TEXT,
+    Callback,
+    InterceptRequest,
+    Operation,
+    Outcome,
+    Reply,
+    ScanTimes,
+    wall_clock,
+)
 
 INTERCEPT_METHOD = "yto.intercept.apply"    # modelled
 CANCEL_METHOD = "yto.intercept.cancel"      # modelled
@@ -93,8 +104,12 @@ class YtoCarrier:
             data = {"interceptStatus": "FAIL", "reasonCode": "2002", "message": "已派件"}
         return _reply(True, "0", "ok", data)
 
-    def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
-        return _reply(True, "0", "ok", {"traces": [{"operateType": "GOT"}, {"operateType": OPERATE_TYPES[stage]}]})
+    def stage(self, request: InterceptRequest, stage: ParcelStage, times: ScanTimes) -> Reply:
+        return _reply(True, "0", "ok", {"traces": [
+            {"operateType": "GOT", "upload_Time": wall_clock(times.picked_up),
+             "processInfo": SCAN_TEXT[ParcelStage.picked_up], "city": PICKUP_SITE},
+            {"operateType": OPERATE_TYPES[stage], "upload_Time": wall_clock(times.latest), "processInfo": SCAN_TEXT[stage],
+             "city": LATEST_SITE}]})
 
     def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback:
         push = {"notifyId": event_id, "orderNo": request.intercept_id, "waybillNo": request.tracking_no,

@@ -16,7 +16,18 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from chalicelib.domain.stages import ParcelStage
-from simulator.protocol import Callback, InterceptRequest, Operation, Outcome, Reply
+from simulator.protocol import (
+    LATEST_SITE,
+    PICKUP_SITE,
+    SCAN_TEXT,
+    Callback,
+    InterceptRequest,
+    Operation,
+    Outcome,
+    Reply,
+    ScanTimes,
+    wall_clock,
+)
 
 OPERATIONS = {"zto.open.intercept.apply": Operation.intercept, "zto.open.intercept.cancel": Operation.cancel,
               "zto.open.intercept.query": Operation.query, "zto.open.trace.query": Operation.track}
@@ -84,8 +95,11 @@ class ZtoCarrier:
             result = {"status": "INTERCEPT_FAIL", "reasonCode": "DISPATCHED", "message": "快件已派送"}
         return _reply({"status": True, "statusCode": "0", "message": "ok", "result": result})
 
-    def stage(self, request: InterceptRequest, stage: ParcelStage) -> Reply:
-        traces = [{"action": "GOT"}, {"action": ACTIONS[stage]}]
+    def stage(self, request: InterceptRequest, stage: ParcelStage, times: ScanTimes) -> Reply:
+        traces = [{"action": "GOT", "scanDate": wall_clock(times.picked_up), "desc": SCAN_TEXT[ParcelStage.picked_up],
+                   "scanSite": {"name": PICKUP_SITE}},
+                  {"action": ACTIONS[stage], "scanDate": wall_clock(times.latest), "desc": SCAN_TEXT[stage],
+                   "scanSite": {"name": LATEST_SITE}}]
         return _reply({"status": True, "statusCode": "0", "message": "ok", "result": {"traces": traces}})
 
     def accepted(self, request: InterceptRequest) -> Reply:

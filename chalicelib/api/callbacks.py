@@ -25,5 +25,5 @@ def carrier_callback(carrier: str) -> Response:
         raise PayloadTooLarge(f"a carrier push is at most {MAX_PUSH_BYTES} bytes")
     gw = gateway()
     reply = handle_callback(gw.adapters, gw.carrier_results, gw.clock, carrier, request.headers,
-                            request.raw_body or b"")
+                            request.raw_body or b"", tracking=gw.store.tracking)
     return Response(body=reply.body, status_code=reply.status, headers=dict(reply.headers))

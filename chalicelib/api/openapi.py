@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from chalicelib.domain.models import (
+    KEPT_APART,
     AfterSale,
     AfterSaleParcel,
     AfterSaleType,
@@ -92,13 +93,14 @@ def _record_fields(record: type, hidden: set[str]) -> dict[str, tuple[Any, Any]]
 
 _VIEW_FIELDS = _record_fields(Intercept, _HIDDEN)
 
-#: An intercept as `GET /v1/intercepts/{id}` returns it (with its event history).
+#: An intercept as `GET /v1/intercepts/{id}` returns it (with its event history, claims and the
+#: parcel's tracking scans).
 InterceptView = create_model("InterceptView", __doc__="An interception record with its history.",
                              deadlines=(Deadlines, ...), **_VIEW_FIELDS)
-#: An intercept as listed (no event history).
+#: An intercept as listed (no event history, claims or tracking).
 InterceptSummary = create_model("InterceptSummary", __doc__="An interception record, without its history.",
                                 deadlines=(Deadlines, ...),
-                                **{name: spec for name, spec in _VIEW_FIELDS.items() if name != "events"})
+                                **{name: spec for name, spec in _VIEW_FIELDS.items() if name not in KEPT_APART})
 
 
 class InterceptPage(BaseModel):

@@ -6,6 +6,8 @@ carrier says goes through the same lifecycle as a callback, so a result that arr
 paths is applied once. A carrier that cannot answer is skipped until the next run; one whose
 circuit is open is not asked at all.
 
+Each carrier asked is asked for the parcel's tracking too; the scans not kept yet are kept.
+
 A route that publishes no status query (kuaidi100: results only by callback) is never asked; a
 `submitted` intercept of such a route that has heard nothing for `callback_deadline_seconds` is
 set `needs_attention`, so an operator chases the result instead of it waiting silently.
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.carriers.base import CarrierAdapter
     from chalicelib.dispatch.circuit_breaker import CircuitBreaker
     from chalicelib.store.intercepts import InterceptStore
+    from chalicelib.store.tracking import TrackingStore
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +38,12 @@ POLLED = (InterceptStatus.submitted, InterceptStatus.cancel_requested)
 def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, CarrierAdapter], results: CarrierResults,
                          clock: Clock, callback_url: Callable[[str], str], older_than_seconds: int,
                          breaker: CircuitBreaker | None = None, limit: int = 50,
-                         callback_deadline_seconds: int = 6 * 3600) -> dict[str, int]:
+                         callback_deadline_seconds: int = 6 * 3600,
+                         tracking: TrackingStore | None = None) -> dict[str, int]:
     now = clock.now()
     changed_before = now - timedelta(seconds=older_than_seconds)
     callback_due_before = now - timedelta(seconds=callback_deadline_seconds)
-    counts = {"polled": 0, "applied": 0, "unchanged": 0, "skipped": 0, "callback_overdue": 0}
+    counts = {"polled": 0, "applied": 0, "unchanged": 0, "skipped": 0, "callback_overdue": 0, "scans_kept": 0}
     overdue = [record for status in POLLED for record in intercepts.open(status, changed_before, limit)][:limit]
     for record in overdue:
         carrier = record.carrier.value
@@ -75,6 +79,8 @@ def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, Carr
         if breaker is not None and admission is not None:
             breaker.record_success(carrier, admission)
         counts["polled"] += 1
+        if tracking is not None:
+            counts["scans_kept"] += _keep_tracking(tracking, adapter, record.id, record.tracking_no)
         if outcome.result == CarrierResult.accepted:
             counts["unchanged"] += 1
             continue
@@ -89,3 +95,14 @@ def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, Carr
     if counts["applied"]:
         log.warning("results found by polling: callbacks were missing", extra=counts)
     return counts
+
+
+def _keep_tracking(tracking: TrackingStore, adapter: CarrierAdapter, intercept_id: str, tracking_no: str) -> int:
+    """Ask the carrier's tracking too and keep the scans not kept yet; a tracking query that fails
+    only leaves the history as it was until the next run."""
+    try:
+        scans = adapter.query_tracking(tracking_no).scans
+    except CarrierUnavailable as error:
+        log.warning("tracking query failed", extra={"intercept_id": intercept_id, "error": str(error)})
+        return 0
+    return tracking.add(intercept_id, scans, only_new=True)

@@ -27,7 +27,7 @@ from chalicelib.domain.models import (
     RefundStatus,
 )
 from chalicelib.domain.refund_track import initial_status
-from chalicelib.domain.stages import ParcelStage, TrackingScan
+from chalicelib.domain.stages import ParcelStage, TrackingScan, in_order
 from chalicelib.errors import BadRequest, Conflict, Ineligible, NotFound
 from chalicelib.observability import bind, metrics
 from chalicelib.queues import Queues, dispatch_message
@@ -162,6 +162,7 @@ class InterceptService:
             fee_quote=quote_fee(policy, merchant, request.carrier).as_dict(),
             events=[Event(at=at, source=EventSource.api, from_status=None, to_status=lifecycle.INITIAL,
                           reason=request.reason or "interception requested")],
+            tracking=in_order(scans),
         )
         body = answer(record)
         try:

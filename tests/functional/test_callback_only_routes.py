@@ -60,7 +60,7 @@ def test_polling_skips_it_and_a_missing_callback_needs_attention_after_the_deadl
     intercept_id = create(client)
     pump.run_once()
     clock.advance(minutes=11)
-    assert poll(gw, clock) == {"polled": 0, "applied": 0, "unchanged": 0, "skipped": 1, "callback_overdue": 0}
+    assert poll(gw, clock) == {"polled": 0, "applied": 0, "unchanged": 0, "skipped": 1, "callback_overdue": 0, "scans_kept": 0}
     assert carrier.queried == []
     clock.advance(minutes=50)
     assert poll(gw, clock)["callback_overdue"] == 1

@@ -124,7 +124,7 @@ def test_only_intercepts_overdue_for_a_callback_are_polled(client, gw, pump, car
     submitted(client, pump)
     assert poll(gw, clock)["polled"] == 0
     clock.advance(minutes=11)
-    assert poll(gw, clock) == {"polled": 1, "applied": 0, "unchanged": 1, "skipped": 0, "callback_overdue": 0}
+    assert poll(gw, clock) == {"polled": 1, "applied": 0, "unchanged": 1, "skipped": 0, "callback_overdue": 0, "scans_kept": 0}
     assert carrier.queried[0].carrier_ref == "ref-ZT1000000003"
 
 

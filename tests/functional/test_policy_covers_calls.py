@@ -18,6 +18,7 @@ from chalicelib.carriers.base import CarrierResult, CarrierUnavailable
 from chalicelib.config import dead_letter_queue
 from chalicelib.dispatch.accounts import SECRET_PREFIX
 from chalicelib.domain.models import EventSource
+from chalicelib.domain.stages import ParcelStage, TrackingScan
 from chalicelib.schedules.requeue_unsent import requeue_unsent
 from local.lambda_events import scheduled_event
 from local.pump import QueuePump
@@ -113,6 +114,7 @@ def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier,
     gw.queues._urls.clear()
 
     assert client.http.get("/health").status_code == 200
+    carrier.scans["ZT1000000003"] = [TrackingScan(at="2026-11-19T02:00:00.000Z", stage=ParcelStage.picked_up, code="GOT")]
     first = json.loads(post_intercept(client, intercept_body()).body)["id"]
     client.http.get("/v1/intercepts", headers=auth())
     client.http.get("/v1/intercepts?merchant_id=demo-merchant", headers=auth())

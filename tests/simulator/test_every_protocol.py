@@ -164,6 +164,17 @@ def test_query_stage_answers_by_last_digit(gateway, simulator, code, module, tra
     assert simulator.requests(module, Operation.track) == 1
 
 
+@pytest.mark.parametrize("code,module", ROUTES + POLLED)
+def test_tracking_lists_the_parcels_scans_oldest_first_the_same_at_every_query(gateway, simulator, code, module):
+    carrier = adapter(simulator, code, module)
+    first, again = carrier.query_tracking("SIM1000000003"), carrier.query_tracking("SIM1000000003")
+    assert first == again  # a carrier's scans do not move between queries
+    assert len(first.scans) >= 2 and [scan.at for scan in first.scans] == sorted(scan.at for scan in first.scans)
+    assert first.scans[0].stage is ParcelStage.picked_up and first.scans[0].text
+    assert first.scans[-1].stage is first.stage
+    assert all(scan.location for scan in first.scans) or module == "jd"  # JD's trace names no site (modelled)
+
+
 @pytest.mark.parametrize("code,module", ASKABLE)
 def test_query_intercept_is_accepted_until_the_carrier_decides(gateway, simulator, code, module):
     carrier = gateway.adapters[code] = adapter(simulator, code, module)
