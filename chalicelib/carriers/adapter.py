@@ -90,6 +90,7 @@ class ProtocolAdapter:
         self.code = code
         self.route = declaration.code
         self.can_redirect = declaration.can_redirect
+        self.can_return_to_outlet = declaration.can_return_to_outlet
         self.can_withdraw = declaration.can_withdraw
         self.can_poll = declaration.can_poll
         self.declaration = declaration

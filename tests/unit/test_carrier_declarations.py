@@ -68,7 +68,8 @@ def test_dev_credentials_and_a_base_url_are_a_whole_configuration(declaration):
     config = {"base_url": "http://simulator/", **declaration.new_dev_credentials()}
     for code in declaration.reaches or [declaration.code]:
         adapter = REGISTRY[declaration.code](code, config, None)
-        assert (adapter.code, adapter.can_redirect) == (code, declaration.can_redirect)
+        assert (adapter.code, adapter.can_redirect, adapter.can_return_to_outlet) == \
+            (code, declaration.can_redirect, declaration.can_return_to_outlet)
 
 
 #: What the local stack generates for each carrier (hex of N bytes); fields added since are added to
@@ -144,7 +145,7 @@ def test_gatewayctl_carriers_prints_the_tables_and_every_field_as_json():
     assert (kuaidi100["can_withdraw"], kuaidi100["can_poll"], kuaidi100["can_return_to_outlet"]) == (False, False, True)
     assert kuaidi100["settings"] == {"class": "chalicelib.carriers.kuaidi100.settings:Kuaidi100Settings",
                                      "fields": ["base_url", "key", "secret", "customer", "salt", "poll_url",
-                                                "return_type", "order_role", "pay_type", "account"]}
+                                                "order_role", "pay_type", "account"]}
     assert set(described[0]) == {field.name for field in fields(CarrierDeclaration)} | {"routes"}
     routes = {entry["code"]: entry["routes"] for entry in described}
     assert (routes["zto"], routes["yunda"], routes["kuaidi100"]) == (["zto", "kuaidi100", "jumdata"], ["jumdata"], [])
