@@ -10,7 +10,7 @@ from chalicelib.carriers.base import CarrierUnavailable
 from chalicelib.domain.models import Carrier, GoodsType, Platform, PolicyName
 from chalicelib.domain.stages import ParcelStage
 from local.resources import demo_merchant, seed_platform
-from tests.conftest import KEY_A, PLATFORM_A, ScriptedCarrier, auth, give_account, intercept_body, post_intercept
+from tests.conftest import KEY_A, ScriptedCarrier, auth, intercept_body, post_intercept
 
 OTHER_POLICIES = {f"key-{policy.value}": Platform(id=f"plat-{policy.value}", name=policy.value, policy=policy)
                   for policy in (PolicyName.pinduoduo, PolicyName.douyin, PolicyName.default)}
@@ -30,15 +30,14 @@ def tracked_stage(tracking_no: str) -> ParcelStage:
 
 @pytest.fixture
 def platforms(gw, carrier):
-    """ZTO connected directly (a return goes to the sender only), YTO through kuaidi100 (to the outlet too)."""
+    """ZTO's route returns to the sending outlet too, YTO's to the sender only."""
     for key, platform in OTHER_POLICIES.items():
         seed_platform(gw.store, platform, key, demo_merchant("2026-01-01T00:00:00.000Z").model_copy(
             update={"amount_min": 1_000, "amount_max": 60_000}))
-    through_kuaidi100 = ScriptedCarrier("yto", route="kuaidi100", can_return_to_outlet=True)
-    gw.adapters = {"zto": carrier, "yto": through_kuaidi100}
-    for platform in (PLATFORM_A, *OTHER_POLICIES.values()):
-        give_account(gw, "yto", platform=platform)
-    carrier.query_stage = through_kuaidi100.query_stage = tracked_stage
+    sender_only = ScriptedCarrier("yto")
+    carrier.can_return_to_outlet = True
+    gw.adapters = {"zto": carrier, "yto": sender_only}
+    carrier.query_stage = sender_only.query_stage = tracked_stage
     return [KEY_A, *OTHER_POLICIES]
 
 

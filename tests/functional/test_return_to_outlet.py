@@ -165,3 +165,16 @@ def test_the_return_to_is_part_of_the_idempotency_fingerprint(client):
     assert post_intercept(client, body("zto", "ZT1000000003")).status_code == 202
     assert post_intercept(client, body("zto", "ZT1000000003", return_to="sender")).status_code == 202
     assert post_intercept(client, body("zto", "ZT1000000003", return_to="outlet")).status_code == 409
+
+
+def test_one_accepted_before_its_carrier_was_rerouted_needs_attention_rather_than_going_to_the_sender(client, gw,
+                                                                                                     http):
+    response = post_intercept(client, body("zto", "ZT1000000003", return_to="outlet"))
+    assert response.status_code == 202, response.body
+    direct = {"zto": {"base_url": "http://zto.test", **declarations()["zto"].new_dev_credentials()}}
+    gw.adapters = build_adapters(direct, http)  # ZTO now connected directly, which returns to the sender only
+    dispatch_all(gw)
+    record = gw.store.intercepts.get_with_history(json.loads(response.body)["id"])
+    assert record.status == InterceptStatus.needs_attention
+    assert "return_to_outlet_not_supported" in record.events[-1].reason
+    assert http.forms == {}
