@@ -335,10 +335,11 @@ class InterceptService:
                 message=f"{request.carrier.value} only returns intercepted parcels to the sender; "
                         "send the request without redirect_to"))
         elif request.return_to == ReturnTo.outlet and request.carrier.value not in self._carriers.returning_to_outlet:
+            route = self._carriers.routes.get(request.carrier.value)
             verdict.reasons.append(ReasonItem(
                 code="return_to_outlet_not_supported",
-                message=f"{request.carrier.value}, as connected ({self._carriers.routes.get(request.carrier.value)}), returns "
-                        "intercepted parcels to the sender only; send the request without return_to outlet"))
+                message=f"{request.carrier.value}, as connected ({route}), returns intercepted parcels to the sender "
+                        "only; send the request without return_to outlet"))
         return verdict
 
     def _replay(self, platform: Platform, key: str, fingerprint: str) -> Created | None:

@@ -62,8 +62,9 @@ def test_no_account_for_the_carrier_is_an_account_fault_before_any_call():
     assert raised.value.code == "carrier_account_missing"
 
 
-@pytest.mark.parametrize("change,error,match", [({"return_type": "1"}, TypeError, "return_type"),
-                                                ({"accounts": {"ems": {"password": "x"}}}, ValueError, "unknown fields")])
+@pytest.mark.parametrize("change,error,match", [
+    ({"return_type": "1"}, TypeError, "return_type"),   # where a return goes is the request's `return_to`
+    ({"accounts": {"ems": {"password": "x"}}}, ValueError, "unknown fields")])
 def test_bad_settings_are_refused(change, error, match):
     with pytest.raises(error, match=match):
         JumdataSettings(**{**SETTINGS.__dict__, **change})
