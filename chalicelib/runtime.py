@@ -100,6 +100,8 @@ class Gateway:
 
         carriers = ConnectedCarriers(codes=frozenset(self.adapters), redirecting=frozenset(
             code for code, adapter in self.adapters.items() if adapter.can_redirect),
+            returning_to_outlet=frozenset(
+                code for code, adapter in self.adapters.items() if adapter.can_return_to_outlet),
             routes=self.carrier_routes,
             unwithdrawable_routes=frozenset(code for code, declared in declarations().items() if not declared.can_withdraw),
             merchant_accounts=self.merchant_accounts_needed)

@@ -46,10 +46,11 @@ class ScriptedCarrier:
     """A carrier adapter whose answers a test scripts; records every submission."""
 
     def __init__(self, code: str = "zto", can_redirect: bool = False, can_withdraw: bool = True,
-                 can_poll: bool = True, route: str | None = None) -> None:
+                 can_poll: bool = True, route: str | None = None, can_return_to_outlet: bool = False) -> None:
         self.code = code
         self.route = route or code
         self.can_redirect = can_redirect
+        self.can_return_to_outlet = can_return_to_outlet
         self.can_withdraw = can_withdraw
         self.can_poll = can_poll
         self.stage = ParcelStage.in_transit

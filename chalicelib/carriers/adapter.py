@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
+from chalicelib.domain.returns import ReturnTo
+
 if TYPE_CHECKING:
     from chalicelib.carriers.base import (
         CallbackEvent,
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 #: The reason a withdrawal is refused when the route publishes no way to withdraw.
 CANNOT_WITHDRAW = "carrier_cannot_withdraw"
+#: The reason an order for the sending outlet is refused without a call where the route cannot make one.
+RETURN_TO_OUTLET_NOT_SUPPORTED = "return_to_outlet_not_supported"
 
 #: (url, body, headers) of one POST
 WireRequest = tuple[str, bytes, Mapping[str, str]]
@@ -90,6 +94,7 @@ class ProtocolAdapter:
         self.code = code
         self.route = declaration.code
         self.can_redirect = declaration.can_redirect
+        self.can_return_to_outlet = declaration.can_return_to_outlet
         self.can_withdraw = declaration.can_withdraw
         self.can_poll = declaration.can_poll
         self.declaration = declaration
@@ -108,6 +113,13 @@ class ProtocolAdapter:
         return parse(*self._http.post(url, data=body, headers=headers))
 
     def submit_intercept(self, order: InterceptOrder) -> SubmitOutcome:
+        """A return to the outlet over a route that makes none (accepted while the carrier was routed
+        elsewhere) is not sent as a return to the sender: an operator decides, as for our account."""
+        if order.return_to == ReturnTo.outlet and not self.can_return_to_outlet:
+            from chalicelib.carriers.base import CarrierAccountFault
+
+            raise CarrierAccountFault(f"{self.route} returns parcels to the sender only, and this interception "
+                                      "asks for the sending outlet", RETURN_TO_OUTLET_NOT_SUPPORTED)
         return self._exchange(self._protocol.intercept_request, self._protocol.parse_intercept_response, order)
 
     def cancel_intercept(self, order: InterceptOrder) -> CancelOutcome:

@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Mapping, Protocol
 
+from chalicelib.domain.returns import ReturnTo
 from chalicelib.domain.stages import ParcelStage, TrackingScan
 
 
@@ -39,10 +40,12 @@ class Address:
 
 @dataclass(frozen=True)
 class InterceptOrder:
-    """An instruction to stop one parcel: back to the sender, or on to `redirect_to` when set.
+    """An instruction to stop one parcel: back to the sender (or its sending outlet, `return_to`),
+    or on to `redirect_to` when set.
 
     Adapters whose carrier cannot redirect refuse an order with `redirect_to` (ValueError) rather
-    than silently returning the parcel.
+    than silently returning the parcel; the gateway refuses a return to the outlet before it is
+    sent where the route cannot make one (`can_return_to_outlet`).
     """
 
     intercept_id: str   # our id; carriers echo it back in callbacks
@@ -51,6 +54,7 @@ class InterceptOrder:
     callback_url: str
     carrier_ref: str | None = None   # the carrier's id for an earlier instruction (cancel, query)
     redirect_to: Address | None = None
+    return_to: ReturnTo = ReturnTo.sender
     #: the merchant's own account with the carrier (its route's field names), where the route takes
     #: one; None: the account in the route's settings
     account: Mapping[str, str] | None = field(default=None, repr=False)
@@ -141,6 +145,7 @@ class CarrierAdapter(Protocol):
     #: the protocol it speaks: the carrier's own code, or the aggregator's it goes through
     route: str
     can_redirect: bool   # takes an order with `redirect_to` (else only back to the sender)
+    can_return_to_outlet: bool   # takes an order with `return_to` outlet (else only to the sender's address)
     can_withdraw: bool   # the route publishes a way to withdraw an instruction
     can_poll: bool       # the route publishes an interception status query
 

@@ -150,6 +150,7 @@ class CarrierDeclaration:
         if self.protocol is None:
             if self.kind != "carrier" or self.settings or self.simulator or self.dev_credentials or self.signing \
                     or self.results_by or self.can_redirect or self.can_withdraw or self.can_poll \
+                    or self.can_return_to_outlet \
                     or set(self.sources) != {NONE_PUBLISHED}:
                 raise ValueError(f"{self.code}: a carrier reached only through an aggregator declares no protocol, "
                                  "settings, simulator, credentials, signing or capabilities of its own")

@@ -39,6 +39,7 @@ from chalicelib.dispatch.accounts import MerchantAccounts
 from chalicelib.dispatch.circuit_breaker import Admission, CircuitBreaker
 from chalicelib.domain import lifecycle
 from chalicelib.domain.models import EventSource, Intercept, InterceptStatus
+from chalicelib.domain.returns import ReturnTo
 from chalicelib.observability import bind, metrics
 from chalicelib.queues import QueueMessage, Queues, dispatch_message, process_batch
 from chalicelib.store import StaleState
@@ -252,6 +253,7 @@ class Dispatcher:
                               reason=record.reason or "buyer requested a refund",
                               callback_url=self._callback_url(record.carrier.value), carrier_ref=record.carrier_ref,
                               redirect_to=Address(**record.redirect_to.model_dump()) if record.redirect_to else None,
+                              return_to=record.return_to or ReturnTo.sender,
                               account=self._accounts.for_record(record) if self._accounts else None)
 
     def _admit(self, carrier: str) -> Admission:

@@ -12,6 +12,7 @@ from typing import Literal
 
 from chalicelib.carriers import carrier_codes
 from chalicelib.domain.records import Record, record
+from chalicelib.domain.returns import ReturnTo
 from chalicelib.domain.stages import TrackingScan
 
 #: The carriers a platform can name: one member per carrier declared in chalicelib/carriers/<code>/
@@ -189,6 +190,8 @@ class Intercept(Record):
     refund_decided_at: str | None = None
     returned_at: str | None = None
     redirect_to: RedirectAddress | None = None
+    #: set only for a return to the sending outlet (absent: back to the sender, as every earlier record)
+    return_to: ReturnTo | None = None
     #: set only when the create named it (absent: refund_only, as every earlier record)
     after_sale_type: AfterSaleType | None = None
     #: the amount a `partial_refund` decision refunds (fen)

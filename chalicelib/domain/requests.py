@@ -20,6 +20,7 @@ from pydantic import (
 
 from chalicelib.clock import parse_moment, to_iso
 from chalicelib.domain.models import AfterSaleType, Carrier, GoodsType, RefundDecision, RefundMode
+from chalicelib.domain.returns import ReturnTo
 from chalicelib.domain.stages import ParcelStage
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
@@ -82,6 +83,11 @@ class CreateInterceptRequest(_Strict):
     redirect_to: RedirectAddress | None = Field(
         default=None, description="re-address the parcel instead of returning it to the sender (SF, and carriers "
                                   "reached through kuaidi100); refused as `redirect_not_supported` elsewhere")
+    return_to: Annotated[ReturnTo, Field(strict=False, description=(
+        "where a return goes: `sender` (the sender's address, the default) or `outlet` (the sending outlet, "
+        "网点; for every target of an after-sale); the outlet only where the carrier as connected offers it "
+        "(kuaidi100, jumdata), refused as `return_to_outlet_not_supported` elsewhere; not with `redirect_to`"))] = \
+        ReturnTo.sender
 
     @model_validator(mode="wrap")
     @classmethod
@@ -111,6 +117,8 @@ class CreateInterceptRequest(_Strict):
             parcels = [(target.carrier, target.tracking_no) for target in self.targets]
             if len(set(parcels)) != len(parcels):
                 raise ValueError("targets: lists a parcel more than once")
+        if self.return_to == ReturnTo.outlet and self.redirect_to is not None:
+            raise ValueError("return_to: a redirect is not a return; give redirect_to or return_to outlet, not both")
         return self
 
     def parcels(self) -> list[tuple[Carrier, str]]:
@@ -118,6 +126,12 @@ class CreateInterceptRequest(_Strict):
         if self.targets is None:
             return [(self.carrier, self.tracking_no)]
         return [(target.carrier, target.tracking_no) for target in self.targets]
+
+    def record_fields(self) -> dict:
+        """The fields an intercept record takes from this request (a return to the sender is stored
+        as no `return_to`, as every record before the field)."""
+        fields = self.model_dump(exclude={"parcel_stage", "targets", "return_to"})
+        return {**fields, "return_to": self.return_to if self.return_to == ReturnTo.outlet else None}
 
     def for_parcel(self, carrier: Carrier, tracking_no: str) -> "CreateInterceptRequest":
         """This request narrowed to one of its parcels (the package count covers them all)."""

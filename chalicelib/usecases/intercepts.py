@@ -27,6 +27,7 @@ from chalicelib.domain.models import (
     RefundStatus,
 )
 from chalicelib.domain.refund_track import initial_status
+from chalicelib.domain.returns import ReturnTo
 from chalicelib.domain.stages import ParcelStage, TrackingScan, in_order
 from chalicelib.errors import BadRequest, Conflict, Ineligible, NotFound
 from chalicelib.observability import bind, metrics
@@ -74,6 +75,8 @@ class ConnectedCarriers:
 
     codes: frozenset[str]
     redirecting: frozenset[str] = frozenset()
+    #: the carriers whose route can return a parcel to the sending outlet
+    returning_to_outlet: frozenset[str] = frozenset()
     #: per carrier, the route it is configured over (its own code, or an aggregator's)
     routes: Mapping[str, str] = field(default_factory=dict)
     #: the routes that publish no way to withdraw an instruction
@@ -106,6 +109,8 @@ def body_fingerprint(request: CreateInterceptRequest) -> str:
     for later in ("redirect_to", "targets", "after_sale_type", "carrier", "tracking_no"):
         if fields[later] is None:
             del fields[later]  # later fields: requests without them keep the fingerprints they had
+    if fields["return_to"] == ReturnTo.sender:
+        del fields["return_to"]
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -155,7 +160,7 @@ class InterceptService:
         at = to_iso(now)
         record = Intercept(
             id=new_id("icp", self._clock), platform_id=platform.id, policy=platform.policy,
-            **request.model_dump(exclude={"parcel_stage", "targets"}),
+            **request.record_fields(),
             status=lifecycle.INITIAL, refund_status=initial_status(request.refund_mode),
             created_at=at, updated_at=at,
             processing_deadline=to_iso(deadlines.processing_deadline(now, policy)),
@@ -263,7 +268,7 @@ class InterceptService:
                 one = request.for_parcel(carrier, tracking_no)
                 records[position] = Intercept(
                     id=new_id("icp", self._clock), platform_id=platform.id, policy=platform.policy,
-                    **one.model_dump(exclude={"parcel_stage", "targets"}),
+                    **one.record_fields(),
                     status=lifecycle.INITIAL, refund_status=RefundStatus.with_after_sale,
                     created_at=at, updated_at=at,
                     processing_deadline=to_iso(deadlines.processing_deadline(now, policy)),
@@ -359,6 +364,12 @@ class InterceptService:
                 code="redirect_not_supported",
                 message=f"{request.carrier.value} only returns intercepted parcels to the sender; "
                         "send the request without redirect_to"))
+        elif request.return_to == ReturnTo.outlet and request.carrier.value not in self._carriers.returning_to_outlet:
+            route = self._carriers.routes.get(request.carrier.value)
+            verdict.reasons.append(ReasonItem(
+                code="return_to_outlet_not_supported",
+                message=f"{request.carrier.value}, as connected ({route}), returns intercepted parcels to the sender "
+                        "only; send the request without return_to outlet"))
         return verdict
 
     def _replay(self, platform: Platform, key: str, fingerprint: str) -> Created | None:

@@ -19,6 +19,7 @@ from chalicelib.carriers.http import CarrierHttp
 from chalicelib.carriers.jumdata import DECLARATION
 from chalicelib.carriers.jumdata import protocol as jum
 from chalicelib.carriers.jumdata.settings import JumdataSettings
+from chalicelib.domain.returns import ReturnTo
 
 ACCOUNT = {"customerCode": "YD-C1", "customerPsw": "pw", "customerSiteCode": "S01"}
 SETTINGS = JumdataSettings(base_url="https://api.jumdata.example/", app_id="app-1", app_secret="sec-1",
@@ -47,8 +48,9 @@ def test_a_return_carries_the_operation_type_and_the_merchants_carrier_account()
 
 
 def test_back_to_the_origin_outlet_is_operation_type_1_and_a_redirect_4():
-    outlet = JumdataSettings(**{**SETTINGS.__dict__, "return_type": "1"})
-    assert jum.intercept_payload(ORDER, outlet, CALL)["operationType"] == "1"
+    outlet = InterceptOrder(**{**ORDER.__dict__, "return_to": ReturnTo.outlet})
+    assert jum.intercept_payload(outlet, SETTINGS, CALL)["operationType"] == "1"
+    assert jum.intercept_payload(ORDER, SETTINGS, CALL)["operationType"] == "2"
     to = Address("张三", "13800000000", "广东省", "深圳市", "南山区", "科技园1号")
     payload = jum.intercept_payload(InterceptOrder(**{**ORDER.__dict__, "redirect_to": to}), SETTINGS, CALL)
     assert (payload["operationType"], payload["receiverAddress"]) == ("4", "科技园1号")
@@ -60,10 +62,11 @@ def test_no_account_for_the_carrier_is_an_account_fault_before_any_call():
     assert raised.value.code == "carrier_account_missing"
 
 
-@pytest.mark.parametrize("change,match", [({"return_type": "4"}, "return_type"),
-                                          ({"accounts": {"ems": {"password": "x"}}}, "unknown fields")])
-def test_bad_settings_are_refused(change, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize("change,error,match", [
+    ({"return_type": "1"}, TypeError, "return_type"),   # where a return goes is the request's `return_to`
+    ({"accounts": {"ems": {"password": "x"}}}, ValueError, "unknown fields")])
+def test_bad_settings_are_refused(change, error, match):
+    with pytest.raises(error, match=match):
         JumdataSettings(**{**SETTINGS.__dict__, **change})
 
 

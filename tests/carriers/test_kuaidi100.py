@@ -20,6 +20,7 @@ from chalicelib.carriers.http import CarrierHttp
 from chalicelib.carriers.kuaidi100 import DECLARATION
 from chalicelib.carriers.kuaidi100 import protocol as kuaidi100
 from chalicelib.carriers.kuaidi100.settings import Kuaidi100Settings
+from chalicelib.domain.returns import ReturnTo
 from chalicelib.domain.stages import ParcelStage
 
 SETTINGS = Kuaidi100Settings(base_url="https://api.kuaidi100.example/", key="k100key", secret="k100secret",
@@ -52,22 +53,31 @@ def test_return_request_is_intercept_order_with_callback_and_salt():
     assert form["sign"] == kuaidi100.sign(form["param"], str(NOW_MS), "k100key", "k100secret")
 
 
-def test_the_carrier_account_and_return_to_the_outlet_go_into_param():
-    settings = Kuaidi100Settings(**{**SETTINGS.__dict__, "return_type": "RETURN_SEND_STATION",
-                                    "pay_type": "MONTHLY",
+def test_the_carrier_account_goes_into_param():
+    settings = Kuaidi100Settings(**{**SETTINGS.__dict__, "pay_type": "MONTHLY",
                                     "account": {"partnerId": "P1", "partnerKey": "PK", "net": "上海青浦",
                                                 "appKey": "zto-app", "appSecret": "zto-secret"}})
     payload = kuaidi100.intercept_payload(ORDER, "zhongtong", settings)
-    assert (payload["interceptType"], payload["interceptPayType"]) == ("RETURN_SEND_STATION", "MONTHLY")
+    assert payload["interceptPayType"] == "MONTHLY"
     assert {key: payload[key] for key in ("partnerId", "partnerKey", "net", "appKey", "appSecret")} == \
         {"partnerId": "P1", "partnerKey": "PK", "net": "上海青浦", "appKey": "zto-app", "appSecret": "zto-secret"}
 
 
-@pytest.mark.parametrize("change,match", [({"account": {"password": "x"}}, "password"),
-                                          ({"return_type": "BACK"}, "return_type")])
-def test_unknown_account_fields_and_return_types_are_refused(change, match):
-    with pytest.raises(ValueError, match=match):
-        Kuaidi100Settings(**{**SETTINGS.__dict__, **change})
+@pytest.mark.parametrize("return_to, intercept_type", [(ReturnTo.sender, "RETURN_SEND_ADDR"),
+                                                        (ReturnTo.outlet, "RETURN_SEND_STATION")])
+def test_the_orders_return_to_picks_the_intercept_type(return_to, intercept_type):
+    order = InterceptOrder(**{**ORDER.__dict__, "return_to": return_to})
+    assert kuaidi100.intercept_payload(order, "zhongtong", SETTINGS)["interceptType"] == intercept_type
+
+
+def test_unknown_account_fields_are_refused():
+    with pytest.raises(ValueError, match="password"):
+        Kuaidi100Settings(**{**SETTINGS.__dict__, "account": {"password": "x"}})
+
+
+def test_the_return_is_no_longer_an_account_setting():
+    with pytest.raises(TypeError, match="return_type"):
+        Kuaidi100Settings(**{**SETTINGS.__dict__, "return_type": "RETURN_SEND_STATION"})
 
 
 def test_redirect_is_modify_addr_with_the_recipient():

@@ -10,7 +10,7 @@ from chalicelib.carriers.base import CarrierUnavailable
 from chalicelib.domain.models import Carrier, GoodsType, Platform, PolicyName
 from chalicelib.domain.stages import ParcelStage
 from local.resources import demo_merchant, seed_platform
-from tests.conftest import KEY_A, auth, intercept_body, post_intercept
+from tests.conftest import KEY_A, ScriptedCarrier, auth, intercept_body, post_intercept
 
 OTHER_POLICIES = {f"key-{policy.value}": Platform(id=f"plat-{policy.value}", name=policy.value, policy=policy)
                   for policy in (PolicyName.pinduoduo, PolicyName.douyin, PolicyName.default)}
@@ -30,10 +30,14 @@ def tracked_stage(tracking_no: str) -> ParcelStage:
 
 @pytest.fixture
 def platforms(gw, carrier):
+    """ZTO's route returns to the sending outlet too, YTO's to the sender only."""
     for key, platform in OTHER_POLICIES.items():
         seed_platform(gw.store, platform, key, demo_merchant("2026-01-01T00:00:00.000Z").model_copy(
             update={"amount_min": 1_000, "amount_max": 60_000}))
-    carrier.query_stage = tracked_stage
+    sender_only = ScriptedCarrier("yto")
+    carrier.can_return_to_outlet = True
+    gw.adapters = {"zto": carrier, "yto": sender_only}
+    carrier.query_stage = sender_only.query_stage = tracked_stage
     return [KEY_A, *OTHER_POLICIES]
 
 
@@ -41,7 +45,7 @@ def platforms(gw, carrier):
 #: failures and boundaries come up as often as pile-ups.
 CHANGES = {
     "merchant_id": st.just("no-such-merchant"),
-    "carrier": st.sampled_from([carrier.value for carrier in Carrier]),
+    "carrier": st.sampled_from(["yto", "yto", *(carrier.value for carrier in Carrier)]),
     "refund_amount": st.one_of(st.sampled_from([1, 999, 1_000, 49_999, 50_000, 60_000, 60_001]),
                                st.integers(min_value=1, max_value=200_000)),
     "package_count": st.integers(min_value=1, max_value=3),
@@ -49,6 +53,7 @@ CHANGES = {
     "cross_border": st.booleans(),
     "parcel_stage": st.sampled_from([stage.value for stage in ParcelStage]),
     "after_sale_type": st.sampled_from(["refund_only", "return_and_refund"]),
+    "return_to": st.sampled_from(["sender", "outlet"]),
 }
 
 

@@ -5,6 +5,7 @@ number's last digit, and pushes signed callbacks that the adapter's own verifier
 """
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -13,6 +14,7 @@ import pytest
 from chalicelib.carriers import REGISTRY
 from chalicelib.carriers.base import CallbackEvent, CarrierResult, CarrierUnavailable, InterceptOrder
 from chalicelib.carriers.http import CarrierHttp
+from chalicelib.domain.returns import ReturnTo
 from chalicelib.domain.stages import ParcelStage
 from simulator import CarrierSimulator
 from simulator.protocol import Operation
@@ -222,3 +224,9 @@ def test_a_polled_route_answers_accepted_until_it_decides_and_pushes_nothing(
         assert gateway.events == [] and slow.callbacks_sent == []
     finally:
         slow.stop()
+
+
+@pytest.mark.parametrize("code,module", [("yto", "kuaidi100"), ("yunda", "jumdata")])
+def test_a_return_to_the_sending_outlet_is_taken_where_the_route_makes_one(gateway, simulator, code, module):
+    outlet = replace(order(gateway, code, "int-3", "SIM1000000003"), return_to=ReturnTo.outlet)
+    assert adapter(simulator, code, module).submit_intercept(outlet).result is CarrierResult.accepted

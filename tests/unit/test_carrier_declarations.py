@@ -12,9 +12,11 @@ from click.testing import CliRunner
 
 from chalicelib.carriers import REGISTRY, build_adapters, carrier_codes, declarations
 from chalicelib.carriers.adapter import CarrierProtocol, ProtocolAdapter
+from chalicelib.carriers.base import CarrierAccountFault, InterceptOrder
 from chalicelib.carriers.declaration import CarrierDeclaration, Sources
 from chalicelib.carriers.http import CarrierHttp
 from chalicelib.domain.models import Carrier
+from chalicelib.domain.returns import ReturnTo
 from gatewayctl.carriers import markdown_tables
 from gatewayctl.cli import cli
 from local.stack import _new_credentials
@@ -68,7 +70,19 @@ def test_dev_credentials_and_a_base_url_are_a_whole_configuration(declaration):
     config = {"base_url": "http://simulator/", **declaration.new_dev_credentials()}
     for code in declaration.reaches or [declaration.code]:
         adapter = REGISTRY[declaration.code](code, config, None)
-        assert (adapter.code, adapter.can_redirect) == (code, declaration.can_redirect)
+        assert (adapter.code, adapter.can_redirect, adapter.can_return_to_outlet) == \
+            (code, declaration.can_redirect, declaration.can_return_to_outlet)
+
+
+@pytest.mark.parametrize("declaration", [d for d in SPEAKING if not d.can_return_to_outlet],
+                         ids=lambda declaration: declaration.code)
+def test_a_route_that_cannot_return_to_the_outlet_refuses_such_an_order_without_a_call(declaration):
+    config = {"base_url": "http://simulator/", **declaration.new_dev_credentials()}
+    adapter = REGISTRY[declaration.code](declaration.code, config, None)  # no HTTP: a call would fail otherwise
+    order = InterceptOrder("icp_1", "TN1234567890", "refund", "http://gw/callbacks", return_to=ReturnTo.outlet)
+    with pytest.raises(CarrierAccountFault) as refused:
+        adapter.submit_intercept(order)
+    assert refused.value.code == "return_to_outlet_not_supported"
 
 
 #: What the local stack generates for each carrier (hex of N bytes); fields added since are added to
@@ -144,7 +158,7 @@ def test_gatewayctl_carriers_prints_the_tables_and_every_field_as_json():
     assert (kuaidi100["can_withdraw"], kuaidi100["can_poll"], kuaidi100["can_return_to_outlet"]) == (False, False, True)
     assert kuaidi100["settings"] == {"class": "chalicelib.carriers.kuaidi100.settings:Kuaidi100Settings",
                                      "fields": ["base_url", "key", "secret", "customer", "salt", "poll_url",
-                                                "return_type", "order_role", "pay_type", "account"]}
+                                                "order_role", "pay_type", "account"]}
     assert set(described[0]) == {field.name for field in fields(CarrierDeclaration)} | {"routes"}
     routes = {entry["code"]: entry["routes"] for entry in described}
     assert (routes["zto"], routes["yunda"], routes["kuaidi100"]) == (["zto", "kuaidi100", "jumdata"], ["jumdata"], [])

@@ -33,6 +33,8 @@ from chalicelib.carriers.base import (
 from chalicelib.carriers.jumdata.settings import ACCOUNT_FIELDS
 from chalicelib.carriers.jumdata.units import (
     OPERATION_REDIRECT,
+    OPERATION_TO_OUTLET,
+    OPERATION_TO_SENDER,
     REASON_CODES,
     RESULTS,
     RETRYABLE_CODES,
@@ -40,6 +42,7 @@ from chalicelib.carriers.jumdata.units import (
     SYSTEM_CODES,
 )
 from chalicelib.carriers.wire import compact_json
+from chalicelib.domain.returns import ReturnTo
 
 if TYPE_CHECKING:
     from chalicelib.carriers.adapter import Call, WireRequest
@@ -81,7 +84,7 @@ def intercept_payload(order: InterceptOrder, settings: JumdataSettings, call: Ca
                        receiverProvince=to.province, receiverCity=to.city, receiverDistrict=to.district,
                        receiverAddress=to.street)
     else:
-        payload["operationType"] = settings.return_type
+        payload["operationType"] = OPERATION_TO_OUTLET if order.return_to == ReturnTo.outlet else OPERATION_TO_SENDER
     return payload
 
 

@@ -3,8 +3,6 @@ from dataclasses import dataclass, field
 
 #: the merchant's credentials with a carrier, as jumdata's interception service takes them (published)
 ACCOUNT_FIELDS = ("customerCode", "customerPsw", "customerSiteCode")
-#: operationType for a return: 1 back to the origin outlet, 2 back to the sender (published)
-RETURN_TYPES = ("1", "2")
 
 
 @dataclass(frozen=True)
@@ -14,12 +12,8 @@ class JumdataSettings:
     app_secret: str
     #: our carrier code -> the merchant's account with that carrier ({customerCode, customerPsw, customerSiteCode})
     accounts: dict = field(default_factory=dict)
-    #: operationType of a return (redirects are always 4)
-    return_type: str = "2"
 
     def __post_init__(self) -> None:
-        if self.return_type not in RETURN_TYPES:
-            raise ValueError(f"jumdata return_type is 1 (origin outlet) or 2 (sender), not {self.return_type!r}")
         for carrier, account in self.accounts.items():
             unknown = set(account) - set(ACCOUNT_FIELDS) if isinstance(account, dict) else {"<not an object>"}
             if unknown:

@@ -8,7 +8,10 @@ are our account's fault.
 from chalicelib.carriers.base import CarrierResult
 from chalicelib.domain.stages import ParcelStage
 
-OPERATION_REDIRECT = "4"   # published
+#: operationType (published): back to the origin outlet, back to the sender, on to a new address
+OPERATION_TO_OUTLET = "1"
+OPERATION_TO_SENDER = "2"
+OPERATION_REDIRECT = "4"
 
 #: InterceptStatus -> result (the values are modelled)
 RESULTS: dict[str, CarrierResult] = {

@@ -55,6 +55,7 @@ from chalicelib.carriers.wire import (
     same,
     text,
 )
+from chalicelib.domain.returns import ReturnTo
 from chalicelib.domain.stages import ParcelStage
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def intercept_payload(order: InterceptOrder, company: str, settings: Kuaidi100Se
     payload: dict[str, Any] = {"orderId": order.intercept_id, "kuaidicom": company, "kuaidinum": order.tracking_no,
                                **(order.account or settings.account), "reason": order.reason}
     if order.redirect_to is None:
-        payload["interceptType"] = settings.return_type
+        payload["interceptType"] = RETURN_TO_OUTLET if order.return_to == ReturnTo.outlet else RETURN_TO_SENDER
     else:
         to = order.redirect_to
         payload.update(interceptType=REDIRECT,

@@ -18,8 +18,6 @@ class Kuaidi100Settings:
     salt: str
     #: the tracking query's host (another service: f"{poll_url}/poll/query.do"); None: base_url
     poll_url: str | None = None
-    #: `interceptType` of a return: RETURN_SEND_ADDR (the sender's address) or RETURN_SEND_STATION (the outlet)
-    return_type: str = "RETURN_SEND_ADDR"
     #: `orderRole`: 1 the sender, 2 the recipient, 3 a third party
     order_role: str = "1"
     #: `interceptPayType`: SHIPPER, CONSIGNEE, THIRDPARTY or MONTHLY
@@ -28,8 +26,6 @@ class Kuaidi100Settings:
     account: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.return_type not in ("RETURN_SEND_ADDR", "RETURN_SEND_STATION"):
-            raise ValueError(f"kuaidi100 return_type is RETURN_SEND_ADDR or RETURN_SEND_STATION, not {self.return_type!r}")
         unknown = sorted(set(self.account) - set(ACCOUNT_FIELDS))
         if unknown:
             raise ValueError(f"kuaidi100 account fields are {', '.join(ACCOUNT_FIELDS)}; not {', '.join(unknown)}")
