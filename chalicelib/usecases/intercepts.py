@@ -159,7 +159,7 @@ class InterceptService:
             status=lifecycle.INITIAL, refund_status=initial_status(request.refund_mode),
             created_at=at, updated_at=at,
             processing_deadline=to_iso(deadlines.processing_deadline(now, policy)),
-            fee_quote=quote_fee(policy, merchant, request.carrier).as_dict(),
+            fee_quote=quote_fee(policy, merchant, request.carrier, redirect=request.redirect_to is not None).as_dict(),
             events=[Event(at=at, source=EventSource.api, from_status=None, to_status=lifecycle.INITIAL,
                           reason=request.reason or "interception requested")],
         )
@@ -214,7 +214,8 @@ class InterceptService:
             reasons=[reason.model_dump() for reason in verdict.reasons],
             warnings=[warning.model_dump() for warning in verdict.warnings], parcel_stage=verdict.stage.value,
             success_likelihood=success_likelihood(verdict.stage).value,
-            fee_quote=quote_fee(policy_for(platform.policy), merchant, request.carrier).as_dict(),
+            fee_quote=quote_fee(policy_for(platform.policy), merchant, request.carrier,
+                                redirect=request.redirect_to is not None).as_dict(),
             scans=tracking.scans)
 
     def _new_after_sale(self, platform: Platform, request: CreateInterceptRequest, now, parcels) -> AfterSale:
