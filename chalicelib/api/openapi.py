@@ -24,6 +24,7 @@ from chalicelib.domain.models import (
     Intercept,
     InterceptStatus,
     MerchantSettings,
+    Outlet,
     ReasonItem,
     RedirectAddress,
     RefundStatus,
@@ -41,6 +42,7 @@ from chalicelib.domain.requests import (
     RefundDecisionRequest,
 )
 from chalicelib.domain.requests import RedirectAddress as RedirectAddressBody
+from chalicelib.rules.pricing import FeeSource
 
 TITLE = "Parcel Intercept Gateway"
 VERSION = "1.0.0"
@@ -67,12 +69,34 @@ class Deadlines(BaseModel):
     processing: str = Field(description="ISO-8601 UTC; the merchant's processing window ends")
 
 
+class FeeQuote(BaseModel):
+    """The price quoted when the interception was requested (chalicelib/rules/pricing.py)."""
+
+    amount: int | None = Field(description="fen; null: no price known (no subscribed outlet, no list price)")
+    currency: Literal["CNY"]
+    settlement_mode: Literal["offline_outlet", "online"]
+    charged_on: Literal["success", "attempt"]
+    outlet: Outlet | None = Field(description="the subscribed outlet whose agreed fee is quoted (offline_outlet)")
+
+
+class FeeCharged(FeeQuote):
+    """The fee charged, fixed once when the carrier's result arrives."""
+
+    amount: int = Field(description="fen")
+    source: FeeSource = Field(description="carrier: the amount the carrier named (SF's `amount`); quote: the "
+                                          "quoted amount (`fee_quote`)")
+
+
+#: Record fields stored as plain dicts, documented by their shape.
+_SHAPED = {"fee_quote": FeeQuote | None, "fee": FeeCharged | None}
+
 _HIDDEN = {"platform_id", "policy", "dispatch_attempts", "cancel_attempts", "carrier_accepted", "processing_deadline"}
 
 
 def _record_fields(record: type, hidden: set[str]) -> dict[str, tuple[Any, Any]]:
     """A record's fields (chalicelib.domain.records) as `create_model` takes them. The stored redirect
-    address is documented as the body's (the same fields, with the constraints it was validated by)."""
+    address is documented as the body's (the same fields, with the constraints it was validated by),
+    and the fee fields (`_SHAPED`) by their shape."""
     hints = typing.get_type_hints(record)
     fields = {}
     for item in dataclasses.fields(record):
@@ -81,6 +105,7 @@ def _record_fields(record: type, hidden: set[str]) -> dict[str, tuple[Any, Any]]
         hint = hints[item.name]
         if hint == RedirectAddress | None:
             hint = RedirectAddressBody | None
+        hint = _SHAPED.get(item.name, hint)
         if item.default is not dataclasses.MISSING:
             default: Any = item.default
         elif item.default_factory is not dataclasses.MISSING:
@@ -135,7 +160,7 @@ class Eligibility(BaseModel):
     warnings: list[ReasonItem]
     parcel_stage: str
     success_likelihood: str
-    fee_quote: dict
+    fee_quote: FeeQuote
 
 
 class TargetEntry(Eligibility):

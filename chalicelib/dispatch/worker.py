@@ -150,14 +150,12 @@ class Dispatcher:
             changes["via"] = adapter.route
         if outcome.carrier_ref:
             changes["carrier_ref"] = outcome.carrier_ref
-        if outcome.fee is not None:
-            changes["carrier_fee"] = outcome.fee
         if outcome.result == CarrierResult.failed:
             changes["result_reason"] = outcome.reason_code or "carrier_refused"
         applied = self._results.apply(
             record.id, outcome.result, source=EventSource.carrier,
             reason=reason or f"carrier answered {outcome.result.value}", changes=changes, last_read=record,
-            carrier_accepted=outcome.result != CarrierResult.failed)
+            carrier_accepted=outcome.result != CarrierResult.failed, charged=outcome.fee)
         if applied == Applied.unchanged and outcome.result == CarrierResult.accepted:
             # A cancel was requested while the carrier took the instruction: it holds it now, and the
             # withdrawal (queued by the cancel) needs to know that, and its reference.
@@ -237,7 +235,7 @@ class Dispatcher:
             return False
         changes = {"result_reason": known.reason_code} if known.reason_code else {}
         self._results.apply(record.id, known.result, source=EventSource.carrier, changes=changes,
-                            reporter=Reporter(record.carrier.value, adapter.route),
+                            reporter=Reporter(record.carrier.value, adapter.route), charged=known.fee,
                             reason=known.message or known.reason_code or f"carrier reported {known.result.value}")
         return True
 

@@ -167,9 +167,10 @@ class Intercept(Record):
     dispatch_attempts: int = 0
     #: while set and in the future, a dispatch worker may be calling the carrier (see Store.claim_dispatch)
     dispatch_lease_until: str | None = None
-    #: the price quoted when the interception was requested (see chalicelib/rules/fees.py)
+    #: the price quoted when the interception was requested (see chalicelib/rules/pricing.py)
     fee_quote: dict | None = None
-    #: the fee charged, fixed once when the carrier's result arrives; never changed afterwards
+    #: the fee charged, fixed once when the carrier's result arrives; never changed afterwards. Its
+    #: `source` says whether the amount is the carrier's (`carrier_fee`) or the quote's
     fee: dict | None = None
     #: the fee (fen) the carrier said it charges, where its answer says one (SF `amount`); the fee
     #: fixed on the result is then this amount rather than the quote's

@@ -8,6 +8,11 @@ Layout under `fees/period=<period>/platform=<platform>/`:
 Readers start from the manifest, so they see the previous export or the new one, never half of
 one: re-exporting writes a new run, swaps the manifest (one PUT), then deletes older runs.
 CSV is UTF-8 with a byte-order mark so Excel opens Chinese text correctly.
+
+A detail row shows the fee charged (`fee_fen`), the fee quoted at create (`fee_quote_fen`, empty
+when the quote had no price), charged minus quoted (`fee_difference_fen`, empty without a quote)
+and where the charged amount came from (`fee_source`: `carrier` when the carrier named it, `quote`
+otherwise). Columns are only ever appended, so readers of the earlier columns keep working.
 """
 from __future__ import annotations
 
@@ -27,9 +32,10 @@ ROWS_PER_CHUNK = 2_000
 DETAIL_COLUMNS = (
     "intercept_id", "merchant_id", "order_id", "after_sale_id", "carrier", "outlet_id", "outlet_name",
     "tracking_no", "status", "result_reason", "created_at", "result_at", "charged_at", "charged_date_cst",
-    "fee_fen", "currency", "settlement_mode", "charged_on",
+    "fee_fen", "currency", "settlement_mode", "charged_on", "fee_quote_fen", "fee_difference_fen", "fee_source",
 )
-SUMMARY_COLUMNS = ("merchant_id", "carrier", "outlet_id", "outlet_name", "settlement_mode", "intercepts", "fee_fen")
+SUMMARY_COLUMNS = ("merchant_id", "carrier", "outlet_id", "outlet_name", "settlement_mode", "intercepts", "fee_fen",
+                   "fee_quote_fen", "fee_difference_fen")
 
 
 def export_prefix(period_label: str, platform_id: str) -> str:
@@ -40,36 +46,67 @@ def manifest_key(period_label: str, platform_id: str) -> str:
     return export_prefix(period_label, platform_id) + "manifest.json"
 
 
+def quoted_fen(record: Mapping[str, Any]) -> int | None:
+    """The amount quoted at create; None when the quote had no price."""
+    return (record.get("fee_quote") or {}).get("amount")
+
+
+def fee_source(record: Mapping[str, Any]) -> str:
+    """`carrier` or `quote` (fees fixed before the fee recorded its source: a carrier's fee was
+    recorded as `carrier_fee`)."""
+    return record["fee"].get("source") or ("carrier" if record.get("carrier_fee") is not None else "quote")
+
+
 def detail_row(record: Mapping[str, Any]) -> list:
     """One charged intercept as a detail row. Only ids and business fields: no personal data."""
     fee = record["fee"]
     outlet = fee.get("outlet") or {}
     charged_at = record["charged_at"]
+    quoted = quoted_fen(record)
     return [
         record["id"], record["merchant_id"], record["order_id"], record["after_sale_id"], record["carrier"],
         outlet.get("outlet_id", ""), outlet.get("name", ""), record["tracking_no"], record["status"],
         record.get("result_reason") or "", record["created_at"], record.get("result_at") or "", charged_at,
         from_iso(charged_at).astimezone(SHANGHAI).date().isoformat(),
         fee["amount"], fee.get("currency", "CNY"), fee["settlement_mode"], fee["charged_on"],
+        "" if quoted is None else quoted, "" if quoted is None else fee["amount"] - quoted, fee_source(record),
     ]
 
 
 @dataclass
-class _Totals:
-    rows: int = 0
+class _Sums:
+    """Intercepts, fee charged, fee quoted and charged minus quoted (the last two over the rows with a
+    quoted price)."""
+
+    intercepts: int = 0
     fee_fen: int = 0
-    groups: dict[tuple, list[int]] = field(default_factory=dict)
+    fee_quote_fen: int = 0
+    fee_difference_fen: int = 0
+
+    def add(self, charged: int, quoted: int | None) -> None:
+        self.intercepts += 1
+        self.fee_fen += charged
+        if quoted is not None:
+            self.fee_quote_fen += quoted
+            self.fee_difference_fen += charged - quoted
+
+    def row(self) -> list[int]:
+        return [self.intercepts, self.fee_fen, self.fee_quote_fen, self.fee_difference_fen]
+
+
+@dataclass
+class _Totals:
+    all: _Sums = field(default_factory=_Sums)
+    groups: dict[tuple, _Sums] = field(default_factory=dict)
 
     def add(self, record: Mapping[str, Any]) -> None:
         fee = record["fee"]
         outlet = fee.get("outlet") or {}
         group = (record["merchant_id"], record["carrier"], outlet.get("outlet_id", ""), outlet.get("name", ""),
                  fee["settlement_mode"])
-        count_and_sum = self.groups.setdefault(group, [0, 0])
-        count_and_sum[0] += 1
-        count_and_sum[1] += fee["amount"]
-        self.rows += 1
-        self.fee_fen += fee["amount"]
+        quoted = quoted_fen(record)
+        self.groups.setdefault(group, _Sums()).add(fee["amount"], quoted)
+        self.all.add(fee["amount"], quoted)
 
 
 class _CsvChunks:
@@ -111,18 +148,20 @@ def export_fees(s3: Any, bucket: str, platform_id: str, period: Period, records:
             chunks.row(detail_row(record))
             totals.add(record)
         chunks.flush()
-        files.append(_file_entry("detail.csv", detail, detail.close(), totals.rows))
+        files.append(_file_entry("detail.csv", detail, detail.close(), totals.all.intercepts))
     with S3StreamWriter(s3, bucket, run_prefix + "summary.csv", "text/csv; charset=utf-8") as summary:
         chunks = _CsvChunks(summary, SUMMARY_COLUMNS)
-        for group, (count, amount) in sorted(totals.groups.items()):
-            chunks.row([*group, count, amount])
+        for group, sums in sorted(totals.groups.items()):
+            chunks.row([*group, *sums.row()])
         chunks.flush()
         files.append(_file_entry("summary.csv", summary, summary.close(), len(totals.groups)))
     manifest = {
         "period": period.label, "platform_id": platform_id, "run_id": run_id,
         "generated_at": to_iso(clock.now()), "timezone": "Asia/Shanghai",
         "period_start": to_iso(period.start), "period_end": to_iso(period.end),
-        "files": files, "totals": {"rows": totals.rows, "fee_fen": totals.fee_fen, "currency": "CNY"},
+        "files": files, "totals": {"rows": totals.all.intercepts, "fee_fen": totals.all.fee_fen,
+                                     "fee_quote_fen": totals.all.fee_quote_fen,
+                                     "fee_difference_fen": totals.all.fee_difference_fen, "currency": "CNY"},
         "query": dict(query),
     }
     s3.put_object(Bucket=bucket, Key=prefix + "manifest.json", ContentType="application/json",

@@ -39,6 +39,10 @@ class PlatformPolicy:
     fee_charged_on: Literal["success", "attempt"]
     #: online list price per interception, fen (unused with offline_outlet settlement)
     carrier_fees: Mapping[Carrier, int] = field(default_factory=dict)
+    #: online price of a redirect (改址, the request names `redirect_to`) where it differs from
+    #: `carrier_fees`, fen; a carrier absent here is priced as a return. Empty in every policy: no
+    #: seed or carrier document gives a redirect price.
+    redirect_fees: Mapping[Carrier, int] = field(default_factory=dict)
 
 
 #: Carrier list prices for one interception (fen) where the fee is settled online, as each carrier declares.

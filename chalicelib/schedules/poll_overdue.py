@@ -87,7 +87,7 @@ def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, Carr
         changes = {"result_reason": outcome.reason_code} if outcome.reason_code else {}
         applied = results.apply(
             record.id, outcome.result, source=EventSource.schedule, changes=changes, last_read=record,
-            reporter=Reporter(carrier, adapter.route),
+            reporter=Reporter(carrier, adapter.route), charged=outcome.fee,
             reason=outcome.message or outcome.reason_code or f"{carrier} reported {outcome.result.value} when polled")
         counts["applied" if applied == Applied.applied else "unchanged"] += 1
     if counts["callback_overdue"]:

@@ -64,7 +64,8 @@ class CarrierResults:
 
     def apply(self, intercept_id: str, result: CarrierResult, *, source: EventSource, reason: str = "",
               changes: dict | None = None, reporter: Reporter | None = None,
-              carrier_accepted: bool = True, last_read: Intercept | None = None) -> Applied:
+              carrier_accepted: bool = True, last_read: Intercept | None = None,
+              charged: int | None = None) -> Applied:
         """Apply a carrier result if the lifecycle allows it.
 
         A result the record already has, or one the lifecycle has moved past (a late `accepted`
@@ -76,6 +77,9 @@ class CarrierResults:
         instruction, so no per-attempt fee is due. `last_read` is the record as the caller last
         read it, which saves a read: the write is conditioned on its status, so a stale copy only
         costs a retry that reads afresh.
+        `charged` is the fee (fen) the carrier named with this result (SF's `amount`): recorded as
+        `carrier_fee`, and the fee fixed on the result (now or later) is that amount. A fee named once
+        the fee is fixed changes nothing: the fee is fixed once.
         """
         target = RESULT_STATUS[result]
         for _ in range(3):
@@ -92,7 +96,7 @@ class CarrierResults:
             if record.status == target or not lifecycle.can_move(record.status, target):
                 return Applied.unchanged
             now = self._clock.now()
-            fields, refund = _result_changes(record, target, to_iso(now), carrier_accepted)
+            fields, refund = _result_changes(record, target, to_iso(now), carrier_accepted, charged)
             try:
                 self._changes.commit(lifecycle.transition(
                     record, to_status=target, to_refund=refund, source=source, reason=reason, now=now,
@@ -128,15 +132,20 @@ def _count_result(carrier: str, status: InterceptStatus) -> None:
         metrics.intercept_failed(carrier)
 
 
-def _result_changes(record: Intercept, target: InterceptStatus, at: str,
-                    carrier_accepted: bool) -> tuple[dict[str, Any], Any]:
-    """The fields a result sets (result time, fee, return time) and where it moves the refund track."""
-    if target == InterceptStatus.returned:
-        return {"returned_at": at}, None
+def _result_changes(record: Intercept, target: InterceptStatus, at: str, carrier_accepted: bool,
+                    charged: int | None) -> tuple[dict[str, Any], Any]:
+    """The fields a result sets (result time, carrier's fee, fee, return time) and where it moves the
+    refund track."""
     fields: dict[str, Any] = {}
+    if charged is not None and record.fee is None:
+        fields["carrier_fee"] = charged
+    else:
+        charged = record.carrier_fee
+    if target == InterceptStatus.returned:
+        return {**fields, "returned_at": at}, None
     if target in (InterceptStatus.intercepted, InterceptStatus.failed):
         fields["result_at"] = at
-        fee = fee_on_result(record.fee_quote, target.value, carrier_accepted, charged=record.carrier_fee)
+        fee = fee_on_result(record.fee_quote, target.value, carrier_accepted, charged=charged)
         if fee and record.fee is None:
             fields.update({"fee": fee, "charged_at": at})
     refund = refund_track.on_success(record, policy_for(record.policy)) \

@@ -34,6 +34,7 @@ from chalicelib.observability import bind, metrics
 from chalicelib.queues import Queues, dispatch_message
 from chalicelib.rules import Assessment, assess, policy_for
 from chalicelib.rules.likelihood import success_likelihood
+from chalicelib.rules.policies import PlatformPolicy
 from chalicelib.rules.pricing import quote_fee
 from chalicelib.store import (
     IdempotencyKeyUsed,
@@ -61,6 +62,11 @@ TrackingLookup = Callable[[str, str], Tracking]
 
 def _not_tracked(carrier_code: str, tracking_no: str) -> Tracking:
     return Tracking(ParcelStage.unknown)
+
+
+def _quote(policy: PlatformPolicy, merchant: MerchantSettings | None, request: CreateInterceptRequest) -> dict:
+    """The fee quote of the request's one parcel, as the dry run and the create both give it."""
+    return quote_fee(policy, merchant, request.carrier, redirect=request.redirect_to is not None).as_dict()
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,7 @@ class InterceptService:
             status=lifecycle.INITIAL, refund_status=initial_status(request.refund_mode),
             created_at=at, updated_at=at,
             processing_deadline=to_iso(deadlines.processing_deadline(now, policy)),
-            fee_quote=quote_fee(policy, merchant, request.carrier).as_dict(),
+            fee_quote=_quote(policy, merchant, request),
             events=[Event(at=at, source=EventSource.api, from_status=None, to_status=lifecycle.INITIAL,
                           reason=request.reason or "interception requested")],
             tracking=in_order(scans),
@@ -220,8 +226,7 @@ class InterceptService:
             reasons=[reason.model_dump() for reason in verdict.reasons],
             warnings=[warning.model_dump() for warning in verdict.warnings], parcel_stage=verdict.stage.value,
             success_likelihood=success_likelihood(verdict.stage).value,
-            fee_quote=quote_fee(policy_for(platform.policy), merchant, request.carrier).as_dict(),
-            scans=tracking.scans)
+            fee_quote=_quote(policy_for(platform.policy), merchant, request), scans=tracking.scans)
 
     def _new_after_sale(self, platform: Platform, request: CreateInterceptRequest, now, parcels) -> AfterSale:
         at = to_iso(now)

@@ -1,6 +1,8 @@
-"""Property: for any body, the dry run and the create give the same verdict with the same reasons."""
+"""Property: for any body, the dry run and the create give the same verdict with the same reasons,
+and an eligible one the same fee quote."""
 import itertools
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 from chalicelib.carriers.base import CarrierUnavailable
 from chalicelib.domain.models import Carrier, GoodsType, Platform, PolicyName
 from chalicelib.domain.stages import ParcelStage
+from chalicelib.rules import policies
 from local.resources import demo_merchant, seed_platform
 from tests.conftest import KEY_A, ScriptedCarrier, auth, intercept_body, post_intercept
 
@@ -29,8 +32,11 @@ def tracked_stage(tracking_no: str) -> ParcelStage:
 
 
 @pytest.fixture
-def platforms(gw, carrier):
-    """ZTO's route returns to the sending outlet too, YTO's to the sender only."""
+def platforms(gw, carrier, monkeypatch):
+    """ZTO's route returns to the sending outlet too, YTO's to the sender only; Douyin prices a
+    redirect apart from a return, so that redirects are quoted apart from returns somewhere."""
+    monkeypatch.setitem(policies.POLICIES, PolicyName.douyin, replace(
+        policies.POLICIES[PolicyName.douyin], redirect_fees={carrier: 1_200 for carrier in Carrier}))
     for key, platform in OTHER_POLICIES.items():
         seed_platform(gw.store, platform, key, demo_merchant("2026-01-01T00:00:00.000Z").model_copy(
             update={"amount_min": 1_000, "amount_max": 60_000}))
@@ -54,6 +60,8 @@ CHANGES = {
     "parcel_stage": st.sampled_from([stage.value for stage in ParcelStage]),
     "after_sale_type": st.sampled_from(["refund_only", "return_and_refund"]),
     "return_to": st.sampled_from(["sender", "outlet"]),
+    "redirect_to": st.just({"name": "王小明", "phone": "13812341234", "province": "浙江省", "city": "杭州市",
+                            "district": "西湖区", "street": "文三路 90 号"}),
 }
 
 
@@ -74,6 +82,7 @@ def test_dry_run_and_create_agree(client, platforms, data):
     assert dry.status_code == 200
     if verdict["eligible"]:
         assert created.status_code == 202, created.body
+        assert json.loads(created.body)["fee_quote"] == verdict["fee_quote"]
     else:
         assert created.status_code == 422, created.body
         assert json.loads(created.body)["error"]["reasons"] == verdict["reasons"]

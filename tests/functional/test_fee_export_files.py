@@ -14,14 +14,17 @@ BUCKET = "gateway-test-exports"
 PERIOD = parse_period("2026-11-22")
 
 
-def charged(n: int, amount: int = 300, merchant: str = "m-1", outlet_name: str = "杭州西湖网点") -> dict:
+def charged(n: int, amount: int = 300, merchant: str = "m-1", outlet_name: str = "杭州西湖网点",
+            quoted: int | None = 300, source: str = "quote") -> dict:
     return {
         "id": f"icp_{n:05d}", "merchant_id": merchant, "order_id": f"o-{n}", "after_sale_id": f"as-{n}",
         "carrier": "zto", "tracking_no": f"ZT{n:010d}", "status": "intercepted", "result_reason": None,
         "created_at": "2026-11-22T01:00:00.000Z", "result_at": "2026-11-22T02:00:00.000Z",
         "charged_at": "2026-11-22T02:00:00.000Z",
         "fee": {"amount": amount, "currency": "CNY", "settlement_mode": "offline_outlet", "charged_on": "success",
-                "outlet": {"outlet_id": "hz-01", "name": outlet_name, "fee": amount}},
+                "outlet": {"outlet_id": "hz-01", "name": outlet_name, "fee": amount}, "source": source},
+        "fee_quote": {"amount": quoted, "currency": "CNY", "settlement_mode": "offline_outlet",
+                      "charged_on": "success", "outlet": {"outlet_id": "hz-01", "name": outlet_name, "fee": amount}},
     }
 
 
@@ -37,7 +40,9 @@ def s3(aws):
 def test_totals_and_checksums_verify_from_s3_alone(s3, clock):
     records = [charged(n, amount=100 + n) for n in range(50)] + [charged(99, merchant="m-2")]
     manifest = export_fees(s3, BUCKET, "plat-a", PERIOD, records, clock, {"index": "charged"})
-    assert manifest["totals"] == {"rows": 51, "fee_fen": sum(100 + n for n in range(50)) + 300, "currency": "CNY"}
+    charged_total = sum(100 + n for n in range(50)) + 300
+    assert manifest["totals"] == {"rows": 51, "fee_fen": charged_total, "fee_quote_fen": 51 * 300,
+                                  "fee_difference_fen": charged_total - 51 * 300, "currency": "CNY"}
     stored = read_manifest(s3, BUCKET, "2026-11-22", "plat-a")
     assert stored == manifest
     for entry in stored["files"]:
@@ -65,6 +70,42 @@ def test_the_summary_has_one_row_per_merchant_carrier_and_outlet(s3, clock):
     rows = list(csv.DictReader(io.StringIO(read(s3, summary["key"]).decode("utf-8-sig"))))
     assert [(row["merchant_id"], row["intercepts"], row["fee_fen"]) for row in rows] == [
         ("m-1", "2", "600"), ("m-2", "1", "300")]
+
+
+def rows_of(s3, manifest: dict, name: str) -> list[dict]:
+    entry = [entry for entry in manifest["files"] if entry["name"] == name][0]
+    return list(csv.DictReader(io.StringIO(read(s3, entry["key"]).decode("utf-8-sig"))))
+
+
+def test_detail_rows_show_the_quote_the_charge_their_difference_and_the_source(s3, clock):
+    records = [charged(1, amount=650, quoted=800, source="carrier"), charged(2, amount=300, quoted=300),
+               charged(3, amount=900, quoted=None, source="carrier")]
+    manifest = export_fees(s3, BUCKET, "plat-a", PERIOD, records, clock, {})
+    rows = rows_of(s3, manifest, "detail.csv")
+    assert [(row["fee_fen"], row["fee_quote_fen"], row["fee_difference_fen"], row["fee_source"]) for row in rows] == [
+        ("650", "800", "-150", "carrier"), ("300", "300", "0", "quote"), ("900", "", "", "carrier")]
+    assert manifest["totals"] == {"rows": 3, "fee_fen": 1850, "fee_quote_fen": 1100, "fee_difference_fen": -150,
+                                  "currency": "CNY"}
+    (summary,) = rows_of(s3, manifest, "summary.csv")
+    assert (summary["intercepts"], summary["fee_fen"], summary["fee_quote_fen"], summary["fee_difference_fen"]) == \
+        ("3", "1850", "1100", "-150")
+
+
+def test_new_columns_come_after_the_earlier_ones():
+    from chalicelib.exports.fee_report import DETAIL_COLUMNS, SUMMARY_COLUMNS
+
+    assert DETAIL_COLUMNS[14:18] == ("fee_fen", "currency", "settlement_mode", "charged_on")
+    assert DETAIL_COLUMNS[18:] == ("fee_quote_fen", "fee_difference_fen", "fee_source")
+    assert SUMMARY_COLUMNS[:7] == ("merchant_id", "carrier", "outlet_id", "outlet_name", "settlement_mode",
+                                   "intercepts", "fee_fen")
+
+
+def test_a_fee_fixed_before_fees_named_their_source_reads_its_source_from_the_carriers_fee(s3, clock):
+    earlier = charged(1, amount=650, quoted=800)
+    del earlier["fee"]["source"]
+    named = {**earlier, "id": "icp_00002", "carrier_fee": 650}
+    rows = rows_of(s3, export_fees(s3, BUCKET, "plat-a", PERIOD, [earlier, named], clock, {}), "detail.csv")
+    assert [row["fee_source"] for row in rows] == ["quote", "carrier"]
 
 
 def test_re_exporting_replaces_the_previous_run(s3, clock):

@@ -42,7 +42,7 @@ def test_the_fee_is_fixed_when_the_interception_succeeds_and_never_changes(clien
     settle(gw, intercept_id, CarrierResult.accepted, CarrierResult.intercepted)
     fixed = record(client, intercept_id)
     assert fixed["fee"] == {"amount": 300, "currency": "CNY", "settlement_mode": "offline_outlet",
-                            "charged_on": "success", "outlet": fixed["fee_quote"]["outlet"]}
+                            "charged_on": "success", "outlet": fixed["fee_quote"]["outlet"], "source": "quote"}
     assert fixed["charged_at"] == fixed["result_at"] == "2026-11-23T08:05:00.000Z"
     settle(gw, intercept_id, CarrierResult.returned)
     assert record(client, intercept_id)["fee"] == fixed["fee"]

@@ -33,6 +33,7 @@ EXPECTED = {
         "fee_settlement": "offline_outlet",
         "fee_charged_on": "success",
         "carrier_fees": {},
+        "redirect_fees": {},
     },
     PolicyName.pinduoduo: {
         "name": PolicyName.pinduoduo,
@@ -54,6 +55,7 @@ EXPECTED = {
         "fee_settlement": "online",
         "fee_charged_on": "attempt",
         "carrier_fees": LIST_PRICES,
+        "redirect_fees": {},
     },
     PolicyName.douyin: {
         "name": PolicyName.douyin,
@@ -75,6 +77,7 @@ EXPECTED = {
         "fee_settlement": "online",
         "fee_charged_on": "success",
         "carrier_fees": LIST_PRICES,
+        "redirect_fees": {},
     },
     PolicyName.default: {
         "name": PolicyName.default,
@@ -96,6 +99,7 @@ EXPECTED = {
         "fee_settlement": "online",
         "fee_charged_on": "success",
         "carrier_fees": LIST_PRICES,
+        "redirect_fees": {},
     },
 }
 
