@@ -91,7 +91,8 @@ SCHEDULE_RUNS_PER_MONTH = {"requeue_unsent_dispatches": 43_200, "poll_overdue_ca
 #: 10; why each is needed is in docs/costs.md. Lambda's event source mapping (receive and delete
 #: of SQS batches) is counted in the figures but not here: it is not the gateway's code.
 MINIMUM_CALLS = {
-    "create": {"dynamodb:GetItem(PLATFORM)": 1, "dynamodb:TransactWriteItems": 1, "sqs:SendMessage": 1},
+    "create": {"dynamodb:GetItem(PLATFORM)": 1, "dynamodb:TransactWriteItems": 1, "sqs:SendMessage": 1,
+               "dynamodb:PutItem(INTERCEPT)": 1},
     "dispatch": {"dynamodb:UpdateItem(INTERCEPT)": 1, "dynamodb:TransactWriteItems": 1},
     "callback": {"dynamodb:GetItem(INTERCEPT)": 1, "dynamodb:TransactWriteItems": 1},
     "relay": {"sqs:SendMessageBatch": 0.4},

@@ -36,6 +36,5 @@ class Backoff:
         return ceiling
 
 
-#: Keys a BatchGetItem handed back unread, and items a BatchWriteItem left unwritten, are sent again
-#: after this (AWS's advice under throttling).
-BATCH_UNPROCESSED = Backoff(first=0.1, cap=1.0)
+#: Keys a BatchGetItem handed back unread are asked for again after this (AWS's advice under throttling).
+BATCH_READ = Backoff(first=0.1, cap=1.0)

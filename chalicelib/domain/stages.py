@@ -45,10 +45,15 @@ class TrackingScan(Record):
     text: str | None = None
     location: str | None = None
 
+    @property
+    def identity(self) -> tuple:
+        """What makes two scans the same scan, told twice."""
+        return self.at, self.code, self.text, self.location
+
 
 def in_order(scans: Iterable[TrackingScan]) -> list[TrackingScan]:
     """Scans oldest first, each once, at most TRACKING_CAP (the newest)."""
-    unique = {(scan.at, scan.code, scan.text, scan.location): scan for scan in scans}
+    unique = {scan.identity: scan for scan in scans}
     return sorted(unique.values(), key=lambda scan: scan.at)[-TRACKING_CAP:]
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Mapping
 from chalicelib.carriers.base import CarrierResult, CarrierUnavailable, InterceptOrder
 from chalicelib.clock import Clock, from_iso
 from chalicelib.domain.models import EventSource, InterceptStatus
+from chalicelib.store.refusals import StaleState
 from chalicelib.usecases.carrier_results import Applied, CarrierResults, Reporter
 
 if TYPE_CHECKING:
@@ -105,4 +106,8 @@ def _keep_tracking(tracking: TrackingStore, adapter: CarrierAdapter, intercept_i
     except CarrierUnavailable as error:
         log.warning("tracking query failed", extra={"intercept_id": intercept_id, "error": str(error)})
         return 0
-    return tracking.add(intercept_id, scans, only_new=True)
+    try:
+        return tracking.add(intercept_id, scans)
+    except StaleState:  # a push is merging scans into it right now: the next run adds these
+        log.warning("tracking changed while merging", extra={"intercept_id": intercept_id})
+        return 0

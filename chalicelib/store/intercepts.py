@@ -16,7 +16,6 @@ from typing import Any, Iterator
 from chalicelib.clock import new_id, to_iso
 from chalicelib.domain.changes import AfterSaleChange, Change
 from chalicelib.domain.models import KEPT_APART, AfterSale, Claim, Event, Intercept, InterceptStatus, RefundStatus
-from chalicelib.domain.stages import TrackingScan, in_order
 from chalicelib.store import keys
 from chalicelib.store.after_sales import after_sale_values, update_entry
 from chalicelib.store.codec import data, pack, to_item, unpack
@@ -28,6 +27,7 @@ from chalicelib.store.refusals import (
 )
 from chalicelib.store.sharded_reads import ShardedIndex
 from chalicelib.store.table import Table, TransactionCancelled, new_put
+from chalicelib.store.tracking import scans_of
 
 #: Positions of the writes in the create transaction (see `create`).
 _IDEMPOTENCY, _PARCEL = 3, 2
@@ -357,8 +357,8 @@ class InterceptStore:
                          if item["SK"]["S"].startswith(keys.EVENT_PREFIX)]
         record.claims = [Claim.model_validate(data(item)) for item in items
                          if item["SK"]["S"].startswith(keys.CLAIM_PREFIX)]
-        record.tracking = in_order(TrackingScan.model_validate(data(item)) for item in items
-                                   if item["SK"]["S"].startswith(keys.TRACKING_PREFIX))
+        tracking = next((item for item in items if item["SK"]["S"] == keys.TRACKING_SK), None)
+        record.tracking = scans_of(data(tracking)) if tracking else []
         return record
 
     def idempotency(self, platform_id: str, key: str) -> dict | None:

@@ -62,15 +62,15 @@ def intercept_event(intercept_id: str, at: str, unique: str) -> dict:
     return {"PK": f"INTERCEPT#{part(intercept_id)}", "SK": f"EVENT#{at}#{unique}"}
 
 
-def tracking_scan(intercept_id: str, at: str, digest: str) -> dict:
-    return {"PK": f"INTERCEPT#{part(intercept_id)}", "SK": f"{TRACKING_PREFIX}{at}#{digest}"}
+def tracking(intercept_id: str) -> dict:
+    return {"PK": f"INTERCEPT#{part(intercept_id)}", "SK": TRACKING_SK}
 
 
-#: An intercept's partition holds, in sort order: CARRIERSCAN#..., CLAIM#..., EVENT#..., META,
+#: An intercept's partition holds, in sort order: CARRIERTRACKING, CLAIM#..., EVENT#..., META,
 #: WEBHOOK#...; reading `SK <= META` gets the record with its history, claims and tracking scans and
 #: skips the webhook deliveries.
 RECORD_WITH_HISTORY_UNTIL = "META"
-TRACKING_PREFIX = "CARRIERSCAN#"
+TRACKING_SK = "CARRIERTRACKING"
 EVENT_PREFIX = "EVENT#"
 CLAIM_PREFIX = "CLAIM#"
 DELIVERY_PREFIX = "WEBHOOK#"

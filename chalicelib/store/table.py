@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from botocore.exceptions import ClientError
 
-from chalicelib.backoff import BATCH_UNPROCESSED
+from chalicelib.backoff import BATCH_READ
 from chalicelib.store.codec import data, identity, to_item
 from chalicelib.store.schema import TABLE_KEYS
 
@@ -112,22 +112,9 @@ class Table:
                 if not request:
                     break
                 if attempt:
-                    self._pause(BATCH_UNPROCESSED.seconds(attempt))
+                    self._pause(BATCH_READ.seconds(attempt))
                 answer = self.client.batch_get_item(RequestItems=request)
                 for item in answer.get("Responses", {}).get(self.name, []):
                     found[identity(item)] = item
                 request = answer.get("UnprocessedKeys") or {}
         return [found[identity(key)] for key in wanted if identity(key) in found]
-
-    def write_all(self, items: list[dict]) -> None:
-        """Plain puts of raw `items` (no conditions: for items whose key is their content, where a
-        repeat overwrites the same values). BatchWriteItem takes 25 and may hand some back unwritten
-        (under throttling); those are sent again after a growing pause."""
-        for start in range(0, len(items), 25):
-            request = {self.name: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
-            for attempt in itertools.count():
-                if not request:
-                    break
-                if attempt:
-                    self._pause(BATCH_UNPROCESSED.seconds(attempt))
-                request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}

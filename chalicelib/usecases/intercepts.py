@@ -348,7 +348,7 @@ class InterceptService:
         if not scans or self._tracking is None:
             return
         try:
-            self._tracking.add(intercept_id, scans)
+            self._tracking.add(intercept_id, scans, new_record=True)
         except Exception:  # noqa: BLE001 - the interception stands; its history is filled in later
             log.exception("tracking scans not kept", extra={"intercept_id": intercept_id})
 

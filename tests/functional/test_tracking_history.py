@@ -11,6 +11,7 @@ from chalicelib.domain.models import InterceptStatus
 from chalicelib.domain.stages import TRACKING_CAP, ParcelStage, TrackingScan
 from chalicelib.store import keys
 from chalicelib.store.codec import to_item
+from chalicelib.store.tracking import scans_of
 from local.resources import demo_merchant, seed_platform
 from tests.conftest import START, auth, intercept_body, post_intercept
 from tests.functional.test_after_sales import DOUYIN, KEY_DOUYIN
@@ -30,11 +31,14 @@ ARRIVED = TrackingScan(at="2026-11-20T01:10:00.000Z", stage=ParcelStage.at_desti
                        text="【上海转运中心】已到达")
 
 
-def scan_items(gw, intercept_id: str) -> list[dict]:
-    return gw.store.table.client.query(
-        TableName=gw.store.table.name, KeyConditionExpression="PK = :pk AND begins_with(SK, :scans)",
-        ExpressionAttributeValues=to_item({":pk": keys.intercept(intercept_id)["PK"],
-                                           ":scans": keys.TRACKING_PREFIX}))["Items"]
+def kept(gw, intercept_id: str) -> list[TrackingScan]:
+    item = gw.store.table.get(keys.tracking(intercept_id))
+    return scans_of(item) if item else []
+
+
+def tracking_items(gw) -> int:
+    return gw.store.table.client.scan(TableName=gw.store.table.name, FilterExpression="SK = :tracking",
+                                      ExpressionAttributeValues=to_item({":tracking": keys.TRACKING_SK}))["Count"]
 
 
 def shown(client, intercept_id: str) -> dict:
@@ -65,8 +69,7 @@ def test_a_dry_run_keeps_nothing(client, gw, carrier):
     carrier.scans[TRACKING_NO] = [GOT]
     response = client.http.post("/v1/eligibility", headers=auth(), body=json.dumps(intercept_body()))
     assert response.status_code == 200, response.body
-    assert gw.store.table.client.scan(TableName=gw.store.table.name, FilterExpression="begins_with(SK, :scans)",
-                                      ExpressionAttributeValues=to_item({":scans": keys.TRACKING_PREFIX}))["Count"] == 0
+    assert tracking_items(gw) == 0
 
 
 def test_an_after_sale_keeps_each_parcels_own_scans(client, gw, carrier):
@@ -77,7 +80,7 @@ def test_an_after_sale_keeps_each_parcels_own_scans(client, gw, carrier):
     created = post_intercept(client, body, key=KEY_DOUYIN)
     assert created.status_code == 202, created.body
     first, second = (entry["intercept"]["id"] for entry in json.loads(created.body)["intercepts"])
-    assert [len(scan_items(gw, first)), len(scan_items(gw, second))] == [1, 2]
+    assert [kept(gw, first), kept(gw, second)] == [[GOT], [GOT, ARRIVED]]
     assert gw.store.intercepts.get_with_history(second).tracking == [GOT, ARRIVED]
 
 
@@ -141,15 +144,14 @@ def test_an_sf_route_push_keeps_its_routes_once_and_applies_the_result(client, g
     assert [(scan.at, scan.stage, scan.code, scan.text, scan.location) for scan in stored.tracking] == [
         ("2024-05-01T02:00:00.000Z", ParcelStage.picked_up, "50", "顺丰速运 已收取快件", "深圳市"),
         ("2024-05-01T08:00:00.000Z", ParcelStage.returning, "99", "应客户要求，快件正在退回中", "深圳市")]
-    assert len(scan_items(gw, sf_record.id)) == 2
+    assert gw.store.table.get(keys.tracking(sf_record.id))["version"] == 1  # the repeats wrote nothing
 
 
 def test_a_route_push_about_a_parcel_we_hold_no_interception_for_keeps_nothing(client, gw, sf_record):  # noqa: F811
     response = client.http.post("/callbacks/sf", headers={"Content-Type": "application/x-www-form-urlencoded"},
                                 body=sf_routes_push("SF-NOT-OURS", ROUTES))
     assert response.status_code == 200
-    assert gw.store.table.client.scan(TableName=gw.store.table.name, FilterExpression="begins_with(SK, :scans)",
-                                      ExpressionAttributeValues=to_item({":scans": keys.TRACKING_PREFIX}))["Count"] == 0
+    assert tracking_items(gw) == 0
 
 
 def test_a_forged_route_push_keeps_nothing(client, gw, sf_record):  # noqa: F811
@@ -157,16 +159,42 @@ def test_a_forged_route_push_keeps_nothing(client, gw, sf_record):  # noqa: F811
     response = client.http.post("/callbacks/sf", headers={"Content-Type": "application/x-www-form-urlencoded"},
                                 body=push)
     assert response.status_code == 401
-    assert scan_items(gw, sf_record.id) == []
+    assert kept(gw, sf_record.id) == []
 
 
 def test_scans_beyond_the_cap_keep_the_newest(gw):
     many = [TrackingScan(at=to_iso(START + timedelta(minutes=n)), stage=ParcelStage.in_transit, code="DEPARTURE",
                          text=f"scan {n}") for n in range(TRACKING_CAP + 30)]
     assert gw.store.tracking.add("icp_many", many) == TRACKING_CAP
-    kept = scan_items(gw, "icp_many")
-    assert len(kept) == TRACKING_CAP
-    assert sorted(item["SK"]["S"] for item in kept)[-1].startswith(keys.TRACKING_PREFIX + max(s.at for s in many))
+    assert kept(gw, "icp_many") == many[-TRACKING_CAP:]  # the newest
+    assert gw.store.tracking.add("icp_many", many[:10]) == 0  # older than all kept: nothing to add
+
+
+def test_a_push_and_a_poll_merging_at_once_both_keep_their_scans(gw, monkeypatch):
+    gw.store.tracking.add("icp_race", [GOT], new_record=True)
+    real_get = gw.store.table.get
+    raced = []
+
+    def get_then_someone_else_merges(key, consistent=True):
+        found = real_get(key, consistent)
+        if not raced:  # between this read and its write, a push merges ARRIVED
+            raced.append(True)
+            gw.store.tracking.add("icp_race", [ARRIVED])
+        return found
+
+    monkeypatch.setattr(gw.store.table, "get", get_then_someone_else_merges)
+    assert gw.store.tracking.add("icp_race", [DEPARTED]) == 1
+    monkeypatch.undo()
+    assert kept(gw, "icp_race") == [GOT, DEPARTED, ARRIVED]
+
+
+def test_the_tracking_item_of_a_busy_parcel_stays_small(gw):
+    ten = [TrackingScan(at=to_iso(START + timedelta(hours=n)), stage=ParcelStage.in_transit, code="DEPARTURE",
+                        text=f"【杭州转运中心】已发出，下一站【上海转运中心】（第 {n} 站）", location="杭州转运中心")
+           for n in range(10)]
+    gw.store.tracking.add("icp_ten", ten, new_record=True)
+    item = gw.store.table.client.get_item(TableName=gw.store.table.name, Key=to_item(keys.tracking("icp_ten")))["Item"]
+    assert len(item["scans"]["B"]) < 1024 - 100  # with its keys, one write unit
 
 
 @pytest.mark.parametrize("text", ["<script>alert(1)</script>" * 20, "x" * 5000])
