@@ -151,9 +151,11 @@ class SfCarrier:
         return _result(True, "S0000", None, {"routeResps": [{"mailNo": request.tracking_no, "routes": routes}]})
 
     def callback(self, request: InterceptRequest, outcome: Outcome, event_id: str, now_millis: int) -> Callback:
+        outcome_routes = OUTCOME_ROUTES[outcome]  # scanned in the minutes before the push
         routes = [{"id": f"{event_id}-{n}", "mailno": request.tracking_no, "orderid": "", "opCode": code,
-                   "remark": remark, "acceptTime": "2024-05-01 08:00:00", "acceptAddress": "深圳"}
-                  for n, (code, remark) in enumerate(OUTCOME_ROUTES[outcome])]
+                   "remark": remark, "acceptTime": wall_clock(now_millis - (len(outcome_routes) - n) * 60_000),
+                   "acceptAddress": LATEST_SITE}
+                  for n, (code, remark) in enumerate(outcome_routes)]
         msg_data, timestamp = json.dumps({"Body": {"WaybillRoute": routes}}, ensure_ascii=False), str(now_millis)
         form = {"partnerID": self._partner_id, "requestID": event_id, "serviceCode": ROUTE_PUSH,
                 "timestamp": timestamp, "msgDigest": msg_digest(msg_data, timestamp, self._check_word),

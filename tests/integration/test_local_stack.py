@@ -111,21 +111,21 @@ class StackProcess:
             self._output = None
 
 
-def _create(url: str, tracking_no: str, **extra) -> dict:
+def _create(url: str, tracking_no: str, key: str = KEY, **extra) -> dict:
     body = {"merchant_id": "demo-merchant", "order_id": f"o-{tracking_no}", "after_sale_id": f"as-{tracking_no}",
             "carrier": "zto", "tracking_no": tracking_no, "refund_amount": 4999, "package_count": 1,
             "goods_type": "general", "cross_border": False, "reason": "buyer asked for a refund", **extra}
     response = requests.post(f"{url}/v1/intercepts", json=body, timeout=10, headers={
-        "Authorization": f"Bearer {KEY}", "Idempotency-Key": f"it-{tracking_no}"})
+        "Authorization": f"Bearer {key}", "Idempotency-Key": f"it-{tracking_no}"})
     assert response.status_code == 202, response.text
     return response.json()
 
 
-def _wait_for(url: str, intercept_id: str, statuses: set[str], seconds: float = 30) -> dict:
+def _wait_for(url: str, intercept_id: str, statuses: set[str], seconds: float = 30, key: str = KEY) -> dict:
     deadline = time.monotonic() + seconds
     while True:
         record = requests.get(f"{url}/v1/intercepts/{intercept_id}", timeout=10,
-                              headers={"Authorization": f"Bearer {KEY}"}).json()
+                              headers={"Authorization": f"Bearer {key}"}).json()
         if record["status"] in statuses or time.monotonic() > deadline:
             return record
         time.sleep(0.2)
@@ -141,6 +141,31 @@ def test_tracking_number_ending_in_3_is_intercepted_with_its_history(stack):
     assert record["refund_status"] == "refund_auto"
     assert _path(record) == ["pending", "submitted", "intercepted"]
     assert [event["source"] for event in record["events"]] == ["api", "carrier", "carrier"]
+    # the parcel's scans the create's tracking query listed, as the simulated ZTO wrote them
+    assert [(scan["stage"], scan["code"]) for scan in record["tracking"]] == [("picked_up", "GOT"),
+                                                                            ("in_transit", "DEPARTURE")]
+    assert record["tracking"][0]["text"] == "快件已揽收" and record["tracking"][0]["at"] < record["tracking"][1]["at"]
+
+
+def test_an_sf_parcels_route_push_adds_its_routes_to_the_tracking(stack):
+    created = _create(stack, "SF3100000003", key="demo-pinduoduo", carrier="sf")  # Kuaishou has no SF
+    record = _wait_for(stack, created["id"], {"intercepted", "failed", "needs_attention"}, key="demo-pinduoduo")
+    assert record["status"] == "intercepted", record
+    codes = [scan["code"] for scan in record["tracking"]]
+    assert codes[0] == "50" and codes[-1] == "99"  # picked up (route query at create) ... returning (push)
+    assert [scan["at"] for scan in record["tracking"]] == sorted(scan["at"] for scan in record["tracking"])
+    # SF's answer named the fee it charges (6.00 yuan): that is the fee, beside the list-price quote
+    assert (record["fee"]["amount"], record["fee"]["source"], record["fee_quote"]["amount"]) == (600, "carrier", 800)
+
+
+def test_a_return_to_the_sending_outlet_is_refused_where_the_route_cannot_make_one(stack):
+    body = {"merchant_id": "demo-merchant", "order_id": "o-outlet", "after_sale_id": "as-outlet", "carrier": "zto",
+            "tracking_no": "ZT3100000013", "refund_amount": 4999, "package_count": 1, "goods_type": "general",
+            "cross_border": False, "return_to": "outlet"}
+    response = requests.post(f"{stack}/v1/intercepts", json=body, timeout=10, headers={
+        "Authorization": f"Bearer {KEY}", "Idempotency-Key": "it-outlet"})
+    assert response.status_code == 422, response.text
+    assert [reason["code"] for reason in response.json()["error"]["reasons"]] == ["return_to_outlet_not_supported"]
 
 
 def test_tracking_number_ending_in_8_is_refused_at_the_door_when_tracking_says_signed(stack):
