@@ -56,6 +56,12 @@ def relay_changes(event):
     return gateway().relay.handle(event)
 
 
+@app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
+def count_merchant_metrics(event):
+    """Every committed change of a record added to its merchant's metrics counters."""
+    return gateway().metrics_counting.handle(event)
+
+
 # -- schedules (chalicelib/schedules/, one module each) -------------------------------------------
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -80,7 +80,7 @@ class Prices:
 
 
 #: Assumed billed duration (ms) per invocation, by function; memory is Chalice's default 128 MB.
-DURATION_MS = {"api": 60, "dispatch": 350, "relay": 40, "notify": 120, "schedule": 80}
+DURATION_MS = {"api": 60, "dispatch": 350, "relay": 40, "metrics": 40, "notify": 120, "schedule": 80}
 LAMBDA_MEMORY_GB = 128 / 1024
 #: Lambda writes START, END and REPORT lines for every invocation.
 LAMBDA_PLATFORM_LOG_BYTES = 330
@@ -96,6 +96,8 @@ MINIMUM_CALLS = {
     "dispatch": {"dynamodb:UpdateItem(INTERCEPT)": 1, "dynamodb:TransactWriteItems": 1},
     "callback": {"dynamodb:GetItem(INTERCEPT)": 1, "dynamodb:TransactWriteItems": 1},
     "relay": {"sqs:SendMessageBatch": 0.4},
+    # one transaction of a merchant's counter deltas per stream batch (a batch holds many changes)
+    "metrics": {"dynamodb:TransactWriteItems": 0.15},
     "webhooks": {"dynamodb:PutItem(INTERCEPT)": 4, "dynamodb:UpdateItem(INTERCEPT)": 4},
 }
 #: Lambda's event source mappings' own calls (SQS receives and deletes; stream reads, which a
@@ -110,7 +112,7 @@ PER_CONTAINER_CALLS = {"create": {"sqs:GetQueueUrl", "dynamodb:GetItem(APIKEY)"}
 
 CREDENTIALS = {"zto": {"app_key": "bench-key", "app_secret": "bench-secret", "company_id": "bench-company"}}
 API_KEY = "bench-key"
-STEPS = ("create", "dispatch", "callback", "relay", "webhooks")
+STEPS = ("create", "dispatch", "callback", "relay", "metrics", "webhooks")
 
 
 def gateway_calls(step: str, calls: dict[str, float]) -> dict[str, float]:
@@ -172,12 +174,18 @@ def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_
             dispatch = QueuePump(event_source, settings.dispatch_queue, app_module.dispatch, wait_seconds=0)
             notify = QueuePump(event_source, settings.notify_queue, app_module.notify, wait_seconds=0)
             stream = StreamPump(boto3.client("dynamodb"), in_process_streams_client(), settings.table_name,
-                                app_module.relay_changes, batch_size=relay_batch_size())
+                                app_module.relay_changes, batch_size=stream_batch_size("relay_changes"))
+            counting = StreamPump(boto3.client("dynamodb"), in_process_streams_client(), settings.table_name,
+                                  app_module.count_merchant_metrics,
+                                  batch_size=stream_batch_size("count_merchant_metrics"))
 
             def relay_changes() -> None:
-                step, meter.step = meter.step, "relay"
-                while stream.run_once():
-                    invocations["relay"] += 1
+                """Both stream handlers read what was committed: the webhook relay, the metrics counter."""
+                step = meter.step
+                for name, pump in (("relay", stream), ("metrics", counting)):
+                    meter.step = name
+                    while pump.run_once():
+                        invocations[name] += 1
                 meter.step = step
             headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
             pusher = ZtoCarrier(CREDENTIALS["zto"])
@@ -185,6 +193,7 @@ def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_
                 assert client.http.put("/v1/webhook-endpoint", headers=headers,
                                        body=json.dumps({"url": receiver.url})).status_code == 200
                 stream.run_once()  # the set-up's changes
+                counting.run_once()
                 meter.reset()
                 logs.bytes = 0
 
@@ -255,12 +264,12 @@ def run(count: int, merchant_of: Callable[[int], str] = lambda n: DEMO_MERCHANT_
             "log_bytes": lifecycle_log_bytes, "webhooks_delivered": deliveries}
 
 
-def relay_batch_size() -> int:
-    """The relay's stream batch size, as app.py registers it."""
+def stream_batch_size(handler: str) -> int:
+    """A stream handler's batch size, as app.py registers it."""
     from chalice.app import DynamoDBEventConfig
 
     return next(source.batch_size for source in app_module.app.event_sources
-                if isinstance(source, DynamoDBEventConfig))
+                if isinstance(source, DynamoDBEventConfig) and source.name == handler)
 
 
 def idle_step(schedule: str) -> str:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.usecases.claims import Claims
     from chalicelib.usecases.intercepts import InterceptService, TrackingLookup
     from chalicelib.usecases.merchant_settings import MerchantSettingsService
+    from chalicelib.usecases.metrics_counting import MetricsCounting
     from chalicelib.usecases.refund_decisions import RefundDecisions
     from chalicelib.webhooks.delivery import CachedEndpoints, WebhookDelivery
     from chalicelib.webhooks.endpoints import WebhookEndpoints
@@ -212,6 +213,12 @@ class Gateway:
         from chalicelib.webhooks.relay import OutboxRelay
 
         return OutboxRelay(self.outbox)
+
+    @cached_property
+    def metrics_counting(self) -> MetricsCounting:
+        from chalicelib.usecases.metrics_counting import MetricsCounting
+
+        return MetricsCounting(self.store.merchant_counters, self.clock)
 
     @cached_property
     def webhook_delivery(self) -> WebhookDelivery:

@@ -40,6 +40,8 @@ CIRCUIT_OPEN_METRIC = "CarrierCircuitOpen"
 #: Where a change the outbox relay could not relay for a day goes (its stream record's coordinates).
 RELAY_DLQ = "RelayDeadLetterQueue"
 RELAY_DLQ_NAME = "intercept-relay-dlq"
+#: Stream handlers whose failed batches are retried whole, never split in two.
+UNSPLIT_STREAM_HANDLERS = frozenset({"count_merchant_metrics"})
 
 
 def _logical(name: str) -> str:
@@ -189,10 +191,13 @@ def function_overrides(app: Any) -> tuple[list[str], dict]:
                 "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
         elif isinstance(source, DynamoDBEventConfig):
             # The table's own stream; a batch that fails is retried from the failed record, split in
-            # two until a poison record is alone, and a record failing for a day goes to its DLQ.
+            # two until a poison record is alone (not for the metrics counter: a half could start
+            # inside a run it counted, see chalicelib/usecases/metrics_counting.py), and a record
+            # failing for a day goes to its DLQ.
             functions[name]["Events"] = {f"{name}DynamodbEventSource": {"Properties": {
                 "Stream": {"Fn::GetAtt": ["InterceptTable", "StreamArn"]},
-                "FunctionResponseTypes": ["ReportBatchItemFailures"], "BisectBatchOnFunctionError": True,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "BisectBatchOnFunctionError": source.name not in UNSPLIT_STREAM_HANDLERS,
                 "MaximumRecordAgeInSeconds": 86_400, "MaximumRetryAttempts": -1,
                 "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [RELAY_DLQ, "Arn"]}}}}}}
         elif not isinstance(source, ScheduledEventConfig):

@@ -199,19 +199,26 @@ def client(gw):
 _stream_pumps: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def relay(gateway: runtime.Gateway) -> int:
-    """Hand every change on the table's stream so far to the app's relay handler, as the stream's
-    event source mapping would; returns how many stream records it relayed."""
+def relay(gateway: runtime.Gateway, handler: str = "relay_changes") -> int:
+    """Hand every change on the table's stream so far to an app's stream handler (the webhook relay,
+    unless named), as the stream's event source mapping would; returns how many records it handed."""
     import app as app_module
 
-    pump = _stream_pumps.get(gateway)
+    pumps = _stream_pumps.setdefault(gateway, {})
+    pump = pumps.get(handler)
     if pump is None:
-        pump = _stream_pumps[gateway] = StreamPump(boto3.client("dynamodb"), in_process_streams_client(),
-                                                   gateway.settings.table_name, app_module.relay_changes)
+        pump = pumps[handler] = StreamPump(
+            boto3.client("dynamodb"), in_process_streams_client(), gateway.settings.table_name,
+            getattr(app_module, handler))
     relayed = 0
     while count := pump.run_once():
         relayed += count
     return relayed
+
+
+def count_metrics(gateway: runtime.Gateway) -> int:
+    """Hand every change on the stream so far to the merchant metrics counter."""
+    return relay(gateway, "count_merchant_metrics")
 
 
 class DelaysOnClock:

@@ -35,4 +35,4 @@ def get_merchant_metrics(merchant_id: str) -> Response:
     gw = gateway()
     gw.merchant_settings.get(caller, merchant_id)
     start, end = metrics_range(routes.current_request.query_params)
-    return json_response(metrics_report(gw.store.intercepts, caller.id, merchant_id, start, end))
+    return json_response(metrics_report(gw.store.merchant_counters, caller.id, merchant_id, start, end))

@@ -15,6 +15,7 @@ from chalicelib.store.deliveries import DeliveryStore
 from chalicelib.store.intercepts import IdempotencyRecord, InterceptStore, ListQuery
 from chalicelib.store.keys import Shards
 from chalicelib.store.local_clock import LocalClockStore
+from chalicelib.store.merchant_counters import MerchantCounterStore
 from chalicelib.store.merchant_settings import MerchantStore
 from chalicelib.store.platforms import PlatformStore
 from chalicelib.store.refusals import (
@@ -44,6 +45,7 @@ class Store:
         self.webhook_endpoints = WebhookEndpointStore(self.table)
         self.claims = ClaimStore(self.table)
         self.tracking = TrackingStore(self.table)
+        self.merchant_counters = MerchantCounterStore(self.table, shards)
         self.circuits = CircuitStore(self.table)
         self.local_clock = LocalClockStore(self.table)
 

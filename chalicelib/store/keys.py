@@ -111,6 +111,27 @@ def local_clock() -> dict:
     return {"PK": "LOCALCLOCK", "SK": "LOCALCLOCK"}
 
 
+def merchant_counters(platform_id: str, merchant_id: str, shard: int) -> str:
+    """A merchant's metrics counters, write-sharded (a counting run picks one shard; readers read
+    every shard): its items are `counter_bucket`s."""
+    return f"METRICS#{part(platform_id)}#MERCHANT#{part(merchant_id)}#{shard}"
+
+
+#: Counter buckets: a UTC day (`D#2026-11-23#zto`) or hour (`H#2026-11-23T08#zto`) of creation,
+#: then the carrier; a day's or hour's carriers are one sort-key range.
+DAY_BUCKET, HOUR_BUCKET = "D", "H"
+
+
+def counter_bucket(granularity: str, bucket: str, carrier: str) -> str:
+    return f"{granularity}#{bucket}#{part(carrier)}"
+
+
+def counted(first_sequence_number: str) -> dict:
+    """The marker of a counting run of stream records that starts at this one: written in the same
+    transaction as the run's counters, so a run counted once is refused when counted again."""
+    return {"PK": f"COUNTED#{part(first_sequence_number)}", "SK": "COUNTED"}
+
+
 # -- write sharding ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)

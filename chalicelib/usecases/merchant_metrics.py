@@ -1,60 +1,64 @@
-"""A merchant's interception figures over a time range, per carrier and in total.
+"""A merchant's interception figures over a time range, per carrier and in total, from counters.
+
+The figures are not computed from the records at read time: the stream relay keeps counters per
+(merchant, UTC day or hour of creation, carrier) from every change of a record (`contribution` of
+its image after the change minus that before, chalicelib/store/merchant_counters.py), and a read
+sums the counters of the range's buckets: its cost does not depend on how many interceptions
+there were. Counters are per whole UTC hour: `from` is taken down and `to` up to the hour.
 
 Rates are fractions (0..1) rounded to 4 places, `null` when nothing could be counted:
 - success_rate: intercepted (incl. returned) / intercepts with a carrier result
 - return_rate: returned / intercepted (incl. returned)
 - cancellation_rate: cancelled / all intercepts
 Medians are in seconds: creation to the carrier's result, creation to the refund being settled
-(automatic, agreed, or timed out). Express refunds (paid before the interception) are counted
-separately in `express_refunds` and have no refund time.
+(automatic, agreed, or timed out). Counters cannot keep every duration, so each keeps a histogram
+of fixed log-scale buckets (four to a doubling: a bucket's upper bound is 2^(1/4), about 19%, above
+its lower): `median_seconds_*` is the geometric middle of `median_seconds_*_bounds`, the bounds of
+the bucket(s) holding the median, within which the exact median lies. Express refunds (paid before
+the interception) are counted separately in `express_refunds` and have no refund time.
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import math
+from collections import Counter
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Iterable
 
 from chalicelib.clock import from_iso, parse_moment, to_iso
 from chalicelib.domain.lifecycle import RESULTS, SUCCEEDED
 from chalicelib.domain.models import Intercept, InterceptStatus, RefundMode, RefundStatus
-
-if TYPE_CHECKING:
-    from chalicelib.store.intercepts import InterceptStore
 from chalicelib.errors import BadRequest
 
+if TYPE_CHECKING:
+    from chalicelib.store.merchant_counters import MerchantCounterStore
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+# -- counters: what one record adds --------------------------------------------------------------
+
+#: The counter attributes: intercepts, express refunds, `S<status>`, `F<failure reason>`, and the
+#: histograms' buckets `R<n>` (creation to result) and `D<n>` (creation to refund settled).
+INTERCEPTS, EXPRESS, STATUS, REASON, TO_RESULT, TO_REFUND = "N", "X", "S", "F", "R", "D"
+#: Histogram buckets per doubling of the duration.
+PER_DOUBLING = 4
+
+
+def duration_bucket(seconds: float) -> int:
+    """0 for under a second; n >= 1 for [2^((n-1)/4), 2^(n/4)) seconds."""
+    if seconds < 1:
+        return 0
+    bucket = math.floor(math.log2(seconds) * PER_DOUBLING) + 1
+    while 2 ** ((bucket - 1) / PER_DOUBLING) > seconds:  # floating point at a bound
+        bucket -= 1
+    while 2 ** (bucket / PER_DOUBLING) <= seconds:
+        bucket += 1
+    return bucket
+
+
+def bucket_bounds(bucket: int) -> tuple[float, float]:
+    return (0.0, 1.0) if bucket == 0 else (2 ** ((bucket - 1) / PER_DOUBLING), 2 ** (bucket / PER_DOUBLING))
 
 
 def _seconds(start: str, end: str | None) -> float | None:
-    return (from_iso(end) - from_iso(start)).total_seconds() if end else None
-
-
-def _median(values: list[float]) -> float | None:
-    from statistics import median  # its import costs more than the rest of this module
-
-    return round(median(values), 3) if values else None
-
-
-def summarize(records: Iterable[Intercept]) -> dict:
-    records = list(records)
-    statuses = Counter(record.status for record in records)
-    with_result = sum(statuses[status] for status in RESULTS)
-    succeeded = sum(statuses[status] for status in SUCCEEDED)
-    to_result = [s for record in records if (s := _seconds(record.created_at, record.result_at)) is not None]
-    to_refund = [s for record in records if (s := _seconds(record.created_at, _refund_settled_at(record))) is not None]
-    return {
-        "intercepts": len(records),
-        "by_status": {status.value: statuses[status] for status in InterceptStatus if statuses[status]},
-        "success_rate": _rate(succeeded, with_result),
-        "failure_reasons": dict(Counter(record.result_reason or "unspecified" for record in records
-                                        if record.status == InterceptStatus.failed)),
-        "cancellation_rate": _rate(statuses[InterceptStatus.cancelled], len(records)),
-        "return_rate": _rate(statuses[InterceptStatus.returned], succeeded),
-        "median_seconds_to_result": _median(to_result),
-        "median_seconds_to_refund": _median(to_refund),
-        "express_refunds": sum(1 for record in records if record.refund_mode == RefundMode.express),
-    }
+    return max(0.0, (from_iso(end) - from_iso(start)).total_seconds()) if end else None
 
 
 def _refund_settled_at(record: Intercept) -> str | None:
@@ -67,15 +71,95 @@ def _refund_settled_at(record: Intercept) -> str | None:
     return None
 
 
-def merchant_metrics(records: Iterable[Intercept]) -> dict:
-    by_carrier: dict[str, list[Intercept]] = defaultdict(list)
-    everything = []
-    for record in records:
-        by_carrier[record.carrier.value].append(record)
-        everything.append(record)
-    return {"total": summarize(everything),
-            "by_carrier": {carrier: summarize(group) for carrier, group in sorted(by_carrier.items())}}
+def contribution(record: Intercept) -> Counter:
+    """What a record in its present state adds to its bucket's counters; a change adds the
+    difference between its after and before images."""
+    counts: Counter = Counter({INTERCEPTS: 1, f"{STATUS}{record.status.value}": 1})
+    if record.status == InterceptStatus.failed:
+        counts[f"{REASON}{record.result_reason or 'unspecified'}"] += 1
+    if record.refund_mode == RefundMode.express:
+        counts[EXPRESS] += 1
+    if (to_result := _seconds(record.created_at, record.result_at)) is not None:
+        counts[f"{TO_RESULT}{duration_bucket(to_result)}"] += 1
+    if (to_refund := _seconds(record.created_at, _refund_settled_at(record))) is not None:
+        counts[f"{TO_REFUND}{duration_bucket(to_refund)}"] += 1
+    return counts
 
+
+def change_of(before: Intercept | None, after: Intercept | None) -> Counter:
+    """The counter deltas of one change (nonzero ones only); before and after share their bucket
+    (a record's merchant, carrier and creation time never change)."""
+    delta = Counter(contribution(after)) if after else Counter()
+    delta.subtract(contribution(before) if before else Counter())
+    return Counter({name: value for name, value in delta.items() if value})
+
+
+# -- figures from counters ------------------------------------------------------------------------
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _median(counts: Counter, prefix: str) -> tuple[float | None, list[float] | None]:
+    histogram = sorted((int(name[len(prefix):]), value) for name, value in counts.items()
+                       if name.startswith(prefix) and name[len(prefix):].isdigit() and value > 0)
+    total = sum(value for _, value in histogram)
+    if not total:
+        return None, None
+    lower_rank, upper_rank = (total + 1) // 2, total // 2 + 1  # the middle one, or the middle two
+    seen, lower, upper = 0, None, None
+    for bucket, value in histogram:
+        seen += value
+        if lower is None and seen >= lower_rank:
+            lower = bucket
+        if seen >= upper_rank:
+            upper = bucket
+            break
+    low, high = bucket_bounds(lower)[0], bucket_bounds(upper)[1]
+    middle = math.sqrt(low * high) if low else high / 2
+    return round(middle, 1), [round(low, 3), round(high, 3)]
+
+
+def figures(counts: Counter) -> dict:
+    statuses = {status: counts.get(f"{STATUS}{status.value}", 0) for status in InterceptStatus}
+    with_result = sum(statuses[status] for status in RESULTS)
+    succeeded = sum(statuses[status] for status in SUCCEEDED)
+    to_result, to_result_bounds = _median(counts, TO_RESULT)
+    to_refund, to_refund_bounds = _median(counts, TO_REFUND)
+    return {
+        "intercepts": counts.get(INTERCEPTS, 0),
+        "by_status": {status.value: count for status, count in statuses.items() if count},
+        "success_rate": _rate(succeeded, with_result),
+        "failure_reasons": {name[len(REASON):]: value for name, value in sorted(counts.items())
+                            if name.startswith(REASON) and value},
+        "cancellation_rate": _rate(statuses[InterceptStatus.cancelled], counts.get(INTERCEPTS, 0)),
+        "return_rate": _rate(statuses[InterceptStatus.returned], succeeded),
+        "median_seconds_to_result": to_result,
+        "median_seconds_to_result_bounds": to_result_bounds,
+        "median_seconds_to_refund": to_refund,
+        "median_seconds_to_refund_bounds": to_refund_bounds,
+        "express_refunds": counts.get(EXPRESS, 0),
+    }
+
+
+def summarize(records: Iterable[Intercept]) -> dict:
+    """The figures of these records, as their counters give them."""
+    total: Counter = Counter()
+    for record in records:
+        total.update(contribution(record))
+    return figures(total)
+
+
+def merchant_metrics(by_carrier: dict[str, Counter]) -> dict:
+    total: Counter = Counter()
+    for counts in by_carrier.values():
+        total.update(counts)
+    return {"total": figures(total),
+            "by_carrier": {carrier: figures(counts) for carrier, counts in sorted(by_carrier.items())
+                           if counts.get(INTERCEPTS, 0) > 0}}
+
+
+# -- the range --------------------------------------------------------------------------------------
 
 MAX_RANGE_DAYS = 93
 
@@ -105,6 +189,15 @@ def metrics_range(params: dict | None) -> tuple[str, str]:
     return to_iso(moments["from"]), to_iso(moments["to"])
 
 
-def metrics_report(intercepts: InterceptStore, platform_id: str, merchant_id: str, start: str, end: str) -> dict:
-    records = intercepts.of_merchant(platform_id, merchant_id, start, end)
-    return {"merchant_id": merchant_id, "from": start, "to": end, **merchant_metrics(records)}
+def whole_hours(start: str, end: str) -> tuple[datetime, datetime]:
+    """[start, end] widened to whole UTC hours: start down, end up (an end on the hour stays)."""
+    first = from_iso(start).astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    last = from_iso(end).astimezone(timezone.utc)
+    rounded = last.replace(minute=0, second=0, microsecond=0)
+    return first, rounded if rounded == last else rounded + timedelta(hours=1)
+
+
+def metrics_report(counters: MerchantCounterStore, platform_id: str, merchant_id: str, start: str, end: str) -> dict:
+    first, last = whole_hours(start, end)
+    by_carrier = counters.read(platform_id, merchant_id, first, last)
+    return {"merchant_id": merchant_id, "from": to_iso(first), "to": to_iso(last), **merchant_metrics(by_carrier)}

@@ -24,6 +24,6 @@ def test_each_step_makes_only_the_calls_it_needs(figures, step):
 
 def test_every_webhook_is_delivered_within_the_write_budget(figures):
     assert figures["webhooks_delivered_per_intercept"] == 4
-    # 43 (26 table + 17 index, docs/costs.md); more than that fails.
-    assert figures["write_units_per_intercept"] <= 43
+    # 43.9 (26.9 table + 17 index, docs/costs.md); more than that fails.
+    assert figures["write_units_per_intercept"] <= 43.9
     assert figures["lambda_invocations_per_intercept"]["dispatch"] == pytest.approx(0.1)

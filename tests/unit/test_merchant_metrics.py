@@ -1,6 +1,11 @@
-"""Merchant metrics from records: rates, medians, express refunds counted apart."""
+"""Merchant metrics as the counters give them: rates, medians within a histogram bucket, express refunds
+counted apart."""
+from collections import Counter
+
+import pytest
+
 from chalicelib.domain.models import InterceptStatus, RefundMode, RefundStatus
-from chalicelib.usecases.merchant_metrics import summarize
+from chalicelib.usecases.merchant_metrics import bucket_bounds, change_of, duration_bucket, summarize
 from tests.functional.test_store_races import pending_intercept
 
 
@@ -21,8 +26,10 @@ def test_refund_times_come_from_the_result_for_automatic_refunds_and_the_decisio
         record(2, InterceptStatus.failed, RefundStatus.refund_agreed, result_after=20, decided_after=0),
         record(3, InterceptStatus.failed, RefundStatus.refund_timeout, result_after=30, decided_after=0),
     ])
-    assert figures["median_seconds_to_result"] == 20.0
-    assert figures["median_seconds_to_refund"] == 3600.0
+    low, high = figures["median_seconds_to_result_bounds"]
+    assert low <= 20 < high and figures["median_seconds_to_result"] == 20.7
+    low, high = figures["median_seconds_to_refund_bounds"]
+    assert low <= 3600 < high
     assert figures["success_rate"] == round(1 / 3, 4)
 
 
@@ -40,4 +47,21 @@ def test_express_refunds_are_counted_apart_and_have_no_refund_time():
 def test_nothing_to_count_gives_nulls_not_errors():
     assert summarize([]) == {"intercepts": 0, "by_status": {}, "success_rate": None, "failure_reasons": {},
                              "cancellation_rate": None, "return_rate": None, "median_seconds_to_result": None,
-                             "median_seconds_to_refund": None, "express_refunds": 0}
+                             "median_seconds_to_refund": None, "express_refunds": 0,
+                             "median_seconds_to_result_bounds": None, "median_seconds_to_refund_bounds": None}
+
+
+@pytest.mark.parametrize("seconds", [0.2, 1, 1.5, 2, 29.99, 30, 3600, 86_400 * 9.5])
+def test_a_duration_falls_in_the_bucket_whose_bounds_hold_it(seconds):
+    low, high = bucket_bounds(duration_bucket(seconds))
+    assert low <= seconds < high
+
+
+def test_a_changes_counters_are_its_after_image_less_its_before_image():
+    before = record(1, InterceptStatus.submitted)
+    after = record(1, InterceptStatus.failed, result_after=30).model_copy(update={"result_reason": "parcel_signed"})
+    delta = change_of(before, after)
+    assert delta["Ssubmitted"] == -1 and delta["Sfailed"] == 1 and delta["Fparcel_signed"] == 1
+    assert "N" not in delta  # still one interception
+    assert change_of(None, before) == Counter({"N": 1, "Ssubmitted": 1})
+    assert change_of(after, after) == Counter()
