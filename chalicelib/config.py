@@ -31,6 +31,7 @@ class Settings:
     listing_shards: int = 32
     busy_shards: int = 64
     merchant_shards: int = 8
+    metrics_shards: int = 32
 
     @property
     def is_local(self) -> bool:
@@ -85,4 +86,5 @@ def settings() -> Settings:
         listing_shards=int(env("LISTING_SHARDS", "32")),
         busy_shards=int(env("BUSY_SHARDS", "64")),
         merchant_shards=int(env("MERCHANT_SHARDS", "8")),
+        metrics_shards=int(env("METRICS_SHARDS", "32")),
     )

@@ -287,7 +287,8 @@ def carrier_tracking_lookup(adapters: Mapping[str, CarrierAdapter]) -> TrackingL
 def shards(config: Settings):
     from chalicelib.store import Shards
 
-    return Shards(listing=config.listing_shards, busy=config.busy_shards, merchant=config.merchant_shards)
+    return Shards(listing=config.listing_shards, busy=config.busy_shards, merchant=config.merchant_shards,
+                  metrics=config.metrics_shards)
 
 
 def build(config: Settings) -> Gateway:

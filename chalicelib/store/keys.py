@@ -129,7 +129,7 @@ def counter_bucket(granularity: str, bucket: str, carrier: str) -> str:
 def counted(first_sequence_number: str) -> dict:
     """The marker of a counting run of stream records that starts at this one: written in the same
     transaction as the run's counters, so a run counted once is refused when counted again."""
-    return {"PK": f"COUNTED#{part(first_sequence_number)}", "SK": "COUNTED"}
+    return {"PK": f"COUNTED#run-{part(first_sequence_number)}", "SK": "COUNTED"}
 
 
 # -- write sharding ---------------------------------------------------------------------------
@@ -147,13 +147,16 @@ class Shards:
     listing: int = 32    # by_platform, charged: one entry written per interception
     busy: int = 64       # by_status, by_refund_status, open_work, refund_due, outbox: a put and a delete
     merchant: int = 8    # by_merchant: the busiest merchant's share of a platform's rate
+    #: merchant metrics counters: every counting run touches its merchants' partitions once, and the
+    #: busiest merchant is in nearly every run (docs/scale.md)
+    metrics: int = 32
 
     @classmethod
     def for_rate(cls, creates_per_second: float) -> Shards:
         """Counts for a peak of `creates_per_second` from one platform (powers of two)."""
         def sized(units: float) -> int:
             return max(1, 1 << max(0, math.ceil(math.log2(max(1.0, creates_per_second * units / 500)))))
-        return cls(listing=sized(1), busy=sized(2), merchant=sized(0.25))
+        return cls(listing=sized(1), busy=sized(2), merchant=sized(0.25), metrics=sized(1.6))
 
 
 def shard_of(item_id: str, shards: int) -> int:

@@ -43,14 +43,14 @@ class MerchantCounterStore:
 
     @property
     def shards(self) -> int:
-        return self._shards.merchant
+        return self._shards.metrics
 
     def add(self, first_sequence_number: str, through_sequence_number: str, deltas: dict[tuple, Counter],
             now_epoch: int) -> bool:
         """Add `deltas` (`bucket_items` entry -> attribute -> amount, at most ITEMS_PER_RUN) with the
         run's marker, in one transaction, on the shard the run's first record picks; False when the
         marker exists (this run was counted before)."""
-        shard = shard_of(first_sequence_number, self._shards.merchant)
+        shard = shard_of(first_sequence_number, self._shards.metrics)
         entries = [new_put({**keys.counted(first_sequence_number), "through": through_sequence_number,
                             "expires_at": now_epoch + MARKER_SECONDS})]
         for (platform_id, merchant_id, sort_key), delta in deltas.items():
@@ -78,7 +78,7 @@ class MerchantCounterStore:
         """Carrier -> the counters of the merchant's intercepts created in [first, last), both on
         the hour (UTC): whole days from the day items, the hours around them from the hour items."""
         ranges = _sort_key_ranges(first, last)
-        partitions = [keys.merchant_counters(platform_id, merchant_id, n) for n in range(self._shards.merchant)]
+        partitions = [keys.merchant_counters(platform_id, merchant_id, n) for n in range(self._shards.metrics)]
         queries = [(partition, low, high) for partition in partitions for low, high in ranges]
         with ThreadPoolExecutor(max_workers=min(8, len(queries))) as pool:
             pages = list(pool.map(lambda query: list(self._table.query_all(
