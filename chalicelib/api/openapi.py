@@ -223,6 +223,31 @@ AfterSaleView = create_model(
     **_record_fields(AfterSale, {"platform_id", "policy", "processing_deadline", "parcels"}))
 
 
+class MetricsFigures(BaseModel):
+    """A merchant's figures over the range, from counters (chalicelib/usecases/merchant_metrics.py)."""
+
+    intercepts: int
+    by_status: dict[str, int]
+    success_rate: float | None = Field(description="intercepted (incl. returned) / intercepts with a result")
+    failure_reasons: dict[str, int]
+    cancellation_rate: float | None
+    return_rate: float | None = Field(description="returned / intercepted (incl. returned)")
+    median_seconds_to_result: float | None = Field(description="the geometric middle of the bounds below")
+    median_seconds_to_result_bounds: list[float] | None = Field(
+        description="[low, high): the histogram bucket(s) that hold the exact median (at most 19 % wide)")
+    median_seconds_to_refund: float | None
+    median_seconds_to_refund_bounds: list[float] | None
+    express_refunds: int
+
+
+class MerchantMetrics(BaseModel):
+    merchant_id: str
+    from_: str = Field(alias="from", description="the range's start, taken down to the UTC hour")
+    to: str = Field(description="the range's end, taken up to the UTC hour")
+    total: MetricsFigures
+    by_carrier: dict[str, MetricsFigures]
+
+
 MetricsQuery = create_model(
     "MetricsQuery", __doc__="Query parameters of GET /v1/merchants/{merchant_id}/metrics (at most 93 days).",
     **{name: (str, Field(json_schema_extra={"format": "date-time"})) for name in ("from", "to")})
@@ -301,7 +326,7 @@ OPERATIONS: list[Operation] = [
     Operation("PUT", "/v1/merchants/{merchant_id}/settings", "Create or replace a merchant's settings (versioned)",
               response=MerchantSettings, request=MerchantSettingsUpdate, errors=(400, 401, 409), tags=("merchants",)),
     Operation("GET", "/v1/merchants/{merchant_id}/metrics", "A merchant's interception figures for a time range",
-              response=JSON_ANY, query=MetricsQuery, errors=(400, 401, 404), tags=("merchants",)),
+              response=MerchantMetrics, query=MetricsQuery, errors=(400, 401, 404), tags=("merchants",)),
     Operation("POST", "/v1/exports/fees", "Write the fee reconciliation export of a day or month now",
               status=201, response=JSON_ANY, request=FeeExportRequest, errors=(400, 401), tags=("exports",)),
     Operation("GET", "/v1/exports/fees/{period}", "A fee export's manifest and download links",
