@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Mapping
 from chalicelib.carriers.base import CallbackEvent, CarrierAdapter, HttpReply, InvalidCallback
 from chalicelib.clock import Clock
 from chalicelib.domain.models import EventSource
+from chalicelib.store.refusals import StaleState
 from chalicelib.usecases.carrier_results import Applied, CarrierResults, Reporter
 
 if TYPE_CHECKING:
@@ -35,7 +36,10 @@ def handle_callback(adapters: Mapping[str, CarrierAdapter], results: CarrierResu
         return _with_status(adapter.callback_ack(False, str(error)), 401)
     intercept_id = event.intercept_id or results.holder_of_parcel(carrier, event.tracking_no)
     if event.scans and tracking is not None:
-        _keep_scans(tracking, results, carrier, event, intercept_id)
+        try:
+            _keep_scans(tracking, results, carrier, event, intercept_id)
+        except StaleState:  # its tracking kept changing under us: the carrier's repeat merges it
+            return _with_status(adapter.callback_ack(False, "busy: push again"), 503)
     if event.result is None or (not event.intercept_id and intercept_id is None):
         # a scan that decides nothing, or a route push about a parcel we hold no interception for
         # (such pushes cover every parcel of the account): taken, nothing to apply
@@ -57,7 +61,8 @@ def _keep_scans(tracking: TrackingStore, results: CarrierResults, carrier: str, 
                 intercept_id: str | None) -> None:
     """Keep a push's scans with the interception that holds the parcel's claim (our own record of
     which interception the parcel is): an id a push names is taken only when it is that one. A
-    failed write fails the callback, so the carrier pushes again and nothing is lost."""
+    failed write fails the callback (a lost merge race answers 503), so the carrier pushes again
+    and nothing is lost."""
     holder = intercept_id if not event.intercept_id else results.holder_of_parcel(carrier, event.tracking_no)
     if holder is None or (event.intercept_id and holder != event.intercept_id):
         return

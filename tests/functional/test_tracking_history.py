@@ -204,3 +204,17 @@ def test_a_scans_text_is_kept_as_data_and_bounded(gw, text):
     scans = tracking_scans([{"code": "GOT", "at": "2026-11-19 10:00:00", "text": text, "site": {"name": "杭州"}}],
                            ScanFields(code="code", at="at", text="text", location="site"), {"GOT": ParcelStage.picked_up})
     assert len(scans[0].text) == 200 and scans[0].location == "杭州" and scans[0].at == "2026-11-19T02:00:00.000Z"
+
+
+def test_a_push_whose_tracking_keeps_changing_under_it_is_answered_503_for_sf_to_push_again(
+        client, gw, sf_record, monkeypatch):  # noqa: F811
+    from chalicelib.store.refusals import StaleState
+
+    def always_raced(*args, **kwargs):
+        raise StaleState("tracking changed 5 times while merging")
+
+    monkeypatch.setattr(gw.store.tracking, "add", always_raced)
+    response = client.http.post("/callbacks/sf", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                body=sf_routes_push(sf_record.tracking_no, ROUTES))
+    assert response.status_code == 503 and json.loads(response.body)["return_code"] != "0000"
+    assert history(gw, sf_record).status == InterceptStatus.pending  # nothing applied: the repeat applies it
