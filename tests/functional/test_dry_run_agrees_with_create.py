@@ -79,7 +79,13 @@ def test_dry_run_and_create_agree(client, platforms, data):
     created = post_intercept(client, body, key=key, idempotency_key=f"prop-{n}")
 
     verdict = json.loads(dry.body)
-    assert dry.status_code == 200
+    if changes.get("return_to") == "outlet" and "redirect_to" in changes:
+        # Not a verdict but a malformed body: both refuse it alike, naming the field.
+        assert dry.status_code == created.status_code == 400, (dry.body, created.body)
+        assert json.loads(dry.body)["error"] == json.loads(created.body)["error"]
+        assert [field["field"] for field in json.loads(dry.body)["error"]["fields"]] == ["return_to"]
+        return
+    assert dry.status_code == 200, dry.body
     if verdict["eligible"]:
         assert created.status_code == 202, created.body
         assert json.loads(created.body)["fee_quote"] == verdict["fee_quote"]
