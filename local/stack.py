@@ -20,6 +20,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ LOCAL_DIR = local_dir()
 #: Where a running stack says how to reach it (read by gatewayctl).
 STACK_FILE = LOCAL_DIR / "stack.json"
 REGION = "us-east-1"
+#: How long Ctrl-C waits, in all, for the workers, pumps and schedules to finish what they hold.
+STOP_SECONDS = 10
 
 log = logging.getLogger("local.stack")
 
@@ -193,8 +196,12 @@ class LocalStack:
         if self._http is not None:
             self._http.server.shutdown()
             self._http.server.server_close()
+        # One deadline for all: every thread saw the stop event at once, so they wind down together.
+        deadline = time.monotonic() + STOP_SECONDS
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if stragglers := [thread.name for thread in self._threads if thread.is_alive()]:
+            log.warning("still busy after %s s, left to exit with the process: %s", STOP_SECONDS, ", ".join(stragglers))
         if self._simulator is not None:
             self._simulator.stop()
         if self._moto is not None:
