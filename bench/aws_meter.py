@@ -129,16 +129,24 @@ class AwsMeter:
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
-        """Within, boto3's default session is a fresh one whose clients are counted; the previous
-        default session is put back on the way out."""
+        """Within, the gateway's session (chalicelib/aws.py) and boto3's default session are fresh
+        ones whose clients are counted; the previous sessions are put back on the way out."""
+        import botocore.session
+
+        from chalicelib import aws
+
         previous = boto3.DEFAULT_SESSION
         boto3.setup_default_session()
-        boto3.DEFAULT_SESSION.events.register("before-parameter-build", self._before)
-        boto3.DEFAULT_SESSION.events.register("after-call", self._after)
+        gateway_session = botocore.session.get_session()
+        for events in (boto3.DEFAULT_SESSION.events, gateway_session):
+            events.register("before-parameter-build", self._before)
+            events.register("after-call", self._after)
+        previous_gateway = aws.replace_session(gateway_session)
         try:
             yield
         finally:
             boto3.DEFAULT_SESSION = previous
+            aws.replace_session(previous_gateway)
 
     def reset(self) -> None:
         with self._lock:

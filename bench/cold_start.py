@@ -62,8 +62,8 @@ FIRST_EVENT = {
     "requeue schedule": "from chalicelib.schedules.requeue_unsent import requeue_unsent\ngw.store, gw.queues",
     "health check (API)": "from chalicelib.api.health import check_health\ngw.store, gw.queues",
 }
-FIRST_EVENT_SETUP = """import boto3
-boto3.client = lambda *args, **kwargs: object()
+FIRST_EVENT_SETUP = """from chalicelib import aws
+aws.client = lambda *args, **kwargs: object()
 from chalicelib.runtime import gateway
 gw = gateway()
 """

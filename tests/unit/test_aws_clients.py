@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_no_client_is_made_anywhere_else_in_the_package():
     makers = {path.relative_to(ROOT).as_posix() for path in (ROOT / "chalicelib").rglob("*.py")
-              if "boto3.client(" in path.read_text() or "boto3.resource(" in path.read_text()}
+              if any(maker in path.read_text() for maker in ("boto3.client(", "boto3.resource(", ".create_client("))}
     assert makers == {"chalicelib/aws.py"}
 
 

@@ -21,7 +21,21 @@ def test_the_recorded_sdk_is_the_pinned_and_the_installed_one() -> None:
     pinned = pins(ROOT / "requirements.txt")
     for name, tested in aws.SDK_VERSIONS.items():
         assert pinned[name] == tested == version(name)
-    assert pinned["s3transfer"] == version("s3transfer")
+    assert pinned["boto3"] == version("boto3") and pinned["s3transfer"] == version("s3transfer")
+
+
+def test_no_function_imports_boto3() -> None:
+    """The functions make their clients with botocore (chalicelib/aws.py): boto3 would bring s3transfer."""
+    import subprocess
+    import sys
+
+    code = ("import sys, app\nfrom chalicelib.runtime import gateway\ngw = gateway()\n"
+            "gw.store, gw.queues, gw.dispatcher, gw.webhook_delivery, gw.carrier_results, gw.fee_exports\n"
+            "print(sorted(name for name in sys.modules if name.split('.')[0] in ('boto3', 's3transfer')))")
+    env = {"PYTHONPATH": str(ROOT), "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin",
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_another_sdk_is_named_with_the_tested_version() -> None:
