@@ -208,7 +208,10 @@ class LocalStack:
             self._moto.stop()
 
     def wait(self) -> None:
-        self._stop.wait()
+        # In short waits: Python runs a signal's handler in the main thread only, and a main thread
+        # blocked without a timeout would not notice a signal another thread took.
+        while not self._stop.wait(0.5):
+            pass
 
 
 BANNER = """
@@ -250,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
 
     state = AwsStateFiles(LOCAL_DIR)
     stack = LocalStack(args.port, args.demo_key, args.callback_delay, state=state, save_every=args.save_every)
+    # Ctrl-C stops the stack however it was started: a parent that ignored or blocked SIGINT (a
+    # background job, a test runner's worker) passes that on to its children.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: stack._stop.set())
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         moto_version.check()
         stack.start()

@@ -20,6 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = "integration-key"
 
 
+def _signal_state(pid: int) -> str:
+    """The process's blocked, ignored and caught signal masks, as the kernel reports them."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return "signal state unknown"
+    return ", ".join(line.replace("\t", " ") for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -88,8 +97,9 @@ class StackProcess:
         try:
             self._process.wait(timeout=20)
         except subprocess.TimeoutExpired:
+            signals = _signal_state(self._process.pid)
             self._process.kill()
-            self._fail(f"local stack did not stop on Ctrl-C:\n{self.logged()}")
+            self._fail(f"local stack did not stop on Ctrl-C ({signals}):\n{self.logged()}")
         self._remove_output()
 
     def kill(self) -> None:
