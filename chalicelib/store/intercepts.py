@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
-from chalicelib.clock import new_id, to_iso
+from chalicelib.clock import from_iso, new_id, to_iso
 from chalicelib.domain.changes import AfterSaleChange, Change
 from chalicelib.domain.models import KEPT_APART, AfterSale, Claim, Event, Intercept, InterceptStatus, RefundStatus
 from chalicelib.store import keys
@@ -443,10 +443,13 @@ class InterceptStore:
     def charged(self, platform_id: str, start: str, end: str, shard: int | None = None) -> Iterator[Intercept]:
         """A platform's intercepts charged in [start, end) (ISO UTC): of one shard of the charged
         index, or of all (exports write a part per shard)."""
+        # A key condition has no "< end" beside ">= start": BETWEEN up to the last millisecond before
+        # `end` (timestamps are stored to the millisecond), so a charge at midnight is in one day only.
+        last = to_iso(from_iso(end) - timedelta(milliseconds=1))
         shard_numbers = range(self._shards.listing) if shard is None else [shard]
         for number in shard_numbers:
             entries = self._all_shards("charged", "GSI5PK", [keys.charged(platform_id, number)],
-                                       " AND charged_at BETWEEN :start AND :end", {":start": start, ":end": end})
+                                       " AND charged_at BETWEEN :start AND :last", {":start": start, ":last": last})
             for offset in range(0, len(entries), 100):
                 yield from self._records(entries[offset:offset + 100])
 

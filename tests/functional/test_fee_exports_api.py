@@ -104,6 +104,18 @@ def test_the_previous_day_holds_none_of_todays_charges(client, gw, clock):
     assert manifest["totals"]["rows"] == 0
 
 
+def test_a_charge_at_midnight_shanghai_belongs_to_the_day_it_starts_only(client, gw, clock):
+    intercept_id = create(client, 9)
+    clock.advance(hours=8)  # 2026-11-23T16:00:00.000Z: midnight opening 2026-11-24 in Shanghai
+    settle(gw, intercept_id, CarrierResult.intercepted)
+    assert record(client, intercept_id)["charged_at"] == "2026-11-23T16:00:00.000Z"
+    clock.advance(minutes=1)
+    rows = {period: body_of(client.http.post("/v1/exports/fees", headers=auth(),
+                                             body=json.dumps({"period": period})))["totals"]["rows"]
+            for period in ("2026-11-23", "2026-11-24")}
+    assert rows == {"2026-11-23": 0, "2026-11-24": 1}
+
+
 def test_the_daily_export_covers_every_platform(client, gw, clock):
     settle(gw, create(client, 8), CarrierResult.intercepted)
     clock.advance(days=1)
