@@ -7,6 +7,9 @@ INSTALLED := $(VENV)/.installed
 TOOLS := .venv-tools
 TOOLS_INSTALLED := $(TOOLS)/.installed
 STAGE ?= dev
+# The API in front of the functions: http (API Gateway v2, $1.00 per million requests) or rest (the REST
+# API, $3.50 per million, for a WAF or usage plans); see docs/scale.md for what differs.
+API ?= http
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: run reset test bench resources package check-template clean
@@ -46,15 +49,17 @@ bench: $(INSTALLED)
 resources: $(INSTALLED)
 	$(BIN)/python -m infra.resources > infra/resources.json
 
-# The deployable template for STAGE (dev or prod): dist/$(STAGE)/sam.json and deployment.zip.
+# The deployable template for STAGE (dev or prod) behind API (http or rest): dist/$(STAGE)/sam.json and
+# deployment.zip.
 package: $(INSTALLED)
 	rm -rf dist/$(STAGE)
 	$(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json dist/$(STAGE)
+	$(BIN)/python -m infra.http_api --api $(API) dist/$(STAGE)/sam.json
 
 # CI gate on what would be deployed: zero cfn-lint findings, checkov clean (skips and reasons in .checkov.yaml).
 check-template: $(INSTALLED) $(TOOLS_INSTALLED)
 	for stage in dev prod; do \
-	  $(MAKE) --no-print-directory package STAGE=$$stage && \
+	  $(MAKE) --no-print-directory package STAGE=$$stage API=$(API) && \
 	  $(BIN)/cfn-lint dist/$$stage/sam.json && \
 	  $(TOOLS)/bin/checkov --config-file .checkov.yaml -f dist/$$stage/sam.json || exit 1; \
 	done

@@ -21,7 +21,7 @@ from chalicelib.api import (
     webhooks,
 )
 from chalicelib.api.context import gateway
-from chalicelib.api.responses import in_error_envelope
+from chalicelib.api.responses import in_error_envelope, routed
 from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE, TABLE_STREAM_ARN
 
 app = Chalice(app_name="parcel-intercept-gateway")
@@ -98,3 +98,8 @@ def correlate_logs(event, get_response):
 @app.middleware("http")
 def one_error_shape(event, get_response):
     return in_error_envelope(get_response(event))
+
+
+@app.middleware("http")
+def unknown_paths_not_found(event, get_response):
+    return routed(event, get_response, app.routes)

@@ -44,6 +44,15 @@ def header(headers: Any, name: str) -> str | None:
     return next((value for key, value in dict(headers or {}).items() if key.lower() == name.lower()), None)
 
 
+def routed(request: Any, get_response: Callable[[Any], Response], routes: dict) -> Response:
+    """A path no route declares gets the API's 404. The HTTP API's catch-all route sends such paths
+    to the function (infra/http_api.py), where Chalice would fail to look the route up (a 500); the
+    REST API answered them itself, with the same 404 (infra/resources.py, GATEWAY_RESPONSES)."""
+    if request is not None and request.context.get("resourcePath") not in routes:
+        return json_response({"error": {"code": "not_found", "message": "no such route"}}, 404)
+    return get_response(request)
+
+
 #: Chalice's own refusals (before a route's view runs) -> our error codes.
 _CHALICE_CODES = {"MethodNotAllowedError": "method_not_allowed", "UnsupportedMediaType": "unsupported_media_type",
                   "BadRequest": "bad_request", "NotFoundError": "not_found", "InternalServerError": "internal_error"}
