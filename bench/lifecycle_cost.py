@@ -18,9 +18,11 @@ requests and CloudWatch Logs bytes. Schedules cost the same whatever the volume;
 per month is printed apart.
 
 Prices: AWS on-demand list prices, us-east-1 (N. Virginia), as published in November 2026; the
-Lambda durations are assumptions (the carrier's latency dominates dispatch) and are printed.
+Lambda durations are assumptions (the carrier's latency dominates dispatch) and are printed. API
+Gateway is priced as `make package` deploys it by default, an HTTP API with its access log
+(`--api rest`: the REST API, $3.50 instead of $1.00 per million requests, no access log).
 
-    python -m bench.lifecycle_cost [--count 100] [--json]
+    python -m bench.lifecycle_cost [--count 100] [--api http|rest] [--json]
 """
 from __future__ import annotations
 
@@ -74,7 +76,14 @@ class Prices:
     sqs_per_million: float = 0.40                  # standard queue requests (each 64 KB chunk)
     lambda_per_million: float = 0.20               # requests
     lambda_per_gb_second: float = 0.0000166667     # x86
-    api_gateway_per_million: float = 3.50          # REST API, first 333 million a month
+    http_api_per_million: float = 1.00             # HTTP API (API Gateway v2), first 300 million a month
+    rest_api_per_million: float = 3.50             # REST API, first 333 million a month
+    #: The API in front of the functions, as `make package API=...` deploys it (http by default).
+    api: str = "http"
+
+    @property
+    def api_gateway_per_million(self) -> float:
+        return {"http": self.http_api_per_million, "rest": self.rest_api_per_million}[self.api]
     logs_per_gb: float = 0.50                      # CloudWatch Logs ingestion (EMF metrics included)
     s3_put_per_thousand: float = 0.005             # every S3 request is counted at this (the dearer) price
 
@@ -84,6 +93,9 @@ DURATION_MS = {"api": 60, "dispatch": 350, "relay": 40, "metrics": 40, "notify":
 LAMBDA_MEMORY_GB = 128 / 1024
 #: Lambda writes START, END and REPORT lines for every invocation.
 LAMBDA_PLATFORM_LOG_BYTES = 330
+#: The HTTP API's access log line per request (infra/http_api.py's format with typical values, and
+#: CloudWatch's 26 bytes per event); the REST stage writes none.
+ACCESS_LOG_BYTES = {"http": 340, "rest": 0}
 SCHEDULE_RUNS_PER_MONTH = {"requeue_unsent_dispatches": 43_200, "poll_overdue_carrier_results": 21_600,
                            "sweep_refund_deadlines": 43_200, "resend_due_webhooks": 43_200,
                            "export_fees_daily": 30}
@@ -288,7 +300,8 @@ def costs(result: dict, prices: Prices = Prices()) -> dict:
     writes = sum(meter.write_units[step] + meter.index_write_units[step] for step in steps)
     invocations = result["invocations"]
     gb_seconds = sum(n * DURATION_MS[kind] / 1000 * LAMBDA_MEMORY_GB for kind, n in invocations.items())
-    log_bytes = result["log_bytes"] + LAMBDA_PLATFORM_LOG_BYTES * sum(invocations.values())
+    log_bytes = (result["log_bytes"] + LAMBDA_PLATFORM_LOG_BYTES * sum(invocations.values())
+                 + ACCESS_LOG_BYTES[prices.api] * result["api_requests"])
     per_million = 1_000_000 / count
     dollars = {
         "DynamoDB writes": writes * per_million * prices.dynamodb_write_per_million / 1e6,
@@ -296,7 +309,7 @@ def costs(result: dict, prices: Prices = Prices()) -> dict:
         "SQS": sqs_requests * per_million * prices.sqs_per_million / 1e6,
         "Lambda requests": sum(invocations.values()) * per_million * prices.lambda_per_million / 1e6,
         "Lambda compute": gb_seconds * per_million * prices.lambda_per_gb_second,
-        "API Gateway": result["api_requests"] * per_million * prices.api_gateway_per_million / 1e6,
+        f"API Gateway ({prices.api})": result["api_requests"] * per_million * prices.api_gateway_per_million / 1e6,
         "CloudWatch Logs": log_bytes * per_million / 1e9 * prices.logs_per_gb,
         "S3": s3_requests * per_million * prices.s3_put_per_thousand / 1e3,
     }
@@ -352,8 +365,8 @@ def report(figures: dict, count: int, out=sys.stdout) -> None:
     print("dollars per million interceptions (us-east-1 on-demand; Lambda durations assumed "
           + ", ".join(f"{kind} {ms} ms" for kind, ms in DURATION_MS.items()) + ", 128 MB):", file=out)
     for name, dollars in figures["dollars_per_million"].items():
-        print(f"  {name:16s} ${dollars:8.2f}", file=out)
-    print(f"  {'total':16s} ${figures['total_dollars_per_million']:8.2f}", file=out)
+        print(f"  {name:18s} ${dollars:8.2f}", file=out)
+    print(f"  {'total':18s} ${figures['total_dollars_per_million']:8.2f}", file=out)
     fixed = figures["fixed_dollars_per_month"]
     print("schedules, whatever the volume: AWS calls per idle run "
           + ", ".join(f"{name} {n}" for name, n in figures["idle_schedule_calls_per_run"].items())
@@ -366,15 +379,18 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--parcels", type=int, default=3,
                         help="also drive after-sales of this many parcels (0: skip)")
+    parser.add_argument("--api", choices=("http", "rest"), default=Prices.api,
+                        help="the API Gateway priced (make package's API setting)")
     args = parser.parse_args()
-    figures = costs(run(args.count))
+    prices = Prices(api=args.api)
+    figures = costs(run(args.count), prices)
     if args.json:
         print(json.dumps(summary(figures, args.count), ensure_ascii=False))
     else:
         report(figures, args.count)
     if args.parcels > 1 and not args.json:
         print(f"\nafter-sales of {args.parcels} parcels (targets), figures per after-sale:")
-        report(costs(run(args.count, parcels=args.parcels)), args.count)
+        report(costs(run(args.count, parcels=args.parcels), prices), args.count)
 
 
 def summary(figures: dict, count: int) -> dict:
