@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.carriers.base import CarrierAdapter
     from chalicelib.dispatch.circuit_breaker import CircuitBreaker
     from chalicelib.dispatch.worker import Dispatcher
+    from chalicelib.exports.fee_export_parts import FeeExportParts
     from chalicelib.exports.fee_exports import FeeExports
     from chalicelib.queues import Queues
     from chalicelib.store import Store
@@ -62,6 +63,10 @@ class Gateway:
         from chalicelib.queues import Queues
 
         return Queues(aws.client("sqs", self.settings.is_local))
+
+    @cached_property
+    def s3(self):
+        return aws.client("s3", self.settings.is_local)
 
     @cached_property
     def adapters(self) -> Mapping[str, CarrierAdapter]:
@@ -140,7 +145,16 @@ class Gateway:
     def fee_exports(self) -> FeeExports:
         from chalicelib.exports.fee_exports import FeeExports
 
-        return FeeExports(self.store.intercepts, aws.client("s3", self.settings.is_local), self.settings.export_bucket, self.clock)
+        config = self.settings
+        return FeeExports(self.store.fee_export_runs, self.queues, config.export_parts_queue, config.listing_shards,
+                          config.export_slice_seconds, self.s3, config.export_bucket, self.clock)
+
+    @cached_property
+    def fee_export_parts(self) -> FeeExportParts:
+        from chalicelib.exports.fee_export_parts import FeeExportParts
+
+        return FeeExportParts(self.store.fee_export_runs, self.store.intercepts, self.queues,
+                              self.settings.export_parts_queue, self.s3, self.settings.export_bucket, self.clock)
 
     @cached_property
     def webhook_endpoints(self) -> WebhookEndpoints:

@@ -31,7 +31,7 @@ def create_resources(dynamodb: Any, sqs: Any, s3: Any, settings: Settings, visib
     the local stack's saved state) is kept with its data; what is missing is created: a table without
     an index added since it was saved gets the index, a queue takes the attributes asked for."""
     _create_table(dynamodb, create_table_params(settings.table_name))
-    for queue in (settings.dispatch_queue, settings.notify_queue):
+    for queue in (settings.dispatch_queue, settings.notify_queue, settings.export_parts_queue):
         dlq_url = _create_queue(sqs, dead_letter_queue(queue), {})
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         _create_queue(sqs, queue, {

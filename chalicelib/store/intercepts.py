@@ -8,6 +8,7 @@ Reads are GetItem/Query/BatchGetItem; nothing here scans the table.
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -442,16 +443,19 @@ class InterceptStore:
 
     def charged(self, platform_id: str, start: str, end: str, shard: int | None = None) -> Iterator[Intercept]:
         """A platform's intercepts charged in [start, end) (ISO UTC): of one shard of the charged
-        index, or of all (exports write a part per shard)."""
+        index, or of all (an export's part is one shard over a slice of its period). Streamed: 100
+        index entries at a time, whatever the range holds."""
         # A key condition has no "< end" beside ">= start": BETWEEN up to the last millisecond before
         # `end` (timestamps are stored to the millisecond), so a charge at midnight is in one day only.
         last = to_iso(from_iso(end) - timedelta(milliseconds=1))
         shard_numbers = range(self._shards.listing) if shard is None else [shard]
         for number in shard_numbers:
-            entries = self._all_shards("charged", "GSI5PK", [keys.charged(platform_id, number)],
-                                       " AND charged_at BETWEEN :start AND :last", {":start": start, ":last": last})
-            for offset in range(0, len(entries), 100):
-                yield from self._records(entries[offset:offset + 100])
+            entries = self._table.query_all(
+                IndexName="charged", KeyConditionExpression="GSI5PK = :pk AND charged_at BETWEEN :start AND :last",
+                ExpressionAttributeValues=to_item({":pk": keys.charged(platform_id, number), ":start": start,
+                                                   ":last": last}))
+            while page := list(itertools.islice(entries, 100)):
+                yield from self._records(page)
 
     def open(self, status: InterceptStatus, changed_before: datetime, limit: int) -> list[Intercept]:
         """Intercepts in an open status whose last change is older than `changed_before`, at most
