@@ -121,6 +121,8 @@ class LocalStack:
             "PUBLIC_BASE_URL": self.url,
         })
         os.environ.pop("AWS_PROFILE", None)
+        # a day's fee export in one part per shard (32), not 4,608: the local queue pump is one process
+        os.environ.setdefault("EXPORT_SLICE_SECONDS", str(24 * 3600))
 
         from simulator.server import CarrierSimulator
 

@@ -8,6 +8,7 @@ import json
 import boto3
 import pytest
 
+from chalicelib.api.openapi import FeeExportRun, FeeExportView
 from chalicelib.carriers.base import CarrierResult
 from chalicelib.exports.fee_export_parts import part_name
 from chalicelib.exports.fee_report import manifest_key
@@ -72,9 +73,12 @@ def test_every_charge_of_the_period_is_in_exactly_one_part_and_the_totals_add_up
     assert response.status_code == 202, response.body
     run = body_of(response)
     assert (run["status"], run["parts_total"], run["parts_done"]) == ("running", 32 * 2, 0)
+    FeeExportRun.model_validate(run)
+    FeeExportView.model_validate(shown(client))  # documented as answered, before and after
     run_export_parts(gw)
 
     view = shown(client)
+    FeeExportView.model_validate(view)
     manifest = view["manifest"]
     assert view["in_progress"] is None and manifest["run_id"] == run["run_id"]
     rows = detail_rows(manifest)
