@@ -72,6 +72,8 @@ class FeeExportParts:
             log.info("fee export part of a run no longer current", extra={"run_id": work["run_id"]})
             return True
         if "slice" not in work:
+            if run["status"] != RUNNING:  # every part is counted: its slices were sent before
+                return True
             self._queues.send_all(self._queue, [{**work, "slice": number} for number in
                                                 range(slice_count(parse_period(run["period"]), run["slice_seconds"]))])
             return True
