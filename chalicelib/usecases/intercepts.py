@@ -17,7 +17,6 @@ from chalicelib.domain.models import (
     AfterSaleEvent,
     AfterSaleParcel,
     AfterSaleType,
-    Event,
     EventSource,
     Intercept,
     InterceptStatus,
@@ -171,8 +170,7 @@ class InterceptService:
             created_at=at, updated_at=at,
             processing_deadline=to_iso(deadlines.processing_deadline(now, policy)),
             fee_quote=_quote(policy, merchant, request),
-            events=[Event(at=at, source=EventSource.api, from_status=None, to_status=lifecycle.INITIAL,
-                          reason=request.reason or "interception requested")],
+            events=[lifecycle.created_event(at, request.reason)],
             tracking=in_order(scans),
         )
         body = answer(record)
@@ -278,8 +276,7 @@ class InterceptService:
                     created_at=at, updated_at=at,
                     processing_deadline=to_iso(deadlines.processing_deadline(now, policy)),
                     fee_quote=verdict.fee_quote,
-                    events=[Event(at=at, source=EventSource.api, from_status=None, to_status=lifecycle.INITIAL,
-                                  reason=request.reason or f"interception requested (after-sale {request.after_sale_id})")])
+                    events=[lifecycle.created_event(at, request.reason)])
             parcels = [AfterSaleParcel(carrier=carrier, tracking_no=tracking_no,
                                        intercept_id=records[position].id if position in records else None,
                                        status="pending" if position in records else "refused",
