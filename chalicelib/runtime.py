@@ -255,7 +255,7 @@ class Gateway:
                                     self.settings.callback_url, self.settings.poll_submitted_after_seconds,
                                     breaker=self.breaker,
                                     callback_deadline_seconds=self.settings.callback_deadline_seconds,
-                                    tracking=self.store.tracking)
+                                    tracking=self.store.tracking, accounts=self.merchant_accounts)
 
     def sweep_refund_deadlines(self):
         from chalicelib.schedules.refund_deadlines import sweep_refund_deadlines
