@@ -106,7 +106,7 @@ class InterceptStore:
     def create(self, change: Change, idempotency: IdempotencyRecord, now: datetime,
                ended: frozenset[str] = frozenset()) -> None:
         """Write the record, the parcel claim and the idempotency record at once (the record's first
-        event is its own fields: `lifecycle.created_event`).
+        event is its own fields: `models.created_event`).
 
         The parcel claim is one per physical parcel (carrier and tracking number), whichever
         platform asks. Another platform's claim is taken over only when its interception has
@@ -236,11 +236,13 @@ class InterceptStore:
                             "expires_at": now_epoch + idempotency.ttl_seconds},
                            condition="attribute_not_exists(PK) OR expires_at < :now",
                            ExpressionAttributeValues=to_item({":now": now_epoch}))]
+        claims_at = []  # per parcel of `records`, the position of its claim in the transaction
         for change in records:
             record = change.after
-            entries += [new_put(record_values(change, self._shards)),
-                        new_put({**keys.parcel(record.carrier, record.tracking_no), "intercept_id": record.id,
-                                 "platform_id": record.platform_id})]
+            entries.append(new_put(record_values(change, self._shards)))
+            claims_at.append(len(entries))
+            entries.append(new_put({**keys.parcel(record.carrier, record.tracking_no), "intercept_id": record.id,
+                                    "platform_id": record.platform_id}))
         try:
             self._table.transact(entries)
         except TransactionCancelled as cancelled:
@@ -250,8 +252,8 @@ class InterceptStore:
                     raise IdempotencyKeyUsed(stored) from cancelled
             if cancelled.failed_at(0):
                 raise AfterSaleExists(sale.id) from cancelled
-            for position in range(len(records)):
-                if cancelled.failed_at(2 + 2 * position + 1):
+            for position, claim_at in enumerate(claims_at):
+                if cancelled.failed_at(claim_at):
                     record = records[position].after
                     held = self._table.get(keys.parcel(record.carrier, record.tracking_no)) or {}
                     raise TargetClaimed(position, held.get("intercept_id"), held.get("platform_id")) from cancelled
