@@ -110,7 +110,7 @@ class Gateway:
                 code for code, adapter in self.adapters.items() if adapter.can_return_to_outlet),
             routes=self.carrier_routes,
             unwithdrawable_routes=frozenset(code for code, declared in declarations().items() if not declared.can_withdraw),
-            merchant_accounts=self.merchant_accounts_needed)
+            merchant_accounts=self.merchant_accounts_needed, served_accounts=self.merchant_accounts_served)
         return InterceptService(self.store.intercepts, self.changes, self.merchant_settings, self.queues, self.clock,
                                 self.settings.dispatch_queue, carriers,
                                 tracking_lookup=carrier_tracking_lookup(self.adapters),
@@ -216,11 +216,20 @@ class Gateway:
         return merchant_accounts(self.settings.carriers, self.carrier_routes)
 
     @cached_property
+    def merchant_accounts_served(self) -> dict:
+        """Per carrier whose route takes the merchant's own account and CARRIER_CONFIG holds one for
+        every merchant: the declared account (a merchant's own is still preferred)."""
+        from chalicelib.carriers import platform_served_accounts
+
+        return platform_served_accounts(self.settings.carriers, self.carrier_routes)
+
+    @cached_property
     def merchant_accounts(self):
         from chalicelib.dispatch.accounts import MerchantAccounts, secrets_manager_reader
 
         read_secret = secrets_manager_reader(aws.client("secretsmanager", self.settings.is_local))
-        return MerchantAccounts(self.store.merchants, read_secret, self.clock, self.merchant_accounts_needed)
+        return MerchantAccounts(self.store.merchants, read_secret, self.clock, self.merchant_accounts_needed,
+                                served=self.merchant_accounts_served)
 
     @cached_property
     def relay(self) -> OutboxRelay:
@@ -260,7 +269,7 @@ class Gateway:
                                     self.settings.callback_url, self.settings.poll_submitted_after_seconds,
                                     breaker=self.breaker,
                                     callback_deadline_seconds=self.settings.callback_deadline_seconds,
-                                    tracking=self.store.tracking)
+                                    tracking=self.store.tracking, accounts=self.merchant_accounts)
 
     def sweep_refund_deadlines(self):
         from chalicelib.schedules.refund_deadlines import sweep_refund_deadlines

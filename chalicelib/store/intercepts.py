@@ -16,7 +16,16 @@ from typing import Any, Iterator
 
 from chalicelib.clock import from_iso, new_id, to_iso
 from chalicelib.domain.changes import AfterSaleChange, Change
-from chalicelib.domain.models import KEPT_APART, AfterSale, Claim, Event, Intercept, InterceptStatus, RefundStatus
+from chalicelib.domain.models import (
+    KEPT_APART,
+    AfterSale,
+    Claim,
+    Event,
+    Intercept,
+    InterceptStatus,
+    RefundStatus,
+    created_event,
+)
 from chalicelib.store import keys
 from chalicelib.store.after_sales import after_sale_values, update_entry
 from chalicelib.store.codec import data, pack, to_item, unpack
@@ -31,7 +40,7 @@ from chalicelib.store.table import Table, TransactionCancelled, new_put
 from chalicelib.store.tracking import scans_of
 
 #: Positions of the writes in the create transaction (see `create`).
-_IDEMPOTENCY, _PARCEL = 3, 2
+_PARCEL, _IDEMPOTENCY = 1, 2
 
 
 #: Items a listing reads at most per request while filling a page (about 250 read units).
@@ -97,7 +106,8 @@ class InterceptStore:
 
     def create(self, change: Change, idempotency: IdempotencyRecord, now: datetime,
                ended: frozenset[str] = frozenset()) -> None:
-        """Write the record, its first event, the parcel claim and the idempotency record at once.
+        """Write the record, the parcel claim and the idempotency record at once (the record's first
+        event is its own fields: `models.created_event`).
 
         The parcel claim is one per physical parcel (carrier and tracking number), whichever
         platform asks. Another platform's claim is taken over only when its interception has
@@ -128,7 +138,6 @@ class InterceptStore:
         claim = {**parcel, "intercept_id": record.id, "platform_id": record.platform_id}
         entries = [
             new_put(record_values(change, self._shards)),
-            event_entry(record.id, change.event),
             new_put(claim) if taking_over is None else new_put(
                 claim, condition="intercept_id = :holder", ExpressionAttributeValues=to_item({":holder": taking_over})),
             new_put({**keys.idempotency(record.platform_id, idempotency.key), "body_hash": idempotency.body_hash,
@@ -215,8 +224,8 @@ class InterceptStore:
 
     def create_after_sale(self, after_sale: AfterSaleChange, records: list[Change], idempotency: IdempotencyRecord,
                           now: datetime) -> None:
-        """Write an after-sale of several parcels, each sent parcel's record, first event and claim,
-        and the one idempotency record of the request, in one transaction (at most 2 + 3 x 20 items).
+        """Write an after-sale of several parcels, each sent parcel's record and claim, and the one
+        idempotency record of the request, in one transaction (at most 2 + 2 x 20 items).
 
         Raises IdempotencyKeyUsed (with the stored record), AfterSaleExists, or TargetClaimed naming
         the position in `records` of a parcel another interception holds."""
@@ -228,11 +237,13 @@ class InterceptStore:
                             "expires_at": now_epoch + idempotency.ttl_seconds},
                            condition="attribute_not_exists(PK) OR expires_at < :now",
                            ExpressionAttributeValues=to_item({":now": now_epoch}))]
+        claims_at = []  # per parcel of `records`, the position of its claim in the transaction
         for change in records:
             record = change.after
-            entries += [new_put(record_values(change, self._shards)), event_entry(record.id, change.event),
-                        new_put({**keys.parcel(record.carrier, record.tracking_no), "intercept_id": record.id,
-                                 "platform_id": record.platform_id})]
+            entries.append(new_put(record_values(change, self._shards)))
+            claims_at.append(len(entries))
+            entries.append(new_put({**keys.parcel(record.carrier, record.tracking_no), "intercept_id": record.id,
+                                    "platform_id": record.platform_id}))
         try:
             self._table.transact(entries)
         except TransactionCancelled as cancelled:
@@ -242,8 +253,8 @@ class InterceptStore:
                     raise IdempotencyKeyUsed(stored) from cancelled
             if cancelled.failed_at(0):
                 raise AfterSaleExists(sale.id) from cancelled
-            for position in range(len(records)):
-                if cancelled.failed_at(2 + 3 * position + 2):
+            for position, claim_at in enumerate(claims_at):
+                if cancelled.failed_at(claim_at):
                     record = records[position].after
                     held = self._table.get(keys.parcel(record.carrier, record.tracking_no)) or {}
                     raise TargetClaimed(position, held.get("intercept_id"), held.get("platform_id")) from cancelled
@@ -354,8 +365,11 @@ class InterceptStore:
         if meta is None:
             return None
         record = Intercept.model_validate(data(meta))
-        record.events = [Event.model_validate(data(item)) for item in items
-                         if item["SK"]["S"].startswith(keys.EVENT_PREFIX)]
+        stored = [Event.model_validate(data(item)) for item in items if item["SK"]["S"].startswith(keys.EVENT_PREFIX)]
+        # records written before the first event was left out of the store hold it as an item
+        first = [] if any(event.from_status is None for event in stored) else [
+            created_event(record.created_at, record.reason)]
+        record.events = first + stored
         record.claims = [Claim.model_validate(data(item)) for item in items
                          if item["SK"]["S"].startswith(keys.CLAIM_PREFIX)]
         tracking = next((item for item in items if item["SK"]["S"] == keys.TRACKING_SK), None)

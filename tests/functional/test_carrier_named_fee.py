@@ -14,7 +14,7 @@ import pytest
 import app as app_module
 from chalicelib.carriers import REGISTRY
 from chalicelib.carriers.sf import protocol as sf
-from chalicelib.domain.models import Carrier, InterceptStatus, Platform, PolicyName
+from chalicelib.domain.models import Carrier, CarrierAccount, InterceptStatus, Platform, PolicyName
 from chalicelib.rules import policies
 from local.pump import QueuePump
 from local.resources import demo_merchant, seed_platform
@@ -49,7 +49,8 @@ class SfAnswers:
 
 @pytest.fixture
 def sf_gateway(gw):
-    seed_platform(gw.store, DOUYIN, KEY, demo_merchant("2026-01-01T00:00:00.000Z"))
+    seed_platform(gw.store, DOUYIN, KEY, demo_merchant("2026-01-01T00:00:00.000Z", {
+        Carrier.sf: CarrierAccount(fields={"monthlyCardNo": "7551234567"})}))  # the merchant's SF monthly account
     http = SfAnswers()
     gw.adapters = {"sf": REGISTRY["sf"]("sf", {"base_url": "http://sf.test/std/service", **CREDENTIALS["sf"]}, http)}
     return http
