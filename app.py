@@ -22,7 +22,7 @@ from chalicelib.api import (
 )
 from chalicelib.api.context import gateway
 from chalicelib.api.responses import in_error_envelope, routed
-from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE, TABLE_STREAM_ARN
+from chalicelib.config import DISPATCH_QUEUE, EXPORT_PARTS_QUEUE, NOTIFY_QUEUE, TABLE_STREAM_ARN
 
 app = Chalice(app_name="parcel-intercept-gateway")
 observability.configure_lambda_logging()
@@ -48,6 +48,12 @@ def dispatch(event):
 @app.on_sqs_message(queue=NOTIFY_QUEUE, batch_size=10)
 def notify(event):
     return gateway().webhook_delivery.handle_batch(_messages(event))
+
+
+@app.on_sqs_message(queue=EXPORT_PARTS_QUEUE, batch_size=1)
+def export_fee_parts(event):
+    """One part of a fee export run per invocation, so a part has the function's whole timeout."""
+    return gateway().fee_export_parts.handle_batch(_messages(event))
 
 
 @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
@@ -86,7 +92,7 @@ def resend_due_webhooks(event):
 
 @app.schedule(Cron(30, 16, "*", "*", "?", "*"))
 def export_fees_daily(event):
-    """00:30 Asia/Shanghai: yesterday's fee export for every platform."""
+    """00:30 Asia/Shanghai: a run of yesterday's fee export for every platform."""
     gateway().export_fees_daily()
 
 

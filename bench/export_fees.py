@@ -2,7 +2,8 @@
 
 moto's server runs in a child process, so this process's peak RSS is the exporter's own (plus
 Python, boto3 and botocore), not the stored objects. Rows are generated, not read from DynamoDB:
-this measures the export path (CSV encoding, hashing, multipart upload, manifest).
+this measures the export path (CSV encoding, hashing, multipart upload, manifest). It also prints
+the size of an export's part at the design peak (docs/scale.md) and how long this path takes for one.
 
     .venv/bin/python bench/export_fees.py [--rows 100000] [--json]
 """
@@ -36,6 +37,20 @@ def rows(count: int):
         }
 
 
+PEAK_PER_SECOND = 10_000
+
+
+def peak_parts() -> tuple[int, int]:
+    """Rows in one part (a shard of the charged index over a slice) and parts in a day, at the peak."""
+    from chalicelib.config import Settings
+    from chalicelib.store.keys import Shards
+
+    shards = Shards.for_rate(PEAK_PER_SECOND).listing
+    slice_seconds = Settings(stage="bench", table_name="", dispatch_queue="", notify_queue="", export_bucket="",
+                             public_base_url="").export_slice_seconds
+    return round(PEAK_PER_SECOND / shards * slice_seconds), shards * (86_400 // slice_seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -61,7 +76,8 @@ def main() -> None:
                                FixedClock(datetime(2026, 11, 23, tzinfo=timezone.utc)), {"bench": True})
         elapsed = time.perf_counter() - started
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        detail = next(entry for entry in manifest["files"] if entry["name"] == "detail.csv")
+        detail = next(entry for entry in manifest["files"] if entry["name"].startswith("detail-"))
+        rows_per_part, parts_per_day = peak_parts()
         figures = {
             "rows exported": manifest["totals"]["rows"],
             "detail.csv bytes": detail["bytes"],
@@ -69,6 +85,9 @@ def main() -> None:
             "peak RSS (MiB)": round(peak_kb / 1024, 1),
             "RSS before the export (MiB)": round(baseline_kb / 1024, 1),
             "peak RSS under 150 MB": "yes" if peak_kb * 1024 < 150_000_000 else "NO",
+            "rows per part at the 10k/s peak": rows_per_part,
+            "parts per peak day": parts_per_day,
+            "seconds of this path per peak part": round(rows_per_part * elapsed / args.rows, 1),
         }
         if args.json:
             print(json.dumps(figures))
@@ -78,6 +97,8 @@ def main() -> None:
             print(f"rows per second:        {args.rows / elapsed:,.0f}")
             print(f"peak RSS:               {peak_kb / 1024:.1f} MiB (before the export: {baseline_kb / 1024:.1f} MiB)")
             print(f"peak RSS under 150 MB:  {figures['peak RSS under 150 MB']}")
+            print(f"rows per part at peak:  {rows_per_part:,} ({parts_per_day:,} parts a peak day), "
+                  f"{figures['seconds of this path per peak part']} s of this path each")
     finally:
         server.stop()
 

@@ -6,6 +6,11 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+#: Queue names are fixed so the deploy template and the code agree on them.
+DISPATCH_QUEUE = "intercept-dispatch"
+NOTIFY_QUEUE = "intercept-notify"
+EXPORT_PARTS_QUEUE = "fee-export-parts"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -32,6 +37,9 @@ class Settings:
     busy_shards: int = 64
     merchant_shards: int = 8
     metrics_shards: int = 32
+    export_parts_queue: str = EXPORT_PARTS_QUEUE
+    #: a fee export's part is one shard of the charged index over this long (docs/scale.md sizes it)
+    export_slice_seconds: int = 600
 
     @property
     def is_local(self) -> bool:
@@ -45,10 +53,6 @@ class Settings:
 #: source at the table's own stream (infra/resources.py); this stands in for it where Chalice needs
 #: an ARN to register the handler.
 TABLE_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/intercept-gateway/stream/set-by-the-template"
-
-#: Queue names are fixed so the deploy template and the code agree on them.
-DISPATCH_QUEUE = "intercept-dispatch"
-NOTIFY_QUEUE = "intercept-notify"
 
 
 def dead_letter_queue(queue: str) -> str:
@@ -87,4 +91,6 @@ def settings() -> Settings:
         busy_shards=int(env("BUSY_SHARDS", "64")),
         merchant_shards=int(env("MERCHANT_SHARDS", "8")),
         metrics_shards=int(env("METRICS_SHARDS", "32")),
+        export_parts_queue=env("EXPORT_PARTS_QUEUE", EXPORT_PARTS_QUEUE),
+        export_slice_seconds=int(env("EXPORT_SLICE_SECONDS", "600")),
     )

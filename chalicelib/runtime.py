@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.carriers.base import CarrierAdapter
     from chalicelib.dispatch.circuit_breaker import CircuitBreaker
     from chalicelib.dispatch.worker import Dispatcher
+    from chalicelib.exports.fee_export_parts import FeeExportParts
     from chalicelib.exports.fee_exports import FeeExports
     from chalicelib.queues import Queues
     from chalicelib.store import Store
@@ -62,6 +63,10 @@ class Gateway:
         from chalicelib.queues import Queues
 
         return Queues(aws.client("sqs", self.settings.is_local))
+
+    @cached_property
+    def s3(self):
+        return aws.client("s3", self.settings.is_local)
 
     @cached_property
     def adapters(self) -> Mapping[str, CarrierAdapter]:
@@ -105,7 +110,7 @@ class Gateway:
                 code for code, adapter in self.adapters.items() if adapter.can_return_to_outlet),
             routes=self.carrier_routes,
             unwithdrawable_routes=frozenset(code for code, declared in declarations().items() if not declared.can_withdraw),
-            merchant_accounts=self.merchant_accounts_needed)
+            merchant_accounts=self.merchant_accounts_needed, served_accounts=self.merchant_accounts_served)
         return InterceptService(self.store.intercepts, self.changes, self.merchant_settings, self.queues, self.clock,
                                 self.settings.dispatch_queue, carriers,
                                 tracking_lookup=carrier_tracking_lookup(self.adapters),
@@ -140,7 +145,16 @@ class Gateway:
     def fee_exports(self) -> FeeExports:
         from chalicelib.exports.fee_exports import FeeExports
 
-        return FeeExports(self.store.intercepts, aws.client("s3", self.settings.is_local), self.settings.export_bucket, self.clock)
+        config = self.settings
+        return FeeExports(self.store.fee_export_runs, self.queues, config.export_parts_queue, config.listing_shards,
+                          config.export_slice_seconds, self.s3, config.export_bucket, self.clock)
+
+    @cached_property
+    def fee_export_parts(self) -> FeeExportParts:
+        from chalicelib.exports.fee_export_parts import FeeExportParts
+
+        return FeeExportParts(self.store.fee_export_runs, self.store.intercepts, self.queues,
+                              self.settings.export_parts_queue, self.s3, self.settings.export_bucket, self.clock)
 
     @cached_property
     def webhook_endpoints(self) -> WebhookEndpoints:
@@ -202,11 +216,20 @@ class Gateway:
         return merchant_accounts(self.settings.carriers, self.carrier_routes)
 
     @cached_property
+    def merchant_accounts_served(self) -> dict:
+        """Per carrier whose route takes the merchant's own account and CARRIER_CONFIG holds one for
+        every merchant: the declared account (a merchant's own is still preferred)."""
+        from chalicelib.carriers import platform_served_accounts
+
+        return platform_served_accounts(self.settings.carriers, self.carrier_routes)
+
+    @cached_property
     def merchant_accounts(self):
         from chalicelib.dispatch.accounts import MerchantAccounts, secrets_manager_reader
 
         read_secret = secrets_manager_reader(aws.client("secretsmanager", self.settings.is_local))
-        return MerchantAccounts(self.store.merchants, read_secret, self.clock, self.merchant_accounts_needed)
+        return MerchantAccounts(self.store.merchants, read_secret, self.clock, self.merchant_accounts_needed,
+                                served=self.merchant_accounts_served)
 
     @cached_property
     def relay(self) -> OutboxRelay:
@@ -246,7 +269,7 @@ class Gateway:
                                     self.settings.callback_url, self.settings.poll_submitted_after_seconds,
                                     breaker=self.breaker,
                                     callback_deadline_seconds=self.settings.callback_deadline_seconds,
-                                    tracking=self.store.tracking)
+                                    tracking=self.store.tracking, accounts=self.merchant_accounts)
 
     def sweep_refund_deadlines(self):
         from chalicelib.schedules.refund_deadlines import sweep_refund_deadlines

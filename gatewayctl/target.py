@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import boto3
 import click
 
-from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE
+from chalicelib.config import DISPATCH_QUEUE, EXPORT_PARTS_QUEUE, NOTIFY_QUEUE
 from chalicelib.queues import Queues
 from chalicelib.store import Store
 
@@ -32,7 +32,7 @@ class Target:
     stage: str = "local"
     stack_name: str | None = None
     table_name: str = TABLE_NAME
-    queues: tuple[str, ...] = (DISPATCH_QUEUE, NOTIFY_QUEUE)
+    queues: tuple[str, ...] = (DISPATCH_QUEUE, NOTIFY_QUEUE, EXPORT_PARTS_QUEUE)
     _clients: dict = field(default_factory=dict)
 
     def client(self, service: str) -> Any:

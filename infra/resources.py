@@ -15,20 +15,23 @@ from typing import Any
 from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 from chalice.utils import to_cfn_resource_name
 
-from chalicelib.config import DISPATCH_QUEUE, NOTIFY_QUEUE, dead_letter_queue
+from chalicelib.config import DISPATCH_QUEUE, EXPORT_PARTS_QUEUE, NOTIFY_QUEUE, dead_letter_queue
 from chalicelib.domain.models import Carrier
 from chalicelib.observability import METRICS_NAMESPACE
 from chalicelib.store.schema import TTL_ATTRIBUTE, create_table_params
 from local.resources import MAX_RECEIVE_COUNT
 
 TABLE_NAME = "intercept-gateway"
-QUEUES = (DISPATCH_QUEUE, NOTIFY_QUEUE)
+QUEUES = (DISPATCH_QUEUE, NOTIFY_QUEUE, EXPORT_PARTS_QUEUE)
 API_FUNCTION = "APIHandler"
 #: `api_gateway_stage` of the dev and prod stages in .chalice/config.json: the API's base path.
 API_STAGE = "api"
 #: Chalice's default Lambda timeout; SQS needs a visibility timeout of at least that, AWS advises 6x.
 FUNCTION_TIMEOUT_SECONDS = 60
 QUEUE_VISIBILITY_SECONDS = 6 * FUNCTION_TIMEOUT_SECONDS
+#: The fee export parts worker has Lambda's whole 15 minutes (`lambda_timeout` in .chalice/config.json).
+EXPORT_PARTS_TIMEOUT_SECONDS = 900
+VISIBILITY_SECONDS = {EXPORT_PARTS_QUEUE: 6 * EXPORT_PARTS_TIMEOUT_SECONDS}
 FOURTEEN_DAYS = 14 * 24 * 3600
 #: Exports are finance records: cheaper storage after a quarter, deleted after seven years.
 EXPORT_ARCHIVE_AFTER_DAYS = 90
@@ -80,7 +83,7 @@ def queue_resources(queue: str) -> dict:
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": queue,
-                "VisibilityTimeout": QUEUE_VISIBILITY_SECONDS,
+                "VisibilityTimeout": VISIBILITY_SECONDS.get(queue, QUEUE_VISIBILITY_SECONDS),
                 "SqsManagedSseEnabled": True,
                 "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [queue_logical_id(dlq), "Arn"]},
                                   "maxReceiveCount": MAX_RECEIVE_COUNT},

@@ -115,14 +115,16 @@ class Harness:
         self.simulator.start()
         self._started.append(self.simulator)
         http = CarrierHttp(connect_timeout=1.0, read_timeout=self.read_timeout)
-        adapters = build_adapters({code: {"base_url": f"{self.simulator.url}/{code}", **values}
-                                   for code, values in self.credentials.items()}, http)
+        carrier_config = {code: {"base_url": f"{self.simulator.url}/{code}", **values}
+                          for code, values in self.credentials.items()}
+        adapters = build_adapters(carrier_config, http)
         groups = [[code] for code in adapters] if self.shards else [list(adapters)]
         for group in groups:
             name = f"harness-{group[0]}" if self.shards else "harness"
             settings = Settings(**{"stage": "local", "table_name": name, "dispatch_queue": f"{name}-dispatch",
                                    "notify_queue": f"{name}-notify", "export_bucket": f"{name}-exports",
-                                   "public_base_url": callbacks.url, **self.settings_overrides})
+                                   "public_base_url": callbacks.url, "carriers": carrier_config,
+                                   **self.settings_overrides})
             create_resources(boto3.client("dynamodb"), boto3.client("sqs"), boto3.client("s3"), settings)
             gateway = Gateway(settings, SystemClock(), adapters={code: adapters[code] for code in group})
             seed_platform(gateway.store, PLATFORM, API_KEY, demo_merchant(to_iso(gateway.clock.now())))

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import replace
+from typing import Any, Mapping
 
 from botocore.exceptions import ClientError
 
 from chalicelib.api.auth import hash_key
 from chalicelib.config import Settings, dead_letter_queue
-from chalicelib.domain.models import Carrier, MerchantSettings, Outlet, Platform, PolicyName
+from chalicelib.dispatch.accounts import SECRET_PREFIX
+from chalicelib.domain.models import Carrier, CarrierAccount, MerchantSettings, Outlet, Platform, PolicyName
 from chalicelib.store import Store, VersionConflict
 from chalicelib.store.schema import TTL_ATTRIBUTE, create_table_params
 
@@ -31,7 +33,7 @@ def create_resources(dynamodb: Any, sqs: Any, s3: Any, settings: Settings, visib
     the local stack's saved state) is kept with its data; what is missing is created: a table without
     an index added since it was saved gets the index, a queue takes the attributes asked for."""
     _create_table(dynamodb, create_table_params(settings.table_name))
-    for queue in (settings.dispatch_queue, settings.notify_queue):
+    for queue in (settings.dispatch_queue, settings.notify_queue, settings.export_parts_queue):
         dlq_url = _create_queue(sqs, dead_letter_queue(queue), {})
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         _create_queue(sqs, queue, {
@@ -88,24 +90,57 @@ def _code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
-def seed_demo(store: Store, api_key: str, now_iso: str) -> None:
+def store_carrier_accounts(secretsmanager: Any, accounts: Mapping[str, Mapping[str, str]],
+                           routes: Mapping[str, str]) -> dict[Carrier, CarrierAccount]:
+    """The demo merchant's own carrier accounts as its settings hold them: the secret fields written
+    to the secret store (moto's, rewritten at every start: the saved local state holds no secrets)
+    under the gateway's prefix, the others inline."""
+    from chalicelib.carriers import declarations
+
+    held = {}
+    for code, account in accounts.items():
+        secret = declarations()[routes[code]].merchant_account.secret
+        hidden = {name: value for name, value in account.items() if name in secret}
+        name = f"{SECRET_PREFIX}{DEMO_MERCHANT_ID}/{code}" if hidden else None
+        if name:
+            try:
+                secretsmanager.create_secret(Name=name, SecretString=json.dumps(hidden))
+            except ClientError as error:
+                if _code(error) != "ResourceExistsException":
+                    raise
+                secretsmanager.put_secret_value(SecretId=name, SecretString=json.dumps(hidden))
+        held[Carrier(code)] = CarrierAccount(fields={name: value for name, value in account.items()
+                                                     if name not in secret}, secret_ref=name)
+    return held
+
+
+def seed_demo(store: Store, api_key: str, now_iso: str,
+              carrier_accounts: Mapping[Carrier, CarrierAccount] | None = None) -> None:
     """The local stage's demo platforms: `api_key` on the Kuaishou policy, and `demo-kuaishou`,
-    `demo-pinduoduo`, `demo-douyin` one per policy; each has a merchant set up for every carrier."""
+    `demo-pinduoduo`, `demo-douyin` one per policy; each has a merchant set up for every carrier,
+    with its own account for each carrier in `carrier_accounts`."""
     for key, platform in ((api_key, DEMO_PLATFORM), *POLICY_DEMOS.items()):
-        seed_platform(store, platform, key, demo_merchant(now_iso))
+        seed_platform(store, platform, key, demo_merchant(now_iso, carrier_accounts))
 
 
 def seed_platform(store: Store, platform: Platform, api_key: str, merchant: MerchantSettings) -> None:
-    """A platform, its API key and one merchant's settings (kept as they are if already stored)."""
+    """A platform, its API key and one merchant's settings (kept as they are if already stored, but
+    given the carrier accounts of `merchant` that the stored settings lack)."""
     store.platforms.put(platform)
     store.platforms.put_api_key(hash_key(api_key), platform)
     try:
         store.merchants.save(platform.id, merchant, expected_version=merchant.version - 1)
     except VersionConflict:
-        pass
+        stored = store.merchants.get(platform.id, merchant.merchant_id)
+        lacking = {carrier: account for carrier, account in merchant.carrier_accounts.items()
+                   if stored and carrier not in stored.carrier_accounts}
+        if lacking:
+            store.merchants.save(platform.id, replace(
+                stored, carrier_accounts={**stored.carrier_accounts, **lacking}, version=stored.version + 1),
+                expected_version=stored.version)
 
 
-def demo_merchant(now_iso: str) -> MerchantSettings:
+def demo_merchant(now_iso: str, carrier_accounts: Mapping[Carrier, CarrierAccount] | None = None) -> MerchantSettings:
     """A merchant that passes every platform's rules for a general single-package order of up to
     100000 fen: agreement signed, every carrier enabled with its e-waybill and a subscribed outlet."""
     return MerchantSettings(
@@ -114,5 +149,6 @@ def demo_merchant(now_iso: str) -> MerchantSettings:
         enabled_carriers=list(Carrier), ewaybill_carriers=list(Carrier),
         outlets={carrier: Outlet(outlet_id=f"{carrier.value}-demo-outlet", name=f"{carrier.value.upper()} demo outlet",
                                  fee=DEMO_OUTLET_FEE) for carrier in Carrier},
+        carrier_accounts=dict(carrier_accounts or {}),
         version=1, updated_at=now_iso,
     )

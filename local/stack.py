@@ -1,7 +1,7 @@
 """`make run`: the whole gateway on one machine, no AWS account.
 
 Starts, in this order: moto's server (the embedded AWS, in a child process: local.moto_server.LocalAwsProcess)
-with the table, queues, DLQs and bucket;
+with the table, queues, DLQs and bucket, and the demo merchant's carrier-account secrets;
 the carrier simulator; the queue pumps, the table's stream pump and the scheduler driving the
 Chalice handlers; and last the HTTP API, so that `GET /health` answering 200 means everything behind it is up. Ctrl-C stops all.
 
@@ -70,6 +70,69 @@ def dev_credentials(path: Path) -> dict[str, dict]:
     return credentials
 
 
+def local_routes(credentials: dict[str, dict]) -> dict[str, str]:
+    """Per carrier the local stack connects: the route it goes over, its own protocol or, for a
+    carrier with none, the first aggregator that reaches it."""
+    from chalicelib.carriers import carrier_codes, routes_to
+
+    return {code: routes[0] for code in carrier_codes() if (routes := routes_to(code)) and routes[0] in credentials}
+
+
+def demo_carrier_accounts(path: Path, credentials: dict[str, dict], routes: dict[str, str]) -> dict[str, dict]:
+    """The demo merchant's own account per carrier whose route takes one, in the route's field names.
+
+    A carrier's own protocol takes the values its dev credentials hold (which the simulator checks),
+    named as its declaration maps them; an aggregator's accounts are made up once into `path`
+    (ignored by git), as its declaration says (`MerchantAccount.dev`)."""
+    from chalicelib.carriers import declarations
+
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    accounts = {}
+    for code, route in routes.items():
+        spec = declarations()[route].merchant_account
+        if spec is None:
+            continue
+        held = credentials[route]
+        accounts[code] = {name: held[setting] for name in spec.fields
+                          if (setting := spec.settings_names.get(name)) in held} \
+            or {**{name: recipe.new() for name, recipe in spec.dev.items()}, **stored.get(code, {})}
+    made_up = {code: account for code, account in accounts.items() if routes[code] != code}
+    if any(stored.get(code) != account for code, account in made_up.items()):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({**stored, **made_up}, indent=2))
+        path.chmod(0o600)
+    return accounts
+
+
+def carrier_config(credentials: dict[str, dict], routes: dict[str, str], simulator_url: str) -> dict[str, dict]:
+    """CARRIER_CONFIG for the simulator: every declared protocol with its dev credentials (without
+    the account fields a carrier takes from the merchant instead: the demo merchant holds those), and
+    `{"via": <aggregator>}` for the carriers reached only through one."""
+    from chalicelib.carriers import declarations
+
+    config = {}
+    for code, values in credentials.items():
+        spec = declarations()[code].merchant_account
+        merchants = set(spec.settings_names.values()) if spec else set()
+        config[code] = {"base_url": f"{simulator_url}/{code}",
+                        **{name: value for name, value in values.items() if name not in merchants}}
+    return {**config, **{code: {"via": route} for code, route in routes.items() if route != code}}
+
+
+def simulator_credentials(credentials: dict[str, dict], routes: dict[str, str],
+                          accounts: dict[str, dict]) -> dict[str, dict]:
+    """What the simulated carriers check: their dev credentials, and for an aggregator the demo
+    merchant's accounts by its company code for each carrier."""
+    from chalicelib.carriers import declarations
+
+    checked = {code: dict(values) for code, values in credentials.items()}
+    for code, route in routes.items():
+        if route != code and code in accounts:
+            company = declarations()[route].reaches[code]
+            checked[route].setdefault("accounts", {})[company] = accounts[code]
+    return checked
+
+
 def _gateway_millis() -> int:
     """The gateway's clock, moved by `POST /local/clock`: the simulated carriers share it."""
     from chalicelib.runtime import gateway
@@ -121,27 +184,31 @@ class LocalStack:
             "PUBLIC_BASE_URL": self.url,
         })
         os.environ.pop("AWS_PROFILE", None)
+        # a day's fee export in one part per shard (32), not 4,608: the local queue pump is one process
+        os.environ.setdefault("EXPORT_SLICE_SECONDS", str(24 * 3600))
 
         from simulator.server import CarrierSimulator
 
         credentials = dev_credentials(LOCAL_DIR / "dev-carrier-credentials.json")
-        self._simulator = CarrierSimulator(gateway_url=self.url, credentials=credentials,
+        routes = local_routes(credentials)
+        accounts = demo_carrier_accounts(LOCAL_DIR / "dev-merchant-accounts.json", credentials, routes)
+        self._simulator = CarrierSimulator(gateway_url=self.url,
+                                           credentials=simulator_credentials(credentials, routes, accounts),
                                            callback_delay=self.callback_delay, now_millis=_gateway_millis)
         self._simulator.start()
-        os.environ["CARRIER_CONFIG"] = json.dumps({
-            code: {"base_url": f"{self._simulator.url}/{code}", **values} for code, values in credentials.items()
-        })
+        os.environ["CARRIER_CONFIG"] = json.dumps(carrier_config(credentials, routes, self._simulator.url))
 
         import boto3
 
         from chalicelib.clock import SystemClock, to_iso
         from chalicelib.config import settings
         from chalicelib.store import Store
-        from local.resources import create_resources, seed_demo
+        from local.resources import create_resources, seed_demo, store_carrier_accounts
 
         config = settings()
         create_resources(boto3.client("dynamodb"), boto3.client("sqs"), boto3.client("s3"), config)
-        seed_demo(Store(boto3.client("dynamodb"), config.table_name), self.demo_key, to_iso(SystemClock().now()))
+        seed_demo(Store(boto3.client("dynamodb"), config.table_name), self.demo_key, to_iso(SystemClock().now()),
+                  store_carrier_accounts(boto3.client("secretsmanager"), accounts, routes))
 
         import app as app_module
 

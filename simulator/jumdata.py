@@ -53,6 +53,9 @@ class JumdataCarrier:
     def __init__(self, credentials: Mapping[str, Any]) -> None:
         self._app_id = credentials["app_id"]
         self._app_secret = credentials["app_secret"]
+        #: jumdata's company code -> the merchant's account it knows with that carrier, where given:
+        #: another customerCode or customerPsw is refused (405)
+        self._accounts: Mapping[str, Mapping[str, str]] = credentials.get("accounts") or {}
 
     def read_request(self, path: str, headers: Mapping[str, str], body: bytes) -> InterceptRequest | Reply:
         form = read_form(body)
@@ -72,6 +75,9 @@ class JumdataCarrier:
                 return _reply(400, "operationType is 1, 2 or 4")
             if not form.get("customerCode"):
                 return _reply(405, "the merchant's carrier account (customerCode) is required")
+            known = self._accounts.get(form["expressCode"])
+            if known and any(form.get(name) != known.get(name) for name in ("customerCode", "customerPsw")):
+                return _reply(405, "the merchant's carrier account was refused")
             if form["operationType"] == "4" and not (form.get("receiverName") and form.get("receiverAddress")):
                 return _reply(400, "a redirect needs the new address")
         return InterceptRequest(mail_no, mail_no, operation)

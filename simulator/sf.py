@@ -87,6 +87,8 @@ class SfCarrier:
     def __init__(self, credentials: Mapping[str, str]) -> None:
         self._partner_id = credentials["partner_id"]
         self._check_word = credentials["check_word"]
+        #: the merchant's monthly account SF knows, where given: another card is refused
+        self._monthly_card_no = credentials.get("monthly_card_no")
 
     def read_request(self, path: str, headers: Mapping[str, str], body: bytes) -> InterceptRequest | Reply:
         form = read_form(body)
@@ -121,6 +123,8 @@ class SfCarrier:
             return _result(False, "8002", "unsupported serviceCode")
         if payload.get("payMode") in ("3", "4") and not payload.get("monthlyCardNo"):
             return _result(False, "8003", "monthlyCardNo required for payMode 3 and 4")
+        if self._monthly_card_no and payload.get("monthlyCardNo") not in (None, self._monthly_card_no):
+            return _result(False, "8003", "monthlyCardNo is not a monthly account of this partner")
         if payload["serviceCode"] == "1" and not isinstance(payload.get("newDestAddress"), dict):
             return _result(False, "8004", "newDestAddress required")
         return InterceptRequest(waybill, waybill, Operation.intercept)

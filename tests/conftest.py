@@ -140,7 +140,8 @@ def settings() -> Settings:
     return Settings(stage="test", table_name="gateway-test", dispatch_queue="intercept-dispatch",
                     notify_queue="intercept-notify", export_bucket="gateway-test-exports",
                     public_base_url="http://gateway.test", carriers={}, dispatch_max_attempts=3,
-                    dispatch_base_backoff_seconds=1, dispatch_max_backoff_seconds=2)
+                    dispatch_base_backoff_seconds=1, dispatch_max_backoff_seconds=2,
+                    export_slice_seconds=12 * 3600)  # a day's export in 32 shards x 2 slices: 64 parts
 
 
 moto_transactions.install_stream_copies()
@@ -214,6 +215,33 @@ def relay(gateway: runtime.Gateway, handler: str = "relay_changes") -> int:
     while count := pump.run_once():
         relayed += count
     return relayed
+
+
+def run_export_parts(gateway: runtime.Gateway, batches: int | None = None) -> int:
+    """Hand the fee export parts queue's visible messages to the parts worker, as its Lambda event
+    source would (10 a batch here, for speed), until none is left or after `batches`; returns how
+    many messages it handed."""
+    import app as app_module
+    from local.pump import QueuePump
+
+    pump = QueuePump(boto3.client("sqs"), gateway.settings.export_parts_queue, app_module.export_fee_parts,
+                     wait_seconds=0)
+    handed = done = 0
+    while (batches is None or done < batches) and (count := pump.run_once()):
+        handed += count
+        done += 1
+    return handed
+
+
+def end_visibility_timeouts(queue: str) -> None:
+    """Every message of `queue` a receive left hidden (its handler failed it), visible now: as
+    when its visibility timeout ends (moto counts it on the wall clock)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    for message in list(sqs_backends[DEFAULT_ACCOUNT_ID][boto3.client("sqs").meta.region_name].get_queue(queue)._messages):
+        if not message.visible:
+            message.visible_at = 0.0
 
 
 def count_metrics(gateway: runtime.Gateway) -> int:

@@ -1,4 +1,4 @@
-"""/v1/exports/fees: write a fee reconciliation export now, or show one with download links."""
+"""/v1/exports/fees: start a fee reconciliation export run, or show the current export and its progress."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -16,7 +16,7 @@ def create_fee_export() -> Response:
 
     caller = platform(routes.current_request)
     request = body(FeeExportRequest, routes.current_request)
-    return json_response(gateway().fee_exports.export(caller.id, request.period), 201)
+    return json_response(gateway().fee_exports.export(caller.id, request.period), 202)
 
 
 @routes.route("/v1/exports/fees/{period}", methods=["GET"])

@@ -25,11 +25,12 @@ def check_health(gw) -> tuple[bool, dict[str, str]]:
         checks["table"] = "ok"
     except Exception as error:  # noqa: BLE001 - report, don't raise
         checks["table"] = f"error: {type(error).__name__}"
-    for queue in (gw.settings.dispatch_queue, dead_letter_queue(gw.settings.dispatch_queue),
-                  gw.settings.notify_queue, dead_letter_queue(gw.settings.notify_queue)):
-        try:
-            gw.queues.url(queue)
-            checks[queue] = "ok"
-        except Exception as error:  # noqa: BLE001
-            checks[queue] = f"error: {type(error).__name__}"
+    config = gw.settings
+    for queue in (config.dispatch_queue, config.notify_queue, config.export_parts_queue):
+        for name in (queue, dead_letter_queue(queue)):
+            try:
+                gw.queues.url(name)
+                checks[name] = "ok"
+            except Exception as error:  # noqa: BLE001
+                checks[name] = f"error: {type(error).__name__}"
     return all(value == "ok" for value in checks.values()), checks

@@ -248,6 +248,47 @@ class MerchantMetrics(BaseModel):
     by_carrier: dict[str, MetricsFigures]
 
 
+class FeeExportRun(BaseModel):
+    """A fee export run: a part per shard of the charged index x slice of the period, run on the
+    `fee-export-parts` queue; the part that counts the last publishes the manifest."""
+
+    run_id: str
+    period: str
+    status: Literal["running", "assembling"] = Field(description="assembling: every part is done, the summary "
+                                                                 "and manifest are being written")
+    parts_total: int
+    parts_done: int
+    started_at: str
+    updated_at: str = Field(description="when the run last counted a part")
+
+
+class FeeExportFile(BaseModel):
+    name: str = Field(description="summary.csv, or detail-<shard>-<slice>.csv: one part's detail rows (a part "
+                                  "without rows has no file)")
+    key: str
+    rows: int
+    bytes: int
+    sha256: str
+
+
+class FeeExportManifest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    period: str
+    platform_id: str
+    run_id: str
+    generated_at: str
+    files: list[FeeExportFile]
+    totals: dict[str, Any] = Field(description="rows, fee_fen, fee_quote_fen, fee_difference_fen, currency")
+
+
+class FeeExportView(BaseModel):
+    manifest: FeeExportManifest | None = Field(description="the current export; null until a first run is published")
+    downloads: dict[str, str] = Field(description="file name -> a download link")
+    downloads_expire_in_seconds: int
+    in_progress: FeeExportRun | None = Field(description="a newer run still being written; null when none")
+
+
 MetricsQuery = create_model(
     "MetricsQuery", __doc__="Query parameters of GET /v1/merchants/{merchant_id}/metrics (at most 93 days).",
     **{name: (str, Field(json_schema_extra={"format": "date-time"})) for name in ("from", "to")})
@@ -327,10 +368,12 @@ OPERATIONS: list[Operation] = [
               response=MerchantSettings, request=MerchantSettingsUpdate, errors=(400, 401, 409), tags=("merchants",)),
     Operation("GET", "/v1/merchants/{merchant_id}/metrics", "A merchant's interception figures for a time range",
               response=MerchantMetrics, query=MetricsQuery, errors=(400, 401, 404), tags=("merchants",)),
-    Operation("POST", "/v1/exports/fees", "Write the fee reconciliation export of a day or month now",
-              status=201, response=JSON_ANY, request=FeeExportRequest, errors=(400, 401), tags=("exports",)),
-    Operation("GET", "/v1/exports/fees/{period}", "A fee export's manifest and download links",
-              response=JSON_ANY, errors=(400, 401, 404), tags=("exports",)),
+    Operation("POST", "/v1/exports/fees", "Start a run of the fee reconciliation export of a day or month (409 "
+              "`export_in_progress`, naming the run, while another is in progress)",
+              status=202, response=FeeExportRun, request=FeeExportRequest, errors=(400, 401, 409), tags=("exports",)),
+    Operation("GET", "/v1/exports/fees/{period}", "A fee export's manifest and download links, and the progress of "
+              "a newer run (404 when neither exists)",
+              response=FeeExportView, errors=(400, 401, 404), tags=("exports",)),
     Operation("POST", "/v1/intercepts/{intercept_id}/refund-decision", "The merchant's refund decision",
               response=InterceptView, request=RefundDecisionRequest, errors=(400, 401, 404, 409), tags=("after-sale",)),
     Operation("POST", "/v1/intercepts/{intercept_id}/claims", "Claim for loss or damage after a successful interception",

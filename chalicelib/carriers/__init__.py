@@ -63,15 +63,22 @@ def routes_to(code: str) -> list[str]:
 
 def merchant_accounts(carrier_config: Mapping[str, dict], routes: Mapping[str, str]) -> dict:
     """Per carrier whose route takes the merchant's own account: its declared `MerchantAccount`,
-    unless the route's platform-level entry in CARRIER_CONFIG holds an account for the carrier (the
-    fallback: `account` of kuaidi100, `accounts[<carrier>]` of jumdata), which serves every merchant."""
-    found = {}
-    for code, route in routes.items():
-        spec = declarations()[route].merchant_account
-        entry = carrier_config.get(route) or {}
-        if spec is not None and not ((entry.get("accounts") or {}).get(code) or entry.get("account")):
-            found[code] = spec
-    return found
+    unless the route's platform-level entry in CARRIER_CONFIG holds an account for the carrier
+    (the fallback, where the declaration says: `MerchantAccount.platform_account`), which serves
+    every merchant without one of its own (see `platform_served_accounts`)."""
+    served = platform_served_accounts(carrier_config, routes)
+    return {code: spec for code, spec in _declared_accounts(routes).items() if code not in served}
+
+
+def platform_served_accounts(carrier_config: Mapping[str, dict], routes: Mapping[str, str]) -> dict:
+    """Per carrier whose route takes the merchant's own account and whose platform-level entry holds
+    one: its declared `MerchantAccount` (a merchant's own account is still preferred where it has one)."""
+    return {code: spec for code, spec in _declared_accounts(routes).items()
+            if spec.platform_account(carrier_config.get(routes[code]) or {}, code)}
+
+
+def _declared_accounts(routes: Mapping[str, str]) -> dict:
+    return {code: spec for code, route in routes.items() if (spec := declarations()[route].merchant_account)}
 
 
 def _build(declaration: CarrierDeclaration, code: str, config: dict, http: CarrierHttp | None) -> CarrierAdapter:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib import import_module
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any, Literal, Mapping, NamedTuple
 
 Kind = Literal["carrier", "aggregator"]
@@ -70,11 +70,30 @@ class RandomHex(NamedTuple):
 class MerchantAccount(NamedTuple):
     """The merchant's own account with the carrier that a route's calls carry (its field names as
     the route's protocol sends them): which fields there are, which must be set, and which are
-    secret (kept in the secret store, never in merchant settings or logs)."""
+    secret (kept in the secret store, never in merchant settings or logs).
+
+    The route's CARRIER_CONFIG entry may hold one account at platform level, which serves every
+    merchant (the fallback): `platform_level` is the dotted key of the object holding it in the
+    entry ("{carrier}" standing for the carrier's code; "" the entry itself), `settings_names` the
+    entry's names for fields it spells otherwise (a carrier's snake_case settings)."""
 
     fields: tuple[str, ...]
     required: tuple[str, ...]
     secret: tuple[str, ...]
+    platform_level: str = ""
+    settings_names: Mapping[str, str] = MappingProxyType({})
+    #: how the local stack makes up the demo merchant's fields its route's dev credentials do not hold
+    dev: Mapping[str, RandomHex] = MappingProxyType({})
+
+    def platform_account(self, entry: Mapping[str, Any], carrier: str) -> dict[str, str]:
+        """The account fields the route's CARRIER_CONFIG entry holds at platform level for `carrier`."""
+        held: Any = entry
+        for key in filter(None, self.platform_level.format(carrier=carrier).split(".")):
+            held = held.get(key) if isinstance(held, Mapping) else None
+        if not isinstance(held, Mapping):
+            return {}
+        return {name: str(held[setting]) for name in self.fields
+                if held.get(setting := self.settings_names.get(name, name)) not in (None, "")}
 
 
 class SigningInput(NamedTuple):

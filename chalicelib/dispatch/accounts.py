@@ -23,19 +23,25 @@ ACCOUNT_MISSING = "carrier_account_missing"
 
 class MerchantAccounts:
     def __init__(self, merchants: MerchantStore, read_secret: Callable[[str], str], clock: Clock,
-                 needs: Mapping[str, Any]) -> None:
+                 needs: Mapping[str, Any], served: Mapping[str, Any] | None = None) -> None:
         self._merchants = merchants
         self._read_secret = read_secret
         self._needs = needs    # carrier -> its route's MerchantAccount (chalicelib.carriers.merchant_accounts)
+        #: the same for carriers whose platform-level account serves merchants without their own
+        self._served = served or {}
         self._secrets: TtlCache[dict] = TtlCache(clock, SECRET_TTL_SECONDS, max_entries=256)
 
     def for_record(self, record: Intercept) -> dict[str, str] | None:
-        """The account the record's route takes, or None where the platform-level one serves."""
-        spec = self._needs.get(record.carrier.value)
+        """The account the record's route takes, or None where the platform-level one serves (the
+        route takes none, or the merchant has none of its own and the settings hold one)."""
+        carrier = record.carrier.value
+        spec = self._needs.get(carrier) or self._served.get(carrier)
         if spec is None:
             return None
         settings = self._merchants.get(record.platform_id, record.merchant_id)
         account = settings.carrier_accounts.get(record.carrier) if settings else None
+        if account is None and carrier not in self._needs:
+            return None
         secret = self._secrets.get(account.secret_ref, lambda: self._secret(account.secret_ref)) \
             if account and account.secret_ref else {}
         found = {**(account.fields if account else {}),

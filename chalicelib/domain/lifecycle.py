@@ -24,6 +24,7 @@ from chalicelib.clock import to_iso
 from chalicelib.domain import deadlines
 from chalicelib.domain.changes import AfterSaleChange, Change
 from chalicelib.domain.models import (
+    INITIAL,
     KEPT_APART,
     AfterSale,
     AfterSaleEvent,
@@ -31,6 +32,7 @@ from chalicelib.domain.models import (
     Event,
     EventSource,
     Intercept,
+    created_event,
 )
 from chalicelib.domain.models import InterceptStatus as S
 from chalicelib.domain.models import RefundStatus as R
@@ -51,9 +53,6 @@ REFUND_ALLOWED: dict[R, frozenset[R]] = {
                                   R.refund_partial}),
     **{decided: frozenset() for decided in R if decided != R.awaiting_result},
 }
-
-#: The status a new record starts in.
-INITIAL = S.pending
 
 #: A merchant may cancel only while no carrier result exists: every cancel may have to become a
 #: request to the carrier (`pending` may also be `cancelled` at once, see the module docstring).
@@ -90,10 +89,11 @@ def can_move_refund(current: R, target: R) -> bool:
 
 
 def started(record: Intercept) -> Change:
-    """The change that creates `record`; it carries its first history event."""
-    if record.status != INITIAL or len(record.events) != 1:
-        raise ValueError(f"a new record starts {INITIAL.value} with one history event")
-    event = record.events[0]
+    """The change that creates `record`; it carries its first history event, the one the record's
+    own fields give (`created_event`)."""
+    event = created_event(record.created_at, record.reason)
+    if record.status != INITIAL or record.events != [event]:
+        raise ValueError(f"a new record starts {INITIAL.value} with its created_event as its history")
     return Change(before=None, after=record, event=event, fields={}, open=record.status in OPEN,
                   refund_due=deadlines.running(record))
 

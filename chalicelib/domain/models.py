@@ -133,6 +133,18 @@ class Event(Record):
     to_refund_status: RefundStatus | None = None
 
 
+#: The status every interception starts in.
+INITIAL = InterceptStatus.pending
+
+
+def created_event(at: str, reason: str) -> Event:
+    """A record's first history event. It says nothing the record does not (when it was created and
+    why), so it is not stored: `InterceptStore.get_with_history` puts it back before the stored
+    events, and a record's history costs writes only for its changes."""
+    return Event(at=at, source=EventSource.api, from_status=None, to_status=INITIAL,
+                 reason=reason or "interception requested")
+
+
 #: An intercept's lists kept in items of their own beside the record item (one item per event, claim
 #: and tracking scan), so a record write stays one write unit; `get_with_history` reads them back.
 KEPT_APART = frozenset({"events", "claims", "tracking"})

@@ -233,7 +233,11 @@ class MerchantSettingsUpdate(_Strict):
     outlets: dict[CarrierCode, OutletInput] = Field(default_factory=dict)
     auto_intercept: Annotated[AutoInterceptInput | None, Field(description=(
         "intercept on the platform's refund-requested event (POST /v1/after-sale-events); absent: never"))] = None
-    carrier_accounts: dict[CarrierCode, CarrierAccountInput] = Field(default_factory=dict)
+    carrier_accounts: dict[CarrierCode, CarrierAccountInput] = Field(default_factory=dict, description=(
+        "per carrier, the merchant's own account with it, in its route's field names (SF monthlyCardNo, payMode; "
+        "J&T customerCode, password*; JD vendorCode; jumdata customerCode, customerPsw*, customerSiteCode; "
+        "kuaidi100 partnerId, ...; * secret): the non-secret ones in `fields`, the secret ones only in the "
+        "Secrets Manager secret `secret_ref` names (under intercept-gateway/carrier-accounts/)"))
 
     @field_validator("agreement_signed_at")
     @classmethod

@@ -1,13 +1,17 @@
-"""The fee reconciliation export: one detail row per charged intercept, a summary per merchant x
+"""The fee reconciliation export: detail rows per charged intercept, a summary per merchant x
 carrier x outlet, and a manifest that makes the export verifiable from S3 alone.
 
 Layout under `fees/period=<period>/platform=<platform>/`:
-  run=<run id>/detail.csv, run=<run id>/summary.csv   the data of one export run
-  manifest.json                                       written last; names the current run's files
+  run=<run id>/detail-<part>.csv   one part's detail rows (a part with no rows writes none)
+  run=<run id>/totals-<part>.json  the part's totals and its file's size and checksum
+  run=<run id>/summary.csv         the run's totals per group, from every part's totals
+  manifest.json                    written last; names the current run's files
 
-Readers start from the manifest, so they see the previous export or the new one, never half of
-one: re-exporting writes a new run, swaps the manifest (one PUT), then deletes older runs.
-CSV is UTF-8 with a byte-order mark so Excel opens Chinese text correctly.
+A run is written part by part (a shard of the charged index over a slice of the period, see
+chalicelib/exports/fee_export_parts.py), then published: the summary, then the manifest (one
+PUT), then older runs are deleted. Readers start from the manifest, so they see the previous
+export or the new one, never half of one. CSV is UTF-8 with a byte-order mark so Excel opens
+Chinese text correctly.
 
 A detail row shows the fee charged (`fee_fen`), the fee quoted at create (`fee_quote_fen`, empty
 when the quote had no price), charged minus quoted (`fee_difference_fen`, empty without a quote)
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -93,6 +98,12 @@ class _Sums:
     def row(self) -> list[int]:
         return [self.intercepts, self.fee_fen, self.fee_quote_fen, self.fee_difference_fen]
 
+    def merge(self, row: list[int]) -> None:
+        self.intercepts += row[0]
+        self.fee_fen += row[1]
+        self.fee_quote_fen += row[2]
+        self.fee_difference_fen += row[3]
+
 
 @dataclass
 class _Totals:
@@ -107,6 +118,15 @@ class _Totals:
         quoted = quoted_fen(record)
         self.groups.setdefault(group, _Sums()).add(fee["amount"], quoted)
         self.all.add(fee["amount"], quoted)
+
+    def merge(self, document: Mapping[str, Any]) -> None:
+        """Add a part's totals (`to_document`)."""
+        self.all.merge(document["all"])
+        for *group, intercepts, fee, quote, difference in document["groups"]:
+            self.groups.setdefault(tuple(group), _Sums()).merge([intercepts, fee, quote, difference])
+
+    def to_document(self) -> dict:
+        return {"all": self.all.row(), "groups": [[*group, *sums.row()] for group, sums in sorted(self.groups.items())]}
 
 
 class _CsvChunks:
@@ -134,40 +154,82 @@ class _CsvChunks:
             self._pending = 0
 
 
-def export_fees(s3: Any, bucket: str, platform_id: str, period: Period, records: Iterable[Mapping[str, Any]],
-                clock: Clock, query: Mapping[str, Any]) -> dict:
-    """Stream `records` (charged intercepts of the period) into a new export run and publish it."""
-    prefix = export_prefix(period.label, platform_id)
-    run_id = new_id("run", clock)
-    run_prefix = f"{prefix}run={run_id}/"
+def run_prefix(period_label: str, platform_id: str, run_id: str) -> str:
+    return f"{export_prefix(period_label, platform_id)}run={run_id}/"
+
+
+def write_part(s3: Any, bucket: str, prefix: str, part: str, records: Iterable[Mapping[str, Any]]) -> dict:
+    """Stream `records` into the part's detail file under the run's `prefix` (none when there are
+    none) and write the part's totals beside it; returns the totals document. Written again, a
+    part replaces its own files."""
     totals = _Totals()
-    files = []
-    with S3StreamWriter(s3, bucket, run_prefix + "detail.csv", "text/csv; charset=utf-8") as detail:
-        chunks = _CsvChunks(detail, DETAIL_COLUMNS)
-        for record in records:
-            chunks.row(detail_row(record))
-            totals.add(record)
-        chunks.flush()
-        files.append(_file_entry("detail.csv", detail, detail.close(), totals.all.intercepts))
-    with S3StreamWriter(s3, bucket, run_prefix + "summary.csv", "text/csv; charset=utf-8") as summary:
+    rows = iter(records)
+    first = next(rows, None)
+    file = None
+    if first is not None:
+        with S3StreamWriter(s3, bucket, f"{prefix}detail-{part}.csv", "text/csv; charset=utf-8") as detail:
+            chunks = _CsvChunks(detail, DETAIL_COLUMNS)
+            for record in itertools.chain([first], rows):
+                chunks.row(detail_row(record))
+                totals.add(record)
+            chunks.flush()
+            file = _file_entry(f"detail-{part}.csv", detail, detail.close(), totals.all.intercepts)
+    document = {"part": part, "file": file, **totals.to_document()}
+    s3.put_object(Bucket=bucket, Key=f"{prefix}totals-{part}.json", ContentType="application/json",
+                  Body=json.dumps(document, ensure_ascii=False).encode("utf-8"))
+    return document
+
+
+def read_part_totals(s3: Any, bucket: str, prefix: str, parts: list[str]) -> list[dict]:
+    """Every part's totals document, in the order of `parts` (16 reads at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(part: str) -> dict:
+        return json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}totals-{part}.json")["Body"].read())
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return list(pool.map(read, parts))
+
+
+def publish(s3: Any, bucket: str, platform_id: str, period: Period, run_id: str, parts: Iterable[Mapping[str, Any]],
+            clock: Clock, query: Mapping[str, Any]) -> dict:
+    """The run's summary from its parts' totals, then its manifest (the swap), then older runs deleted."""
+    prefix = export_prefix(period.label, platform_id)
+    run = run_prefix(period.label, platform_id, run_id)
+    totals = _Totals()
+    details = []
+    for document in parts:
+        totals.merge(document)
+        if document["file"]:
+            details.append(document["file"])
+    with S3StreamWriter(s3, bucket, run + "summary.csv", "text/csv; charset=utf-8") as summary:
         chunks = _CsvChunks(summary, SUMMARY_COLUMNS)
         for group, sums in sorted(totals.groups.items()):
             chunks.row([*group, *sums.row()])
         chunks.flush()
-        files.append(_file_entry("summary.csv", summary, summary.close(), len(totals.groups)))
+        summary_entry = _file_entry("summary.csv", summary, summary.close(), len(totals.groups))
     manifest = {
         "period": period.label, "platform_id": platform_id, "run_id": run_id,
         "generated_at": to_iso(clock.now()), "timezone": "Asia/Shanghai",
         "period_start": to_iso(period.start), "period_end": to_iso(period.end),
-        "files": files, "totals": {"rows": totals.all.intercepts, "fee_fen": totals.all.fee_fen,
-                                     "fee_quote_fen": totals.all.fee_quote_fen,
-                                     "fee_difference_fen": totals.all.fee_difference_fen, "currency": "CNY"},
+        "files": [summary_entry, *sorted(details, key=lambda entry: entry["name"])],
+        "totals": {"rows": totals.all.intercepts, "fee_fen": totals.all.fee_fen,
+                   "fee_quote_fen": totals.all.fee_quote_fen,
+                   "fee_difference_fen": totals.all.fee_difference_fen, "currency": "CNY"},
         "query": dict(query),
     }
     s3.put_object(Bucket=bucket, Key=prefix + "manifest.json", ContentType="application/json",
                   Body=json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
-    _delete_other_runs(s3, bucket, prefix, run_prefix)
+    _delete_other_runs(s3, bucket, prefix, run)
     return manifest
+
+
+def export_fees(s3: Any, bucket: str, platform_id: str, period: Period, records: Iterable[Mapping[str, Any]],
+                clock: Clock, query: Mapping[str, Any]) -> dict:
+    """A run of one part holding `records`, published: the export of a small set at once (the bench)."""
+    run_id = new_id("run", clock)
+    part = write_part(s3, bucket, run_prefix(period.label, platform_id, run_id), "all", records)
+    return publish(s3, bucket, platform_id, period, run_id, [part], clock, query)
 
 
 def read_manifest(s3: Any, bucket: str, period_label: str, platform_id: str) -> dict | None:

@@ -26,6 +26,7 @@ from chalicelib.usecases.carrier_results import Applied, CarrierResults, Reporte
 
 if TYPE_CHECKING:
     from chalicelib.carriers.base import CarrierAdapter
+    from chalicelib.dispatch.accounts import MerchantAccounts
     from chalicelib.dispatch.circuit_breaker import CircuitBreaker
     from chalicelib.store.intercepts import InterceptStore
     from chalicelib.store.tracking import TrackingStore
@@ -40,7 +41,10 @@ def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, Carr
                          clock: Clock, callback_url: Callable[[str], str], older_than_seconds: int,
                          breaker: CircuitBreaker | None = None, limit: int = 50,
                          callback_deadline_seconds: int = 6 * 3600,
-                         tracking: TrackingStore | None = None) -> dict[str, int]:
+                         tracking: TrackingStore | None = None,
+                         accounts: MerchantAccounts | None = None) -> dict[str, int]:
+    """`accounts`: the merchants' own carrier accounts, which a route's status query carries as its
+    submission did (jumdata, J&T, JD)."""
     now = clock.now()
     changed_before = now - timedelta(seconds=older_than_seconds)
     callback_due_before = now - timedelta(seconds=callback_deadline_seconds)
@@ -67,9 +71,10 @@ def poll_overdue_results(intercepts: InterceptStore, adapters: Mapping[str, Carr
         if adapter is None or (admission is not None and not admission.allowed):
             counts["skipped"] += 1
             continue
-        order = InterceptOrder(intercept_id=record.id, tracking_no=record.tracking_no, reason=record.reason,
-                               callback_url=callback_url(carrier), carrier_ref=record.carrier_ref)
         try:
+            order = InterceptOrder(intercept_id=record.id, tracking_no=record.tracking_no, reason=record.reason,
+                                   callback_url=callback_url(carrier), carrier_ref=record.carrier_ref,
+                                   account=accounts.for_record(record) if accounts else None)
             outcome = adapter.query_intercept(order)
         except CarrierUnavailable as error:
             log.warning("poll failed", extra={"intercept_id": record.id, "carrier": carrier, "error": str(error)})

@@ -12,6 +12,7 @@ from chalicelib.store.after_sales import AfterSaleStore
 from chalicelib.store.circuits import CircuitStore
 from chalicelib.store.claims import ClaimStore
 from chalicelib.store.deliveries import DeliveryStore
+from chalicelib.store.fee_export_runs import FeeExportRunStore
 from chalicelib.store.intercepts import IdempotencyRecord, InterceptStore, ListQuery
 from chalicelib.store.keys import Shards
 from chalicelib.store.local_clock import LocalClockStore
@@ -47,6 +48,7 @@ class Store:
         self.tracking = TrackingStore(self.table)
         self.merchant_counters = MerchantCounterStore(self.table, shards)
         self.circuits = CircuitStore(self.table)
+        self.fee_export_runs = FeeExportRunStore(self.table)
         self.local_clock = LocalClockStore(self.table)
 
     def ping(self) -> None:

@@ -8,6 +8,7 @@ Reads are GetItem/Query/BatchGetItem; nothing here scans the table.
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +16,16 @@ from typing import Any, Iterator
 
 from chalicelib.clock import from_iso, new_id, to_iso
 from chalicelib.domain.changes import AfterSaleChange, Change
-from chalicelib.domain.models import KEPT_APART, AfterSale, Claim, Event, Intercept, InterceptStatus, RefundStatus
+from chalicelib.domain.models import (
+    KEPT_APART,
+    AfterSale,
+    Claim,
+    Event,
+    Intercept,
+    InterceptStatus,
+    RefundStatus,
+    created_event,
+)
 from chalicelib.store import keys
 from chalicelib.store.after_sales import after_sale_values, update_entry
 from chalicelib.store.codec import data, pack, to_item, unpack
@@ -30,7 +40,7 @@ from chalicelib.store.table import Table, TransactionCancelled, new_put
 from chalicelib.store.tracking import scans_of
 
 #: Positions of the writes in the create transaction (see `create`).
-_IDEMPOTENCY, _PARCEL = 3, 2
+_PARCEL, _IDEMPOTENCY = 1, 2
 
 
 #: Items a listing reads at most per request while filling a page (about 250 read units).
@@ -96,7 +106,8 @@ class InterceptStore:
 
     def create(self, change: Change, idempotency: IdempotencyRecord, now: datetime,
                ended: frozenset[str] = frozenset()) -> None:
-        """Write the record, its first event, the parcel claim and the idempotency record at once.
+        """Write the record, the parcel claim and the idempotency record at once (the record's first
+        event is its own fields: `models.created_event`).
 
         The parcel claim is one per physical parcel (carrier and tracking number), whichever
         platform asks. Another platform's claim is taken over only when its interception has
@@ -127,7 +138,6 @@ class InterceptStore:
         claim = {**parcel, "intercept_id": record.id, "platform_id": record.platform_id}
         entries = [
             new_put(record_values(change, self._shards)),
-            event_entry(record.id, change.event),
             new_put(claim) if taking_over is None else new_put(
                 claim, condition="intercept_id = :holder", ExpressionAttributeValues=to_item({":holder": taking_over})),
             new_put({**keys.idempotency(record.platform_id, idempotency.key), "body_hash": idempotency.body_hash,
@@ -214,8 +224,8 @@ class InterceptStore:
 
     def create_after_sale(self, after_sale: AfterSaleChange, records: list[Change], idempotency: IdempotencyRecord,
                           now: datetime) -> None:
-        """Write an after-sale of several parcels, each sent parcel's record, first event and claim,
-        and the one idempotency record of the request, in one transaction (at most 2 + 3 x 20 items).
+        """Write an after-sale of several parcels, each sent parcel's record and claim, and the one
+        idempotency record of the request, in one transaction (at most 2 + 2 x 20 items).
 
         Raises IdempotencyKeyUsed (with the stored record), AfterSaleExists, or TargetClaimed naming
         the position in `records` of a parcel another interception holds."""
@@ -227,11 +237,13 @@ class InterceptStore:
                             "expires_at": now_epoch + idempotency.ttl_seconds},
                            condition="attribute_not_exists(PK) OR expires_at < :now",
                            ExpressionAttributeValues=to_item({":now": now_epoch}))]
+        claims_at = []  # per parcel of `records`, the position of its claim in the transaction
         for change in records:
             record = change.after
-            entries += [new_put(record_values(change, self._shards)), event_entry(record.id, change.event),
-                        new_put({**keys.parcel(record.carrier, record.tracking_no), "intercept_id": record.id,
-                                 "platform_id": record.platform_id})]
+            entries.append(new_put(record_values(change, self._shards)))
+            claims_at.append(len(entries))
+            entries.append(new_put({**keys.parcel(record.carrier, record.tracking_no), "intercept_id": record.id,
+                                    "platform_id": record.platform_id}))
         try:
             self._table.transact(entries)
         except TransactionCancelled as cancelled:
@@ -241,8 +253,8 @@ class InterceptStore:
                     raise IdempotencyKeyUsed(stored) from cancelled
             if cancelled.failed_at(0):
                 raise AfterSaleExists(sale.id) from cancelled
-            for position in range(len(records)):
-                if cancelled.failed_at(2 + 3 * position + 2):
+            for position, claim_at in enumerate(claims_at):
+                if cancelled.failed_at(claim_at):
                     record = records[position].after
                     held = self._table.get(keys.parcel(record.carrier, record.tracking_no)) or {}
                     raise TargetClaimed(position, held.get("intercept_id"), held.get("platform_id")) from cancelled
@@ -353,8 +365,11 @@ class InterceptStore:
         if meta is None:
             return None
         record = Intercept.model_validate(data(meta))
-        record.events = [Event.model_validate(data(item)) for item in items
-                         if item["SK"]["S"].startswith(keys.EVENT_PREFIX)]
+        stored = [Event.model_validate(data(item)) for item in items if item["SK"]["S"].startswith(keys.EVENT_PREFIX)]
+        # records written before the first event was left out of the store hold it as an item
+        first = [] if any(event.from_status is None for event in stored) else [
+            created_event(record.created_at, record.reason)]
+        record.events = first + stored
         record.claims = [Claim.model_validate(data(item)) for item in items
                          if item["SK"]["S"].startswith(keys.CLAIM_PREFIX)]
         tracking = next((item for item in items if item["SK"]["S"] == keys.TRACKING_SK), None)
@@ -442,16 +457,19 @@ class InterceptStore:
 
     def charged(self, platform_id: str, start: str, end: str, shard: int | None = None) -> Iterator[Intercept]:
         """A platform's intercepts charged in [start, end) (ISO UTC): of one shard of the charged
-        index, or of all (exports write a part per shard)."""
+        index, or of all (an export's part is one shard over a slice of its period). Streamed: 100
+        index entries at a time, whatever the range holds."""
         # A key condition has no "< end" beside ">= start": BETWEEN up to the last millisecond before
         # `end` (timestamps are stored to the millisecond), so a charge at midnight is in one day only.
         last = to_iso(from_iso(end) - timedelta(milliseconds=1))
         shard_numbers = range(self._shards.listing) if shard is None else [shard]
         for number in shard_numbers:
-            entries = self._all_shards("charged", "GSI5PK", [keys.charged(platform_id, number)],
-                                       " AND charged_at BETWEEN :start AND :last", {":start": start, ":last": last})
-            for offset in range(0, len(entries), 100):
-                yield from self._records(entries[offset:offset + 100])
+            entries = self._table.query_all(
+                IndexName="charged", KeyConditionExpression="GSI5PK = :pk AND charged_at BETWEEN :start AND :last",
+                ExpressionAttributeValues=to_item({":pk": keys.charged(platform_id, number), ":start": start,
+                                                   ":last": last}))
+            while page := list(itertools.islice(entries, 100)):
+                yield from self._records(page)
 
     def open(self, status: InterceptStatus, changed_before: datetime, limit: int) -> list[Intercept]:
         """Intercepts in an open status whose last change is older than `changed_before`, at most

@@ -107,6 +107,17 @@ def circuit(carrier: str) -> dict:
     return {"PK": f"BREAKER#{part(carrier)}", "SK": "BREAKER"}
 
 
+def fee_export_run(platform_id: str, period_label: str) -> dict:
+    """A platform's fee export run of a period: the current one (running, assembling or published)."""
+    return {"PK": f"FEEEXPORT#{part(platform_id)}#{part(period_label)}", "SK": "RUN"}
+
+
+def fee_export_part(platform_id: str, period_label: str, run_id: str, part_name: str) -> dict:
+    """The marker of a part counted done, in its run's partition: created with the count, so a
+    redelivered part is counted once."""
+    return {"PK": f"FEEEXPORT#{part(platform_id)}#{part(period_label)}", "SK": f"PART#{part(run_id)}#{part(part_name)}"}
+
+
 def local_clock() -> dict:
     return {"PK": "LOCALCLOCK", "SK": "LOCALCLOCK"}
 

@@ -17,7 +17,6 @@ from chalicelib.domain.models import (
     AfterSaleEvent,
     AfterSaleParcel,
     AfterSaleType,
-    Event,
     EventSource,
     Intercept,
     InterceptStatus,
@@ -90,15 +89,18 @@ class ConnectedCarriers:
     #: per carrier whose route takes the merchant's own account (and the platform-level
     #: CARRIER_CONFIG holds none for it): the declared account (`MerchantAccount`)
     merchant_accounts: Mapping[str, Any] = field(default_factory=dict)
+    #: the same for carriers whose platform-level account serves merchants without one of their own
+    served_accounts: Mapping[str, Any] = field(default_factory=dict)
 
     def missing_account_fields(self, carrier: str, merchant: MerchantSettings | None) -> list[str]:
         """The required account fields the merchant's settings leave unset for `carrier`: the
         non-secret ones must be in `fields`, the secret ones are taken as set once `secret_ref` is
-        (their values are read only by the dispatch worker)."""
-        spec = self.merchant_accounts.get(carrier)
+        (their values are read only by the dispatch worker). A merchant's own account is used even
+        where a platform-level one serves, so it must be whole too."""
+        account = merchant.carrier_accounts.get(carrier) if merchant else None
+        spec = self.merchant_accounts.get(carrier) or (self.served_accounts.get(carrier) if account else None)
         if spec is None:
             return []
-        account = merchant.carrier_accounts.get(carrier) if merchant else None
         given = set(account.fields) if account else set()
         if account and account.secret_ref:
             given |= set(spec.secret)
@@ -171,8 +173,7 @@ class InterceptService:
             created_at=at, updated_at=at,
             processing_deadline=to_iso(deadlines.processing_deadline(now, policy)),
             fee_quote=_quote(policy, merchant, request),
-            events=[Event(at=at, source=EventSource.api, from_status=None, to_status=lifecycle.INITIAL,
-                          reason=request.reason or "interception requested")],
+            events=[lifecycle.created_event(at, request.reason)],
             tracking=in_order(scans),
         )
         body = answer(record)
@@ -278,8 +279,7 @@ class InterceptService:
                     created_at=at, updated_at=at,
                     processing_deadline=to_iso(deadlines.processing_deadline(now, policy)),
                     fee_quote=verdict.fee_quote,
-                    events=[Event(at=at, source=EventSource.api, from_status=None, to_status=lifecycle.INITIAL,
-                                  reason=request.reason or f"interception requested (after-sale {request.after_sale_id})")])
+                    events=[lifecycle.created_event(at, request.reason)])
             parcels = [AfterSaleParcel(carrier=carrier, tracking_no=tracking_no,
                                        intercept_id=records[position].id if position in records else None,
                                        status="pending" if position in records else "refused",

@@ -136,3 +136,15 @@ def test_there_is_no_push_and_no_withdrawal():
     adapter = ProtocolAdapter(DECLARATION, SETTINGS, http=None)
     assert (adapter.can_withdraw, adapter.can_poll, DECLARATION.results_by) == (False, True, ("poll",))
     assert adapter.cancel_intercept(ORDER).reason_code == CANNOT_WITHDRAW
+
+
+def test_the_merchants_vendor_code_comes_before_the_settings_and_tracking_keeps_the_platform_level_one():
+    own = InterceptOrder(**{**ORDER.__dict__, "account": {"vendorCode": "JD-MERCHANT"}})
+    assert jd.intercept_payload(own, SETTINGS, NOW_MS)["vendorCode"] == "JD-MERCHANT"
+    assert jd.intercept_payload(ORDER, SETTINGS, NOW_MS)["vendorCode"] == SETTINGS.customer_code
+    bare = JdSettings(base_url=SETTINGS.base_url, app_key="K", app_secret="S", access_token="T")
+    with pytest.raises(CarrierAccountFault) as refused:
+        jd.intercept_payload(ORDER, bare, NOW_MS)
+    assert refused.value.code == "carrier_account_missing"
+    _, body, _ = jd.track_request("JDVA00012345678", bare, Call(NOW_MS, "r"))
+    assert json.loads(parse_qs(body.decode())["360buy_param_json"][0]) == {"waybillCode": "JDVA00012345678"}

@@ -132,3 +132,19 @@ def test_bad_tampered_replayed_or_unknown_pushes_are_refused(headers_body, match
 def test_ack():
     assert json.loads(jt.callback_ack(True).body) == {"code": "1", "msg": "success", "data": None}
     assert jt.callback_ack(False).status == 400
+
+
+def test_the_merchants_own_account_comes_before_the_settings_and_none_at_all_is_an_account_fault():
+    from chalicelib.carriers.base import CarrierAccountFault
+
+    own = InterceptOrder("int_01", "JT1", "refund", "https://gw.example/cb",
+                         account={"customerCode": "J0086474299", "password": "H5CD3zE6"})
+    payload = jt.intercept_payload(own, SETTINGS)
+    assert (payload["customerCode"], payload["digest"]) == (
+        "J0086474299", jt.business_digest("J0086474299", "H5CD3zE6", SETTINGS.private_key))
+    bare = JtSettings(base_url=SETTINGS.base_url, api_account=SETTINGS.api_account, private_key=SETTINGS.private_key)
+    with pytest.raises(CarrierAccountFault) as refused:
+        jt.order_payload(InterceptOrder("int_01", "JT1", "refund", "https://gw.example/cb"), bare)
+    assert refused.value.code == "carrier_account_missing"
+    with pytest.raises(ValueError, match="together"):
+        JtSettings(base_url="u", api_account="a", private_key="k", customer_code="C")

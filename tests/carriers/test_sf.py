@@ -270,3 +270,12 @@ def test_a_monthly_account_pays_with_its_card_number():
 def test_a_monthly_account_without_its_card_or_an_unknown_pay_mode_is_refused(change, match):
     with pytest.raises(ValueError, match=match):
         SfSettings(**{**SETTINGS.__dict__, **change})
+
+
+def test_the_merchants_monthly_account_pays_before_the_settings():
+    own = InterceptOrder(**{**ORDER.__dict__, "account": {"monthlyCardNo": "7559876543"}})
+    payload = sf.intercept_payload(own, SETTINGS)
+    assert (payload["payMode"], payload["monthlyCardNo"]) == ("3", "7559876543")
+    four = InterceptOrder(**{**ORDER.__dict__, "account": {"monthlyCardNo": "7559876543", "payMode": "4"}})
+    assert sf.intercept_payload(four, SETTINGS)["payMode"] == "4"
+    assert "monthlyCardNo" not in sf.intercept_payload(ORDER, SETTINGS)

@@ -192,3 +192,13 @@ def test_a_return_and_refund_pinduoduo_allows_is_shown_as_such_on_its_after_sale
     created = post_intercept(client, intercept_body(after_sale_type="return_and_refund"), key="key-pdd")
     assert created.status_code == 202, created.body
     assert get_after_sale(client, key="key-pdd")["after_sale_type"] == "return_and_refund"
+
+
+def test_a_target_whose_parcel_is_claimed_is_refused_and_the_others_are_sent(client, douyin):
+    first = create(client, intercept_body(after_sale_id="as-0", tracking_no=MOVING), idempotency_key="single")
+    assert first.status_code == 202, first.body
+    response = create(client, body())
+    assert response.status_code == 202, response.body
+    verdicts = {entry["tracking_no"]: entry for entry in json.loads(response.body)["intercepts"]}
+    assert [reason["code"] for reason in verdicts[MOVING]["reasons"]] == ["parcel_already_intercepted"]
+    assert verdicts[MOVING]["intercept"] is None and verdicts[FAILING]["intercept"]["status"] == "pending"

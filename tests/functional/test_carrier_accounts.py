@@ -77,6 +77,21 @@ def test_a_platform_level_account_serves_merchants_without_one():
                               "kuaidi100": {"account": {"partnerId": "P"}}}, routes) == {}
 
 
+def test_where_the_platform_level_account_sits_is_declared_per_route():
+    from chalicelib.carriers import declarations, merchant_accounts, platform_served_accounts
+
+    routes = {"sf": "sf", "jt": "jt", "jd": "jd", "zto": "zto", "yunda": "jumdata", "ems": "jumdata"}
+    config = {"sf": {"partner_id": "P", "monthly_card_no": "755"}, "jt": {"customer_code": "J", "password": "pw"},
+              "jd": {"app_key": "K", "customer_code": ""}, "jumdata": {"accounts": {"yunda": {"customerCode": "Y"}}}}
+    assert sorted(merchant_accounts(config, routes)) == ["ems", "jd"]
+    assert sorted(platform_served_accounts(config, routes)) == ["jt", "sf", "yunda"]
+    assert declarations()["jt"].merchant_account.platform_account(config["jt"], "jt") == {
+        "customerCode": "J", "password": "pw"}
+    assert declarations()["jumdata"].merchant_account.platform_account(config["jumdata"], "yunda") == {
+        "customerCode": "Y"}
+    assert "zto" not in merchant_accounts({}, routes)   # ZTO's native calls take no merchant account
+
+
 SECRET = "pw-7f3a9c-never-logged"
 
 

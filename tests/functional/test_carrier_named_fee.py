@@ -14,11 +14,11 @@ import pytest
 import app as app_module
 from chalicelib.carriers import REGISTRY
 from chalicelib.carriers.sf import protocol as sf
-from chalicelib.domain.models import Carrier, InterceptStatus, Platform, PolicyName
+from chalicelib.domain.models import Carrier, CarrierAccount, InterceptStatus, Platform, PolicyName
 from chalicelib.rules import policies
 from local.pump import QueuePump
 from local.resources import demo_merchant, seed_platform
-from tests.conftest import auth, intercept_body, post_intercept
+from tests.conftest import auth, intercept_body, post_intercept, run_export_parts
 from tests.functional.test_callbacks_every_carrier import sf_route_push
 from tests.simulator.test_every_protocol import CREDENTIALS
 
@@ -49,7 +49,8 @@ class SfAnswers:
 
 @pytest.fixture
 def sf_gateway(gw):
-    seed_platform(gw.store, DOUYIN, KEY, demo_merchant("2026-01-01T00:00:00.000Z"))
+    seed_platform(gw.store, DOUYIN, KEY, demo_merchant("2026-01-01T00:00:00.000Z", {
+        Carrier.sf: CarrierAccount(fields={"monthlyCardNo": "7551234567"})}))  # the merchant's SF monthly account
     http = SfAnswers()
     gw.adapters = {"sf": REGISTRY["sf"]("sf", {"base_url": "http://sf.test/std/service", **CREDENTIALS["sf"]}, http)}
     return http
@@ -64,9 +65,13 @@ def sf_body(**changes) -> dict:
 
 
 def detail_rows(manifest: dict) -> list[dict]:
-    entry = [entry for entry in manifest["files"] if entry["name"] == "detail.csv"][0]
-    body = boto3.client("s3").get_object(Bucket=BUCKET, Key=entry["key"])["Body"].read()
-    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    """Every part's detail rows."""
+    rows = []
+    for entry in manifest["files"]:
+        if entry["name"].startswith("detail-"):
+            body = boto3.client("s3").get_object(Bucket=BUCKET, Key=entry["key"])["Body"].read()
+            rows += csv.DictReader(io.StringIO(body.decode("utf-8-sig")))
+    return rows
 
 
 @pytest.mark.parametrize("path", ["route push", "poll"])
@@ -93,8 +98,9 @@ def test_sfs_amount_is_the_fee_charged_and_the_export_shows_the_difference(clien
     assert (shown["fee"]["amount"], shown["fee"]["source"]) == (600, "carrier")
 
     exported = client.http.post("/v1/exports/fees", headers=auth(KEY), body=json.dumps({"period": "2026-11-23"}))
-    assert exported.status_code == 201, exported.body
-    manifest = json.loads(exported.body)
+    assert exported.status_code == 202, exported.body
+    run_export_parts(gw)
+    manifest = json.loads(client.http.get("/v1/exports/fees/2026-11-23", headers=auth(KEY)).body)["manifest"]
     (row,) = detail_rows(manifest)
     assert (row["intercept_id"], row["fee_fen"], row["fee_quote_fen"], row["fee_difference_fen"], row["fee_source"]) \
         == (intercept_id, "600", "800", "-200", "carrier")

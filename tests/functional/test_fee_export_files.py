@@ -49,7 +49,7 @@ def test_totals_and_checksums_verify_from_s3_alone(s3, clock):
         body = read(s3, entry["key"])
         assert hashlib.sha256(body).hexdigest() == entry["sha256"]
         assert len(body) == entry["bytes"]
-    detail = [entry for entry in stored["files"] if entry["name"] == "detail.csv"][0]
+    detail = [entry for entry in stored["files"] if entry["name"] == "detail-all.csv"][0]
     rows = list(csv.DictReader(io.StringIO(read(s3, detail["key"]).decode("utf-8-sig"))))
     assert len(rows) == detail["rows"] == 51
     assert sum(int(row["fee_fen"]) for row in rows) == stored["totals"]["fee_fen"]
@@ -81,7 +81,7 @@ def test_detail_rows_show_the_quote_the_charge_their_difference_and_the_source(s
     records = [charged(1, amount=650, quoted=800, source="carrier"), charged(2, amount=300, quoted=300),
                charged(3, amount=900, quoted=None, source="carrier")]
     manifest = export_fees(s3, BUCKET, "plat-a", PERIOD, records, clock, {})
-    rows = rows_of(s3, manifest, "detail.csv")
+    rows = rows_of(s3, manifest, "detail-all.csv")
     assert [(row["fee_fen"], row["fee_quote_fen"], row["fee_difference_fen"], row["fee_source"]) for row in rows] == [
         ("650", "800", "-150", "carrier"), ("300", "300", "0", "quote"), ("900", "", "", "carrier")]
     assert manifest["totals"] == {"rows": 3, "fee_fen": 1850, "fee_quote_fen": 1100, "fee_difference_fen": -150,
@@ -104,7 +104,7 @@ def test_a_fee_fixed_before_fees_named_their_source_reads_its_source_from_the_ca
     earlier = charged(1, amount=650, quoted=800)
     del earlier["fee"]["source"]
     named = {**earlier, "id": "icp_00002", "carrier_fee": 650}
-    rows = rows_of(s3, export_fees(s3, BUCKET, "plat-a", PERIOD, [earlier, named], clock, {}), "detail.csv")
+    rows = rows_of(s3, export_fees(s3, BUCKET, "plat-a", PERIOD, [earlier, named], clock, {}), "detail-all.csv")
     assert [row["fee_source"] for row in rows] == ["quote", "carrier"]
 
 
@@ -114,7 +114,8 @@ def test_re_exporting_replaces_the_previous_run(s3, clock):
     second = export_fees(s3, BUCKET, "plat-a", PERIOD, [charged(1), charged(2)], clock, {})
     assert read_manifest(s3, BUCKET, "2026-11-22", "plat-a")["run_id"] == second["run_id"] != first["run_id"]
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="fees/")["Contents"]]
-    assert sorted(keys) == sorted([manifest_key("2026-11-22", "plat-a")] + [f["key"] for f in second["files"]])
+    totals = f"fees/period=2026-11-22/platform=plat-a/run={second['run_id']}/totals-all.json"
+    assert sorted(keys) == sorted([manifest_key("2026-11-22", "plat-a"), totals] + [f["key"] for f in second["files"]])
 
 
 def test_a_failed_export_leaves_the_previous_one_whole(s3, clock):

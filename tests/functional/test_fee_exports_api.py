@@ -8,7 +8,7 @@ import pytest
 from chalicelib.carriers.base import CarrierResult
 from chalicelib.domain.models import EventSource
 from chalicelib.rules.pricing import fee_on_result
-from tests.conftest import KEY_B, auth, count_metrics, intercept_body, post_intercept
+from tests.conftest import KEY_B, auth, count_metrics, intercept_body, post_intercept, run_export_parts
 
 BUCKET = "gateway-test-exports"
 
@@ -28,6 +28,16 @@ def settle(gw, intercept_id: str, *results: CarrierResult, reason_code: str | No
     for result in results:
         changes = {"result_reason": reason_code} if reason_code else None
         gw.carrier_results.apply(intercept_id, result, source=EventSource.carrier, changes=changes)
+
+
+def export(client, gw, period: str) -> dict:
+    """Start a run of the period's export, run its parts, and return the manifest it published."""
+    started = client.http.post("/v1/exports/fees", headers=auth(), body=json.dumps({"period": period}))
+    assert started.status_code == 202, started.body
+    run_export_parts(gw)
+    shown = body_of(client.http.get(f"/v1/exports/fees/{period}", headers=auth()))
+    assert shown["in_progress"] is None and shown["manifest"]["run_id"] == body_of(started)["run_id"]
+    return shown["manifest"]
 
 
 def record(client, intercept_id: str, key=None) -> dict:
@@ -78,9 +88,7 @@ def test_export_totals_equal_the_fees_of_the_apis_records_and_verify_from_s3(cli
     other_tenant = create(client, 50, key=KEY_B)
     settle(gw, other_tenant, CarrierResult.intercepted)
 
-    response = client.http.post("/v1/exports/fees", headers=auth(), body=json.dumps({"period": "2026-11-23"}))
-    assert response.status_code == 201, response.body
-    manifest = body_of(response)
+    manifest = export(client, gw, "2026-11-23")
     charged = [record(client, intercept_id)["fee"] for intercept_id in ids]
     assert manifest["totals"]["fee_fen"] == sum(fee["amount"] for fee in charged if fee)
     assert manifest["totals"]["rows"] == sum(1 for fee in charged if fee) == 4
@@ -94,14 +102,14 @@ def test_export_totals_equal_the_fees_of_the_apis_records_and_verify_from_s3(cli
 
     shown = body_of(client.http.get("/v1/exports/fees/2026-11-23", headers=auth()))
     assert shown["manifest"] == manifest
-    assert set(shown["downloads"]) == {"detail.csv", "summary.csv"}
+    assert set(shown["downloads"]) == {entry["name"] for entry in manifest["files"]}
+    assert "summary.csv" in shown["downloads"] and len(shown["downloads"]) > 1
     assert client.http.get("/v1/exports/fees/2026-11-23", headers=auth(KEY_B)).status_code == 404
 
 
 def test_the_previous_day_holds_none_of_todays_charges(client, gw, clock):
     settle(gw, create(client, 7), CarrierResult.intercepted)
-    manifest = body_of(client.http.post("/v1/exports/fees", headers=auth(), body=json.dumps({"period": "2026-11-22"})))
-    assert manifest["totals"]["rows"] == 0
+    assert export(client, gw, "2026-11-22")["totals"]["rows"] == 0
 
 
 def test_a_charge_at_midnight_shanghai_belongs_to_the_day_it_starts_only(client, gw, clock):
@@ -110,9 +118,7 @@ def test_a_charge_at_midnight_shanghai_belongs_to_the_day_it_starts_only(client,
     settle(gw, intercept_id, CarrierResult.intercepted)
     assert record(client, intercept_id)["charged_at"] == "2026-11-23T16:00:00.000Z"
     clock.advance(minutes=1)
-    rows = {period: body_of(client.http.post("/v1/exports/fees", headers=auth(),
-                                             body=json.dumps({"period": period})))["totals"]["rows"]
-            for period in ("2026-11-23", "2026-11-24")}
+    rows = {period: export(client, gw, period)["totals"]["rows"] for period in ("2026-11-23", "2026-11-24")}
     assert rows == {"2026-11-23": 0, "2026-11-24": 1}
 
 
@@ -120,6 +126,7 @@ def test_the_daily_export_covers_every_platform(client, gw, clock):
     settle(gw, create(client, 8), CarrierResult.intercepted)
     clock.advance(days=1)
     assert gw.export_fees_daily() == 2
+    run_export_parts(gw)
     s3 = boto3.client("s3")
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="fees/")["Contents"]]
     assert "fees/period=2026-11-23/platform=plat-a/manifest.json" in keys

@@ -1,7 +1,7 @@
 """The hand-written stage policy grants exactly the AWS calls the gateway's functions make.
 
 Every route, the dispatch and notify workers (success, retry, dead-letter), carrier results, the
-fee export and every sweep run against moto while each AWS call is recorded as (IAM action,
+fee export (planned, its parts run and assembled) and every sweep run against moto while each AWS call is recorded as (IAM action,
 resource); the recorded set must be what the policy allows, nothing missing and nothing unused.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from chalicelib.schedules.requeue_unsent import requeue_unsent
 from local.lambda_events import scheduled_event
 from local.pump import QueuePump
 from local.stream_pump import StreamPump, in_process_streams_client
-from tests.conftest import auth, intercept_body, post_intercept, release_due_messages
+from tests.conftest import auth, end_visibility_timeouts, intercept_body, post_intercept, release_due_messages
 from tests.functional.test_dispatch_worker import make_visible
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ TEMPLATE = json.loads((ROOT / "infra" / "resources.json").read_text())["Resource
 #: Called by Lambda's SQS and stream event source mappings on the function's behalf (reading, and
 #: sending a change it could not relay to the relay's dead-letter queue), not by our code.
 EVENT_SOURCE_ACTIONS = (
-    {(action, queue) for queue in ("intercept-dispatch", "intercept-notify")
+    {(action, queue) for queue in ("intercept-dispatch", "intercept-notify", "fee-export-parts")
      for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")}
     | {(action, "table/stream") for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords",
                                                "dynamodb:GetShardIterator", "dynamodb:ListStreams")}
@@ -174,22 +174,33 @@ def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier,
     while notify.run_once():  # the endpoint refuses connections: each delivery is retried
         pass
     assert client.http.post("/v1/exports/fees", headers=auth(),
-                            body=json.dumps({"period": "2026-11-23"})).status_code == 201
+                            body=json.dumps({"period": "2026-11-23"})).status_code == 202
+    parts = QueuePump(sqs, gw.settings.export_parts_queue, app_module.export_fee_parts, wait_seconds=0)
+
+    failed = []
+
+    def breaks_after_one_row(*args):
+        failed.append(args)
+        yield gw.store.intercepts.get(second)
+        raise RuntimeError("table read failed")
+
+    with monkeypatch.context() as broken:  # a part failing on its detail file aborts its multipart upload
+        broken.setattr(gw.store.intercepts, "charged", breaks_after_one_row)
+        while not failed:  # the shards' messages send the slices' messages, then a part runs
+            assert parts.run_once()
+    end_visibility_timeouts(gw.settings.export_parts_queue)
+    while parts.run_once():  # every part, then the last one assembles and publishes
+        pass
     client.http.get("/v1/exports/fees/2026-11-23", headers=auth())
     client.http.post("/v1/exports/fees", headers=auth(), body=json.dumps({"period": "2026-11-23"}))  # replaces
-
-    def unreadable(*args):
-        raise RuntimeError("table read failed")
-        yield
-
-    with monkeypatch.context() as broken:  # a failed export aborts its multipart upload
-        broken.setattr(gw.store.intercepts, "charged", unreadable)
-        with pytest.raises(RuntimeError):
-            gw.fee_exports.export("plat-a", "2026-11-23")
+    while parts.run_once():
+        pass
     clock.advance(days=6)
     for schedule in (app_module.sweep_refund_deadlines, app_module.poll_overdue_carrier_results,
                      app_module.export_fees_daily, app_module.resend_due_webhooks):
         schedule(scheduled_event("arn:aws:events:us-east-1:123456789012:rule/test", "us-east-1"), None)
+    while parts.run_once():
+        pass
     while stream.run_once():
         pass
     release_due_messages(gw)

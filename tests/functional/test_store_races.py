@@ -25,7 +25,7 @@ def test_a_transition_from_a_stale_read_is_refused(gw, clock):
         transition(gw, record, to_status=InterceptStatus.cancelled, source=EventSource.api, reason="", now=clock.now())
     stored = gw.store.intercepts.get_with_history(record.id)
     assert stored.status == InterceptStatus.submitted
-    assert [event.to_status for event in stored.events] == ["submitted"]
+    assert [event.to_status for event in stored.events] == ["pending", "submitted"]
 
 
 def test_a_held_lease_is_not_granted_twice_until_it_expires(gw, clock):

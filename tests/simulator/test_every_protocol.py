@@ -24,7 +24,7 @@ CREDENTIALS = {
     "yto": {"app_key": "k-yto", "secret": "s-yto"},
     "sto": {"app_key": "k-sto", "secret": "s-sto", "customer_code": "c-sto"},
     "jt": {"api_account": "k-jt", "private_key": "s-jt", "customer_code": "c-jt", "password": "p-jt"},
-    "sf": {"partner_id": "k-sf", "check_word": "s-sf"},
+    "sf": {"partner_id": "k-sf", "check_word": "s-sf", "monthly_card_no": "7550000001"},
     "kuaidi100": {"key": "k-100", "secret": "s-100", "customer": "c-100", "salt": "salt-100"},
     "jd": {"app_key": "k-jd", "app_secret": "s-jd", "access_token": "t-jd", "customer_code": "c-jd"},
     "jumdata": {"app_id": "k-jum", "app_secret": "s-jum",

@@ -1,4 +1,5 @@
 """The simulator speaking ZTO on loopback, driven by the real adapter and HTTP layer."""
+import json
 import threading
 import time
 from datetime import UTC, datetime
@@ -243,3 +244,30 @@ def test_no_simulated_carrier_signs_with_the_gateways_code():
             for alias in node.names}
         gateways = {name for name in imported if name.startswith("chalicelib.carriers")}
         assert not gateways, f"{module} imports {sorted(gateways)}"
+
+
+def test_simulated_jumdata_and_sf_refuse_an_account_they_do_not_know():
+    from chalicelib.carriers.adapter import Call
+    from chalicelib.carriers.base import InterceptOrder
+    from chalicelib.carriers.jumdata import protocol as jumdata
+    from chalicelib.carriers.jumdata.settings import JumdataSettings
+    from chalicelib.carriers.sf import protocol as sf
+    from chalicelib.carriers.sf.settings import SfSettings
+    from simulator.jumdata import JumdataCarrier
+    from simulator.protocol import InterceptRequest
+    from simulator.sf import SfCarrier
+
+    known = {"customerCode": "YD-C1", "customerPsw": "pw-1"}
+    simulated = JumdataCarrier({"app_id": "app", "app_secret": "s", "accounts": {"YUNDA": known}})
+    for account, accepted in ((known, True), ({**known, "customerPsw": "other"}, False)):
+        order = InterceptOrder("icp_1", "YD4300000003", "refund", "http://gw/cb", account=account)
+        url, body, headers = jumdata.intercept_request(order, JumdataSettings("http://j", "app", "s"),
+                                                       Call(1_700_000_000_000, "r", company="YUNDA", carrier="yunda"))
+        answer = simulated.read_request(url.removeprefix("http://j"), headers, body)
+        assert isinstance(answer, InterceptRequest) is accepted
+        assert accepted or json.loads(answer.body)["code"] == 405
+    simulated_sf = SfCarrier({"partner_id": "P", "check_word": "W", "monthly_card_no": "7551234567"})
+    for card, accepted in (("7551234567", True), ("7550000000", False)):
+        order = InterceptOrder("icp_1", "SF1234567890123", "refund", "http://gw/cb", account={"monthlyCardNo": card})
+        _, body, headers = sf.intercept_request(order, SfSettings("http://sf", "P", "W"), Call(1_700_000_000_000, "r"))
+        assert isinstance(simulated_sf.read_request("/", headers, body), InterceptRequest) is accepted

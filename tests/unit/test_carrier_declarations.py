@@ -93,7 +93,7 @@ TODAYS_DEV_CREDENTIALS = {
     "sto": {"app_key": r"dev-sto-[0-9a-f]{8}", "secret": r"[0-9a-f]{32}", "customer_code": r"dev-sto-cust-[0-9a-f]{8}"},
     "jt": {"api_account": r"dev-jt-[0-9a-f]{8}", "private_key": r"[0-9a-f]{32}",
            "customer_code": r"dev-jt-cust-[0-9a-f]{8}", "password": r"[0-9a-f]{16}"},
-    "sf": {"partner_id": r"dev-sf-[0-9a-f]{8}", "check_word": r"[0-9a-f]{32}"},
+    "sf": {"partner_id": r"dev-sf-[0-9a-f]{8}", "check_word": r"[0-9a-f]{32}", "monthly_card_no": r"[0-9a-f]{10}"},
     "kuaidi100": {"key": r"dev-k100-[0-9a-f]{8}", "secret": r"[0-9a-f]{32}", "customer": r"[0-9A-F]{16}",
                   "salt": r"[0-9a-f]{16}"},
     "jd": {"app_key": r"[0-9A-F]{16}", "app_secret": r"[0-9a-f]{32}", "access_token": r"[0-9a-f]{32}",

@@ -48,8 +48,23 @@ def test_every_sqs_handler_has_its_queue_a_dlq_with_redrive_and_partial_batch_re
 
 def test_queue_names_in_the_chalice_config_are_the_templates():
     variables = CONFIG["environment_variables"]
-    for name in (variables["DISPATCH_QUEUE"], variables["NOTIFY_QUEUE"]):
+    for name in (variables["DISPATCH_QUEUE"], variables["NOTIFY_QUEUE"], variables["EXPORT_PARTS_QUEUE"]):
         assert RESOURCES[queue_logical_id(name)]["Properties"]["QueueName"] == name
+
+
+def test_each_queue_hides_a_message_for_six_times_its_workers_timeout():
+    for source in (source for source in app.event_sources if isinstance(source, SQSEventConfig)):
+        timeouts = {CONFIG["stages"][stage].get("lambda_functions", {}).get(source.name, {}).get("lambda_timeout", 60)
+                    for stage in ("dev", "prod")}
+        queue = RESOURCES[queue_logical_id(source.queue)]["Properties"]
+        assert queue["VisibilityTimeout"] >= 6 * max(timeouts), source.name
+
+
+def test_the_fee_export_parts_worker_has_lambdas_whole_fifteen_minutes_and_one_part_a_batch():
+    parts = next(source for source in app.event_sources if source.name == "export_fee_parts")
+    assert parts.batch_size == 1
+    for stage in ("dev", "prod"):
+        assert CONFIG["stages"][stage]["lambda_functions"]["export_fee_parts"]["lambda_timeout"] == 900
 
 
 def test_export_bucket_is_private_encrypted_and_expires_old_exports():

@@ -2,6 +2,7 @@
 from chalicelib.carriers.declaration import (
     NONE_PUBLISHED,
     CarrierDeclaration,
+    MerchantAccount,
     Names,
     RandomHex,
     SigningInput,
@@ -36,6 +37,9 @@ DECLARATION = CarrierDeclaration(
     protocol="chalicelib.carriers.jd.protocol",
     dev_credentials={"app_key": RandomHex(8, upper=True), "app_secret": RandomHex(16),
                      "access_token": RandomHex(16), "customer_code": RandomHex(4, prefix="dev-jd-")},
+    #: the merchant's JD Logistics account (商家编码), `vendorCode` of the interception
+    merchant_account=MerchantAccount(fields=("vendorCode",), required=("vendorCode",), secret=(),
+                                     settings_names={"vendorCode": "customer_code"}),
     simulator="simulator.jd:JdCarrier",
     signing=(
         SigningRecipe("jd", "sign_json", "sign = UPPER(md5(appSecret + name1 value1 name2 value2 ... + appSecret)), "

@@ -6,12 +6,12 @@ with the system parameters `method, app_key, access_token, timestamp` ("yyyy-MM-
 Beijing time), `v` 2.0, the business parameters as `360buy_param_json` and
 `sign = UPPER(md5_hex(app_secret + k1 v1 k2 v2 ... + app_secret))` over every other parameter in
 name order (the JOS SDKs' `_sign`). The business parameters are `vendorCode` (the merchant's JD
-account), `deliveryId` (the waybill), `interceptReason` and the operator fields
-`cancelOperatorCodeType, cancelTime, cancelOperator`. Before pickup the call cancels the order,
-after it the call intercepts the parcel. JD answers asynchronously and asks callers to poll by
-calling again: `stateCode` 100 success, 108 already done. So the status query is the same call
-repeated, and there is neither a withdrawal nor a result push. Tracking is
-`jingdong.ldop.receive.trace.get` (`customerCode`, `waybillCode`).
+account: its own where the order carries one, else the settings'), `deliveryId` (the waybill),
+`interceptReason` and the operator fields `cancelOperatorCodeType, cancelTime, cancelOperator`.
+Before pickup the call cancels the order, after it the call intercepts the parcel. JD answers
+asynchronously and asks callers to poll by calling again: `stateCode` 100 success, 108 already
+done. So the status query is the same call repeated, and there is neither a withdrawal nor a
+result push. Tracking is `jingdong.ldop.receive.trace.get` (`customerCode`, `waybillCode`).
 
 Modelled: the name of the result object inside the answer (the parser takes the member that
 carries `stateCode`), the refusal codes, the tracking answer's shape and titles, and which JOS
@@ -47,6 +47,8 @@ INTERCEPT_METHOD = "jingdong.ldop.receive.order.intercept"   # published
 TRACK_METHOD = "jingdong.ldop.receive.trace.get"             # published
 VERSION = "2.0"
 PARAM_JSON = "360buy_param_json"
+#: the reason an interception is refused without a call: no JD account of the merchant's to name
+ACCOUNT_MISSING = "carrier_account_missing"
 GATEWAY_OK = "0"
 #: a trace entry's fields (modelled: opeTime "yyyy/MM/dd HH:mm:ss" Beijing time)
 SCAN_FIELDS = common.ScanFields(code="opeTitle", at="opeTime", text="opeRemark")
@@ -80,7 +82,10 @@ def jos_time(now_ms: int) -> str:
 def intercept_payload(order: InterceptOrder, settings: JdSettings, now_ms: int) -> dict[str, Any]:
     if order.redirect_to is not None:
         raise ValueError("JD's interception returns to the sender only; redirect is not offered")
-    return {"vendorCode": settings.customer_code, "deliveryId": order.tracking_no,
+    vendor = (order.account or {}).get("vendorCode") or settings.customer_code
+    if not vendor:
+        raise CarrierAccountFault("no JD Logistics account (vendorCode) of the merchant's", ACCOUNT_MISSING)
+    return {"vendorCode": vendor, "deliveryId": order.tracking_no,
             "interceptReason": order.reason or "merchant requested interception",
             "cancelOperatorCodeType": settings.operator_code_type, "cancelTime": jos_time(now_ms),
             "cancelOperator": settings.operator}
@@ -104,8 +109,9 @@ def query_request(order: InterceptOrder, settings: JdSettings, call: Call) -> Wi
 
 
 def track_request(tracking_no: str, settings: JdSettings, call: Call) -> WireRequest:
-    return http_request(TRACK_METHOD, {"customerCode": settings.customer_code, "waybillCode": tracking_no}, settings,
-                        call.now_ms)
+    """The query names no merchant: it carries the platform-level account, where there is one."""
+    customer = {"customerCode": settings.customer_code} if settings.customer_code else {}
+    return http_request(TRACK_METHOD, {**customer, "waybillCode": tracking_no}, settings, call.now_ms)
 
 
 def read_answer(status: int, body: bytes, method: str) -> dict[str, Any]:

@@ -10,9 +10,9 @@ class JdSettings:
     app_secret: str
     #: the merchant's authorisation of the application (OAuth access token)
     access_token: str
-    #: the merchant's JD Logistics account (商家编码): `vendorCode` of the interception,
-    #: `customerCode` of the tracking query
-    customer_code: str
+    #: a platform-level JD Logistics account (商家编码) serving every merchant without its own:
+    #: `vendorCode` of the interception, `customerCode` of the tracking query (which names no merchant)
+    customer_code: str | None = None
     #: who cancels, as the interception records it (`cancelOperator`)
     operator: str = "parcel-intercept-gateway"
     #: `cancelOperatorCodeType`: the kind of operator id (the values are not published; modelled)

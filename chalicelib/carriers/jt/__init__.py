@@ -2,6 +2,7 @@
 from chalicelib.carriers.declaration import (
     MODELLED,
     CarrierDeclaration,
+    MerchantAccount,
     Names,
     RandomHex,
     SigningInput,
@@ -30,6 +31,11 @@ DECLARATION = CarrierDeclaration(
     protocol="chalicelib.carriers.jt.protocol",
     dev_credentials={"api_account": RandomHex(4, prefix="dev-jt-"), "private_key": RandomHex(16),
                      "customer_code": RandomHex(4, prefix="dev-jt-cust-"), "password": RandomHex(8)},
+    #: the merchant's J&T customer account (客户编码 and its password, from its outlet): every
+    #: order-family bizContent carries `customerCode` and the business digest over the password
+    merchant_account=MerchantAccount(fields=("customerCode", "password"), required=("customerCode", "password"),
+                                     secret=("password",),
+                                     settings_names={"customerCode": "customer_code", "password": "password"}),
     simulator="simulator.jt:JtCarrier",
     signing=(
         SigningRecipe("jt", "sign", "digest = base64(md5(bizContent + privateKey)).", (

@@ -5,7 +5,8 @@ Published (J&T open platform, `/webopenplatformapi/api/...`; SDK com.yl.jms.sdk)
 `digest = base64(md5_raw(bizContent + privateKey))`. Every bizContent of the order family
 (addOrder, cancelOrder, ... and the interception calls modelled on them) also carries the
 merchant's `customerCode` and the business `digest = base64(md5_raw(customerCode +
-UPPER(md5_hex(password + "jadada236t2")) + privateKey))`. Replies are JSON `{"code": "1" on
+UPPER(md5_hex(password + "jadada236t2")) + privateKey))`, from the merchant's own account where
+the order carries one, else from the settings. Replies are JSON `{"code": "1" on
 success, "msg": str, "data": {...}}`. The tracking path `api/logistics/trace` is published.
 
 J&T publishes no interception API: its paths, push and codes are modelled, each in one constant
@@ -21,6 +22,7 @@ from chalicelib.carriers import common
 from chalicelib.carriers.base import (
     CallbackEvent,
     CancelOutcome,
+    CarrierAccountFault,
     CarrierUnavailable,
     HttpReply,
     InterceptOrder,
@@ -53,6 +55,8 @@ SUCCESS_CODE = "1"
 #: the constant J&T salts the customer's password with before it enters the business digest
 PASSWORD_SALT = "jadada236t2"
 CARRIER_REF_FIELD = "interceptNo"
+#: the reason an interception is refused without a call: no customer account to carry
+ACCOUNT_MISSING = "carrier_account_missing"
 
 PUSH_FIELDS = common.PushFields(event_id="pushId", intercept_id="txlogisticId", tracking_no="billCode",
                                 status="interceptStatus", reason="failCode", message="remark",
@@ -73,22 +77,27 @@ def business_digest(customer_code: str, password: str, private_key: str) -> str:
     return md5_base64((customer_code + cipher + private_key).encode("utf-8"))
 
 
-def customer(settings: JtSettings) -> dict[str, str]:
-    """The customer account's part of every order-family bizContent."""
-    return {"customerCode": settings.customer_code,
-            "digest": business_digest(settings.customer_code, settings.password, settings.private_key)}
+def customer(order: InterceptOrder, settings: JtSettings) -> dict[str, str]:
+    """The customer account's part of every order-family bizContent: the merchant's own account
+    where the order carries one, else the platform-level settings'; neither is our account's fault."""
+    account = order.account or {"customerCode": settings.customer_code, "password": settings.password}
+    if not (account.get("customerCode") and account.get("password")):
+        raise CarrierAccountFault("no J&T customer account (customerCode and password) of the merchant's",
+                                  ACCOUNT_MISSING)
+    return {"customerCode": account["customerCode"],
+            "digest": business_digest(account["customerCode"], account["password"], settings.private_key)}
 
 
 def intercept_payload(order: InterceptOrder, settings: JtSettings) -> dict[str, Any]:
     if order.redirect_to is not None:
         raise ValueError("J&T interception returns to the sender only; redirect is not offered")
-    return {**customer(settings), "billCode": order.tracking_no, "txlogisticId": order.intercept_id,
+    return {**customer(order, settings), "billCode": order.tracking_no, "txlogisticId": order.intercept_id,
             "interceptType": "1", "reason": order.reason, "callbackUrl": order.callback_url}
 
 
 def order_payload(order: InterceptOrder, settings: JtSettings) -> dict[str, Any]:
     """Cancel and query name the instruction the same way."""
-    return {**customer(settings), "billCode": order.tracking_no, "txlogisticId": order.intercept_id}
+    return {**customer(order, settings), "billCode": order.tracking_no, "txlogisticId": order.intercept_id}
 
 
 def http_request(path: str, payload: dict[str, Any], settings: JtSettings, timestamp_ms: int) -> WireRequest:

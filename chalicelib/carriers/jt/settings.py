@@ -7,5 +7,11 @@ class JtSettings:
     base_url: str
     api_account: str
     private_key: str
-    customer_code: str   # the merchant's J&T customer number (客户编码), from its outlet
-    password: str        # that customer's plain password: only its salted MD5 goes into the digest
+    #: a platform-level customer account (客户编码, from the outlet) serving every merchant without
+    #: its own (the merchant's settings and the secret store hold theirs: docs/carriers.md)
+    customer_code: str | None = None
+    password: str | None = None   # that customer's plain password: only its salted MD5 goes into the digest
+
+    def __post_init__(self) -> None:
+        if bool(self.customer_code) != bool(self.password):
+            raise ValueError("J&T customer_code and password come together")

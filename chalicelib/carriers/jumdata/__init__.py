@@ -39,7 +39,10 @@ DECLARATION = CarrierDeclaration(
     protocol="chalicelib.carriers.jumdata.protocol",
     dev_credentials={"app_id": RandomHex(8, prefix="dev-jum-"), "app_secret": RandomHex(16)},
     merchant_account=MerchantAccount(fields=("customerCode", "customerPsw", "customerSiteCode"),
-                                     required=("customerCode", "customerPsw"), secret=("customerPsw",)),
+                                     required=("customerCode", "customerPsw"), secret=("customerPsw",),
+                                     platform_level="accounts.{carrier}",
+                                     dev={"customerCode": RandomHex(4, prefix="dev-jum-cust-"),
+                                          "customerPsw": RandomHex(8), "customerSiteCode": RandomHex(2, prefix="site-")}),
     simulator="simulator.jumdata:JumdataCarrier",
     signing=(
         SigningRecipe("jumdata", "sign", "sign = sha256_hex(appId + appSecret + timestamp).", (

@@ -37,7 +37,10 @@ DECLARATION = CarrierDeclaration(
                      "customer": RandomHex(8, upper=True), "salt": RandomHex(8)},
     merchant_account=MerchantAccount(fields=("partnerId", "partnerKey", "partnerSecret", "partnerName", "net",
                                              "code", "appKey", "appSecret"),
-                                     required=("partnerId",), secret=("partnerKey", "partnerSecret", "appSecret")),
+                                     required=("partnerId",), secret=("partnerKey", "partnerSecret", "appSecret"),
+                                     platform_level="account",
+                                     dev={"partnerId": RandomHex(4, prefix="dev-k100-partner-"),
+                                          "partnerKey": RandomHex(8)}),
     simulator="simulator.kuaidi100:Kuaidi100Carrier",
     signing=(
         SigningRecipe("kuaidi100", "sign", "sign = UPPER(md5_hex(param + t + key + secret)) for the order API.", (

@@ -2,6 +2,7 @@
 from chalicelib.carriers.declaration import (
     CarrierDeclaration,
     HashedText,
+    MerchantAccount,
     Names,
     RandomHex,
     SigningInput,
@@ -32,7 +33,11 @@ DECLARATION = CarrierDeclaration(
     ),
     settings="chalicelib.carriers.sf.settings:SfSettings",
     protocol="chalicelib.carriers.sf.protocol",
-    dev_credentials={"partner_id": RandomHex(4, prefix="dev-sf-"), "check_word": RandomHex(16)},
+    dev_credentials={"partner_id": RandomHex(4, prefix="dev-sf-"), "check_word": RandomHex(16),
+                     "monthly_card_no": RandomHex(5)},
+    #: the merchant's monthly account (月结卡号) pays the interception fee: payMode 3 (or 4) with its card
+    merchant_account=MerchantAccount(fields=("monthlyCardNo", "payMode"), required=("monthlyCardNo",), secret=(),
+                                     settings_names={"monthlyCardNo": "monthly_card_no", "payMode": "pay_mode"}),
     simulator="simulator.sf:SfCarrier",
     signing=(
         SigningRecipe("sf", "sign", "msgDigest = base64(md5(java_urlencode(msgData + timestamp + checkWord))).", (

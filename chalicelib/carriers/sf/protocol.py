@@ -9,7 +9,7 @@ Replies wrap the business answer as a JSON string:
 \"errorCode\", \"errorMsg\", \"msgData\"}"}`; A1000 means the platform accepted the call.
 
 Intercept `msgData` (published): `waybillNo`, `serviceCode` 2 (return to sender) or 1 (redirect,
-with `newDestAddress`), `role` 1 (sender), `payMode` and `monthlyCardNo` from the account; nothing
+with `newDestAddress`), `role` 1 (sender), `payMode` and `monthlyCardNo` from the merchant's account (else the settings); nothing
 else (SF's msgData has no client reference, so none is sent). `cancel` with the `cusId` SF returned
 revokes it. A fee variant answers `amount`, recorded as the fee SF charged (`SubmitOutcome.fee`).
 
@@ -66,6 +66,8 @@ PUSH_SERVICE = "RoutePushService"
 SERVICE_RETURN = "2"
 SERVICE_REDIRECT = "1"
 ROLE_SENDER = "1"
+#: `payMode` of a merchant's own monthly account (月结) unless it names 4: `monthlyCardNo` names the account
+PAY_MONTHLY = "3"
 CARRIER_REF_FIELD = "cusId"
 FEE_FIELD = "amount"
 PLATFORM_OK = "A1000"
@@ -96,10 +98,17 @@ def _address(address: Address) -> dict[str, str]:
             "address": address.street, "contact": address.name, "phone": address.phone}
 
 
+def payment(order: InterceptOrder, settings: SfSettings) -> dict[str, str]:
+    """`payMode` and `monthlyCardNo`: the merchant's own monthly account where the order carries
+    one (payMode 3 unless it says 4), else the platform-level settings'."""
+    if order.account and order.account.get("monthlyCardNo"):
+        return {"payMode": order.account.get("payMode") or PAY_MONTHLY, "monthlyCardNo": order.account["monthlyCardNo"]}
+    paid = {"payMode": settings.pay_mode}
+    return {**paid, "monthlyCardNo": settings.monthly_card_no} if settings.monthly_card_no else paid
+
+
 def intercept_payload(order: InterceptOrder, settings: SfSettings) -> dict[str, Any]:
-    payload: dict[str, Any] = {"waybillNo": order.tracking_no, "role": ROLE_SENDER, "payMode": settings.pay_mode}
-    if settings.monthly_card_no:
-        payload["monthlyCardNo"] = settings.monthly_card_no
+    payload: dict[str, Any] = {"waybillNo": order.tracking_no, "role": ROLE_SENDER, **payment(order, settings)}
     if order.redirect_to is not None:
         payload.update(serviceCode=SERVICE_REDIRECT, newDestAddress=_address(order.redirect_to))
     else:
