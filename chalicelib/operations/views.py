@@ -1,6 +1,8 @@
 """The operator's view across every platform (GET/POST /v1/operations/...)."""
 from __future__ import annotations
 
+import re
+
 from chalicelib.clock import Clock
 from chalicelib.config import dead_letter_queue
 from chalicelib.domain.lifecycle import OPEN
@@ -102,7 +104,7 @@ def _open_listing_query(params: dict[str, str]) -> tuple[InterceptStatus, int, s
     limit = DEFAULT_PAGE
     if "limit" in params:
         text = params["limit"]
-        if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_PAGE:
+        if re.fullmatch(r"[0-9]{1,3}", text) and 1 <= int(text) <= MAX_PAGE:
             limit = int(text)
         else:
             problems.append({"field": "limit", "problem": f"must be a whole number from 1 to {MAX_PAGE}"})

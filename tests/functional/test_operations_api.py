@@ -171,6 +171,7 @@ def test_needs_attention_lists_every_platform_most_recent_first_page_by_page(cli
 
 def test_intercepts_listing_names_bad_parameters(client, operator_key):
     for query, field in (("status=intercepted", "status"), ("limit=0", "limit"), ("limit=abc", "limit"),
+                         ("limit=" + "9" * 5000, "limit"),
                          ("cursor=garbage", "cursor"), ("platform_id=x", "platform_id")):
         refused = call(client, "GET", f"/v1/operations/intercepts?{query}", operator_key)
         assert refused.status_code == 400, query
