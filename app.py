@@ -18,6 +18,7 @@ from chalicelib.api import (
     intercepts,
     local_clock,
     merchants,
+    operations,
     webhooks,
 )
 from chalicelib.api.context import gateway
@@ -27,8 +28,8 @@ from chalicelib.config import DISPATCH_QUEUE, EXPORT_PARTS_QUEUE, NOTIFY_QUEUE, 
 app = Chalice(app_name="parcel-intercept-gateway")
 observability.configure_lambda_logging()
 
-for area in (health, intercepts, eligibility, callbacks, merchants, exports, after_sales, webhooks, local_clock,
-             docs):
+for area in (health, intercepts, eligibility, callbacks, merchants, exports, after_sales, webhooks, operations,
+             local_clock, docs):
     app.register_blueprint(area.routes)
 
 

@@ -1,5 +1,5 @@
 """SQS: send work, read Lambda's batches and answer them partially, and push a failed message's next
-delivery back (the retry backoff)."""
+delivery back (the retry backoff); for operators, a queue's depth and moving messages by hand."""
 from __future__ import annotations
 
 import contextvars
@@ -111,3 +111,34 @@ class Queues:
         """Make a failed message visible again only after `seconds` (SQS caps this at 12 hours)."""
         self._sqs.change_message_visibility(QueueUrl=self.url(queue), ReceiptHandle=receipt_handle,
                                             VisibilityTimeout=max(0, min(seconds, 43_200)))
+
+    def depth(self, queue: str) -> tuple[int, int]:
+        """How many messages wait in `queue`, and how many are in flight (received, not yet deleted)."""
+        attributes = self._sqs.get_queue_attributes(QueueUrl=self.url(queue), AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    def receive(self, queue: str, max_messages: int, visibility_seconds: int, wait_seconds: int = 1) -> list[QueueMessage]:
+        """Up to `max_messages` (at most 10) messages, hidden from other readers for `visibility_seconds`."""
+        answer = self._sqs.receive_message(QueueUrl=self.url(queue), MaxNumberOfMessages=max(1, min(max_messages, 10)),
+                                           WaitTimeSeconds=wait_seconds, VisibilityTimeout=visibility_seconds)
+        return [QueueMessage(message_id=message["MessageId"], receipt_handle=message["ReceiptHandle"],
+                             body=message["Body"]) for message in answer.get("Messages", [])]
+
+    def send_bodies(self, queue: str, bodies: Sequence[str]) -> list[bool]:
+        """Send message bodies as they are, at most 10 per request; per body, whether SQS took it."""
+        taken: list[bool] = []
+        for start in range(0, len(bodies), BATCH_LIMIT):
+            chunk = bodies[start:start + BATCH_LIMIT]
+            answer = self._sqs.send_message_batch(QueueUrl=self.url(queue), Entries=[
+                {"Id": str(n), "MessageBody": body} for n, body in enumerate(chunk)])
+            sent = {entry["Id"] for entry in answer.get("Successful", [])}
+            taken += [str(n) in sent for n in range(len(chunk))]
+        return taken
+
+    def delete(self, queue: str, receipt_handles: Sequence[str]) -> None:
+        """Delete received messages, at most 10 per request."""
+        for start in range(0, len(receipt_handles), BATCH_LIMIT):
+            chunk = receipt_handles[start:start + BATCH_LIMIT]
+            self._sqs.delete_message_batch(QueueUrl=self.url(queue), Entries=[
+                {"Id": str(n), "ReceiptHandle": handle} for n, handle in enumerate(chunk)])

@@ -18,12 +18,13 @@ from chalicelib.clock import Clock, OffsetClock, SystemClock
 from chalicelib.config import Settings, dead_letter_queue, settings
 
 if TYPE_CHECKING:
-    from chalicelib.api.auth import ApiKeys
+    from chalicelib.api.auth import ApiKeys, OperatorKeys
     from chalicelib.carriers.base import CarrierAdapter
     from chalicelib.dispatch.circuit_breaker import CircuitBreaker
     from chalicelib.dispatch.worker import Dispatcher
     from chalicelib.exports.fee_export_parts import FeeExportParts
     from chalicelib.exports.fee_exports import FeeExports
+    from chalicelib.operations.views import Operations
     from chalicelib.queues import Queues
     from chalicelib.store import Store
     from chalicelib.usecases.after_sale_events import AfterSaleEvents
@@ -177,6 +178,22 @@ class Gateway:
         from chalicelib.api.auth import ApiKeys
 
         return ApiKeys(self.store.platforms, self.clock)
+
+    @cached_property
+    def operator_keys(self) -> OperatorKeys:
+        """The container's cache of operator keys, for the /v1/operations routes."""
+        from chalicelib.api.auth import OperatorKeys
+
+        return OperatorKeys(self.store.operators, self.clock)
+
+    @cached_property
+    def operations(self) -> Operations:
+        """The operator's view: carriers' circuits, queues, intercepts needing attention, failing webhooks."""
+        from chalicelib.operations.views import Operations
+
+        config = self.settings
+        return Operations(self.store, self.queues, self.changes, self.clock, dispatch_queue=config.dispatch_queue,
+                          queue_names=(config.dispatch_queue, config.notify_queue, config.export_parts_queue))
 
     # -- workers ------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import click
 
 from gatewayctl.carriers import carriers
 from gatewayctl.intercepts import intercepts
+from gatewayctl.operators import operators
 from gatewayctl.platforms import platforms
 from gatewayctl.queues import queues
 from gatewayctl.sign import sign
@@ -34,6 +35,7 @@ def cli(ctx: click.Context, stage: str, profile: str | None, region: str | None,
 
 
 cli.add_command(platforms)
+cli.add_command(operators)
 cli.add_command(intercepts)
 cli.add_command(queues)
 cli.add_command(sweeps)

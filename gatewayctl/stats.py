@@ -12,13 +12,10 @@ from chalicelib.domain.lifecycle import OPEN
 def stats(target) -> None:
     """Queue and DLQ depths, and how many interceptions wait in each open status."""
     resolved = target.get()
-    sqs = resolved.client("sqs")
     click.echo(f"target: {resolved.describe()}")
     for queue in resolved.queues:
         for name in (queue, dead_letter_queue(queue)):
-            attributes = sqs.get_queue_attributes(QueueUrl=resolved.sqs.url(name), AttributeNames=[
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-            click.echo(f"queue {name:<28} waiting {attributes['ApproximateNumberOfMessages']:>6}  "
-                       f"in flight {attributes['ApproximateNumberOfMessagesNotVisible']:>6}")
+            waiting, in_flight = resolved.sqs.depth(name)
+            click.echo(f"queue {name:<28} waiting {waiting:>6}  in flight {in_flight:>6}")
     for status in sorted(OPEN, key=lambda status: status.value):
         click.echo(f"open {status.value:<16} {resolved.store.intercepts.count_open(status):>8}")

@@ -12,6 +12,7 @@ from chalicelib.config import Settings, dead_letter_queue
 from chalicelib.dispatch.accounts import SECRET_PREFIX
 from chalicelib.domain.models import Carrier, CarrierAccount, MerchantSettings, Outlet, Platform, PolicyName
 from chalicelib.store import Store, VersionConflict
+from chalicelib.store.operators import Operator
 from chalicelib.store.schema import TTL_ATTRIBUTE, create_table_params
 
 #: Deliveries before SQS moves a message to its DLQ (the dispatch worker moves exhausted ones itself).
@@ -24,6 +25,9 @@ POLICY_DEMOS: dict[str, Platform] = {
     f"demo-{policy.value}": Platform(id=f"demo-{policy.value}", name=f"Demo {policy.value.title()}", policy=policy)
     for policy in (PolicyName.kuaishou, PolicyName.pinduoduo, PolicyName.douyin)
 }
+#: The local stage's fixed operator key (the /v1/operations routes), beside the platforms' `demo-key`.
+DEMO_OPERATOR_KEY = "demo-operator-key"
+DEMO_OPERATOR = Operator(name="demo operator")
 #: The interception fee the demo merchant agreed with each carrier's outlet, fen.
 DEMO_OUTLET_FEE = 300
 
@@ -115,12 +119,14 @@ def store_carrier_accounts(secretsmanager: Any, accounts: Mapping[str, Mapping[s
 
 
 def seed_demo(store: Store, api_key: str, now_iso: str,
-              carrier_accounts: Mapping[Carrier, CarrierAccount] | None = None) -> None:
+              carrier_accounts: Mapping[Carrier, CarrierAccount] | None = None,
+              operator_key: str = DEMO_OPERATOR_KEY) -> None:
     """The local stage's demo platforms: `api_key` on the Kuaishou policy, and `demo-kuaishou`,
     `demo-pinduoduo`, `demo-douyin` one per policy; each has a merchant set up for every carrier,
-    with its own account for each carrier in `carrier_accounts`."""
+    with its own account for each carrier in `carrier_accounts`. And the operator key."""
     for key, platform in ((api_key, DEMO_PLATFORM), *POLICY_DEMOS.items()):
         seed_platform(store, platform, key, demo_merchant(now_iso, carrier_accounts))
+    store.operators.put_key(hash_key(operator_key), DEMO_OPERATOR, now_iso)
 
 
 def seed_platform(store: Store, platform: Platform, api_key: str, merchant: MerchantSettings) -> None:

@@ -286,6 +286,8 @@ Parcel Intercept Gateway (local stage) is up.
 
   API:       {url}
   API key:   {key} (Kuaishou policy); also demo-kuaishou, demo-pinduoduo, demo-douyin
+  Operator:  {operator_key} (the /v1/operations routes: curl -H 'Authorization: Bearer {operator_key}'
+             {url}/v1/operations/queues)
   Health:    curl {url}/health
   Data:      kept across restarts in {state} (`make reset` deletes it)
 
@@ -328,7 +330,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         moto_version.check()
         stack.start()
-        print(BANNER.format(url=stack.url, key=args.demo_key, state=state.snapshot), flush=True)
+        from local.resources import DEMO_OPERATOR_KEY
+
+        print(BANNER.format(url=stack.url, key=args.demo_key, operator_key=DEMO_OPERATOR_KEY, state=state.snapshot),
+              flush=True)
         stack.wait()
     except KeyboardInterrupt:
         pass

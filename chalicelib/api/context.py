@@ -1,4 +1,4 @@
-"""What every route needs: the gateway's parts, and the calling platform from its API key."""
+"""What every route needs: the gateway's parts, and the calling platform (or operator) from its key."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -8,6 +8,7 @@ from chalicelib.api.responses import header
 if TYPE_CHECKING:
     from chalicelib.domain.models import Platform
     from chalicelib.runtime import Gateway
+    from chalicelib.store.operators import Operator
 
 
 def gateway() -> Gateway:
@@ -21,6 +22,13 @@ def platform(request: Any) -> Platform:
     from chalicelib.api.auth import authenticate
 
     return authenticate(gateway().api_keys, header(request.headers, "authorization"))
+
+
+def operator(request: Any) -> Operator:
+    """The operator whose key the request carries (401 otherwise, a platform key included)."""
+    from chalicelib.api.auth import authenticate_operator
+
+    return authenticate_operator(gateway().operator_keys, header(request.headers, "authorization"))
 
 
 def body(model: type, request: Any, allow_empty: bool = False) -> Any:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
+from chalicelib.domain.lifecycle import OPEN
 from chalicelib.domain.models import (
     KEPT_APART,
     AfterSale,
@@ -39,6 +40,7 @@ from chalicelib.domain.requests import (
     EndpointRequest,
     FeeExportRequest,
     MerchantSettingsUpdate,
+    RedriveRequest,
     RefundDecisionRequest,
 )
 from chalicelib.domain.requests import RedirectAddress as RedirectAddressBody
@@ -294,9 +296,90 @@ MetricsQuery = create_model(
     **{name: (str, Field(json_schema_extra={"format": "date-time"})) for name in ("from", "to")})
 
 
+# -- the operator's view (/v1/operations, an operator key) ---------------------------------------
+
+
+class Breaker(BaseModel):
+    state: Literal["closed", "open", "half_open"]
+    consecutive_failures: int
+    open_until: str | None = Field(description="open: when the cool-down ends and a probe may go; else null")
+
+
+class CarrierCircuit(BaseModel):
+    carrier: str
+    breaker: Breaker
+
+
+class CarriersView(BaseModel):
+    """Every carrier the gateway knows, closed when it has never failed."""
+
+    carriers: list[CarrierCircuit]
+
+
+class DeadLetterQueue(BaseModel):
+    name: str
+    depth: int
+
+
+class QueueView(BaseModel):
+    name: str
+    depth: int = Field(description="messages waiting (approximate, as SQS counts)")
+    in_flight: int = Field(description="received by a worker and not yet deleted")
+    dead_letter: DeadLetterQueue
+
+
+class QueuesView(BaseModel):
+    queues: list[QueueView]
+
+
+class RedriveAnswer(BaseModel):
+    queue: str
+    moved: int = Field(description="sent back to the queue, then deleted from its DLQ")
+    dropped: int = Field(description="dispatch work already finished (a result or a cancel came): deleted, not sent")
+    left: int = Field(description="still in the DLQ: unreadable, a withdrawal to confirm by hand, or refused by SQS")
+
+
+OperatorInterceptSummary = create_model(
+    "OperatorInterceptSummary", __base__=InterceptSummary, __doc__="A listed interception, with its platform.",
+    platform_id=(str, ...))
+
+
+class OperatorInterceptPage(BaseModel):
+    items: list[OperatorInterceptSummary]  # type: ignore[valid-type]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+class OperatorInterceptQuery(BaseModel):
+    """Query parameters of GET /v1/operations/intercepts (most recently changed first)."""
+
+    status: Literal[tuple(sorted(status.value for status in OPEN))] | None = Field(  # type: ignore[valid-type]
+        None, description="an open status; needs_attention when not given")
+    limit: int | None = Field(None, ge=1, le=200)
+    cursor: str | None = None
+
+
+class EndpointHealth(BaseModel):
+    platform_id: str
+    url: str
+    enabled: bool
+    disabled_reason: str | None
+    failing_deliveries: int = Field(description=(
+        "pending deliveries whose retries outgrew a queue delay (next attempt over 15 minutes off: about the "
+        "fifth failure in a row); counted up to 1000 over all platforms"))
+    last_failure_at: str | None
+    last_error: str | None
+
+
+class EndpointsView(BaseModel):
+    """Webhook endpoints that are disabled or have failing deliveries."""
+
+    endpoints: list[EndpointHealth]
+
+
 # -- the table -----------------------------------------------------------------------------------
 
 BEARER = "platformKey"
+OPERATOR = "operatorKey"
 CARRIER_SIGNATURE = "carrierSignature"
 JSON_ANY: dict = {}
 
@@ -386,6 +469,19 @@ OPERATIONS: list[Operation] = [
               response=JSON_ANY, request=EndpointRequest, errors=(400, 401), tags=("webhooks",)),
     Operation("GET", "/v1/webhook-endpoint", "The platform's webhook endpoint",
               response=JSON_ANY, errors=(401, 404), tags=("webhooks",)),
+    Operation("GET", "/v1/operations/carriers", "Operator: every carrier's circuit breaker", response=CarriersView,
+              errors=(401,), security=OPERATOR, tags=("operator",)),
+    Operation("GET", "/v1/operations/queues", "Operator: the queues' depths, with their dead-letter queues",
+              response=QueuesView, errors=(401,), security=OPERATOR, tags=("operator",)),
+    Operation("POST", "/v1/operations/queues/{name}/redrive", "Operator: move a queue's dead-lettered messages "
+              "back (a dispatch reopens its needs_attention intercept)", response=RedriveAnswer,
+              request=RedriveRequest, request_required=False, errors=(400, 401, 404), security=OPERATOR,
+              tags=("operator",)),
+    Operation("GET", "/v1/operations/intercepts", "Operator: every platform's interceptions in an open status "
+              "(needs_attention by default)", response=OperatorInterceptPage, query=OperatorInterceptQuery,
+              errors=(400, 401), security=OPERATOR, tags=("operator",)),
+    Operation("GET", "/v1/operations/webhook-endpoints", "Operator: webhook endpoints disabled or failing",
+              response=EndpointsView, errors=(401,), security=OPERATOR, tags=("operator",)),
     Operation("POST", "/local/clock", "Local stage only: move the gateway's clock forward",
               response=JSON_ANY, request=AdvanceRequest, errors=(400, 404), security=None, tags=("operations",)),
 ]
@@ -486,12 +582,15 @@ def build_document(operations: list[Operation] | None = None) -> dict:
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION,
                  "description": "Money is integer fen; times are ISO-8601 UTC. Every /v1 call needs "
-                                "`Authorization: Bearer <platform key>`."},
+                                "`Authorization: Bearer <platform key>`, but /v1/operations, which needs an "
+                                "operator key instead."},
         "paths": paths,
         "components": {
             "schemas": dict(sorted(schemas.components.items())),
             "securitySchemes": {
                 BEARER: {"type": "http", "scheme": "bearer", "description": "the platform's API key"},
+                OPERATOR: {"type": "http", "scheme": "bearer",
+                           "description": "an operator key (`gatewayctl operators create-key`); no platform key"},
                 CARRIER_SIGNATURE: {"type": "apiKey", "in": "header", "name": "x-datadigest",
                                     "description": "each carrier's own signature header (ZTO: x-datadigest)"},
             },

@@ -18,6 +18,7 @@ from chalicelib.store.keys import Shards
 from chalicelib.store.local_clock import LocalClockStore
 from chalicelib.store.merchant_counters import MerchantCounterStore
 from chalicelib.store.merchant_settings import MerchantStore
+from chalicelib.store.operators import OperatorStore
 from chalicelib.store.platforms import PlatformStore
 from chalicelib.store.refusals import (
     IdempotencyKeyUsed,
@@ -39,6 +40,7 @@ class Store:
     def __init__(self, client: Any, table_name: str, shards: Shards = Shards()) -> None:
         self.table = Table(client, table_name)
         self.platforms = PlatformStore(self.table)
+        self.operators = OperatorStore(self.table)
         self.merchants = MerchantStore(self.table)
         self.intercepts = InterceptStore(self.table, shards)
         self.after_sales = AfterSaleStore(self.table)

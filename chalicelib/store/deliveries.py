@@ -64,6 +64,15 @@ class DeliveryStore:
         entries, _ = index.take(index.start(None), limit, max(1, -(-limit // self._shards.busy)))
         return [keys.delivery_of(from_item(item)) for item in entries]
 
+    def retrying(self, limit: int) -> list[dict]:
+        """Pending deliveries waiting out a retry longer than a queue delay holds (the outbox index
+        lists exactly those), at most `limit`, soonest due first; without their bodies."""
+        index = ShardedIndex(self._table, "open_work", "GSI3PK", "GSI3SK",
+                             [keys.outbox(n) for n in range(self._shards.busy)], newest_first=False)
+        entries, _ = index.take(index.start(None), limit, max(1, -(-limit // self._shards.busy)))
+        return [{name: value for name, value in data(item).items() if name != "body"}
+                for item in self._table.fetch(entries)]
+
     def start(self, delivery: dict, now: datetime, lease_seconds: int) -> dict | None:
         """Create a relayed delivery's item, leased for its first attempt; None when it exists (a
         delivery relayed twice, or queued again: `claim` it then)."""

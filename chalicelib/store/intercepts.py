@@ -480,6 +480,16 @@ class InterceptStore:
         entries, _ = index.take(index.start(None), limit, limit)
         return self._records(entries)
 
+    def open_page(self, status: InterceptStatus, limit: int, cursor: str | None) -> tuple[list[Intercept], str | None]:
+        """One page of every platform's intercepts in an open status, most recently changed first
+        (the sparse `open_work` index merged over its shards), and the cursor of the next. A record
+        that has left the status since its entry was read is left out (the page is then short)."""
+        index = ShardedIndex(self._table, "open_work", "GSI3PK", "GSI3SK",
+                             [keys.open_work(status.value, n) for n in range(self._shards.busy)])
+        shards = index.start(cursor)
+        entries, _ = index.take(shards, limit, min(limit, 25))
+        return [record for record in self._records(entries) if record.status == status], index.cursor(shards)
+
     def count_open(self, status: InterceptStatus) -> int:
         """How many intercepts are in an open status (COUNT queries: only the sparse index is read)."""
         total = 0

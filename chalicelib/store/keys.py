@@ -36,6 +36,14 @@ def api_key(key_hash: str) -> dict:
     return {"PK": f"APIKEY#{key_hash}", "SK": "APIKEY"}
 
 
+OPERATOR_KEY_PREFIX = "OPERATORKEY#"
+
+
+def operator_key(key_hash: str) -> dict:
+    """An operator's key: its own item kind, so no platform route ever finds it (and the reverse)."""
+    return {"PK": f"{OPERATOR_KEY_PREFIX}{key_hash}", "SK": "OPERATORKEY"}
+
+
 def merchant(platform_id: str, merchant_id: str) -> dict:
     return {"PK": f"PLATFORM#{part(platform_id)}#MERCHANT#{part(merchant_id)}", "SK": "SETTINGS"}
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.clock import to_iso
 from chalicelib.store import keys
-from chalicelib.store.codec import to_item
+from chalicelib.store.codec import data, to_item
 from chalicelib.store.table import Table
 
 
@@ -16,6 +16,13 @@ class WebhookEndpointStore:
 
     def get(self, platform_id: str) -> dict | None:
         return self._table.get(keys.webhook_endpoint(platform_id))
+
+    def many(self, platform_ids: list[str]) -> dict[str, dict]:
+        """The endpoints of these platforms (one BatchGetItem per 100), by platform id."""
+        found = self._table.fetch([to_item(keys.webhook_endpoint(platform_id)) for platform_id in platform_ids])
+        by_partition = {item["PK"]["S"]: data(item) for item in found}
+        return {platform_id: by_partition[keys.webhook_endpoint(platform_id)["PK"]] for platform_id in platform_ids
+                if keys.webhook_endpoint(platform_id)["PK"] in by_partition}
 
     def put(self, platform_id: str, endpoint: dict, expected_version: int | None) -> bool:
         """Replace the endpoint if it is still at `expected_version` (None: none exists yet)."""

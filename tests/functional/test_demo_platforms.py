@@ -37,3 +37,9 @@ def test_the_demo_platforms_follow_their_own_policies(client, demo, key, package
 def test_the_demo_merchant_is_editable_through_the_api(client, demo):
     current = json.loads(client.http.get("/v1/merchants/demo-merchant/settings", headers=auth("demo-douyin")).body)
     assert current["version"] == 1
+
+
+def test_the_demo_operator_key_opens_the_operator_routes_and_no_platform_route(client, demo):
+    assert client.http.get("/v1/operations/carriers", headers=auth("demo-operator-key")).status_code == 200
+    assert client.http.get("/v1/intercepts", headers=auth("demo-operator-key")).status_code == 401
+    assert client.http.get("/v1/operations/carriers", headers=auth("demo-key")).status_code == 401

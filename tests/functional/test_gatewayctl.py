@@ -104,12 +104,33 @@ def test_redrive_reopens_needs_attention_intercepts_and_drops_finished_ones(run,
 
     result = run("queues", "redrive")
     assert result.exit_code == 0, result.output
-    assert "redriven 1, dropped 1" in result.output and "left 1 unreadable" in result.output
+    assert "redriven 1, dropped 1 (already finished), left 1 in intercept-dispatch-dlq" in result.output
     reopened = gw.store.intercepts.get(stuck)
     assert reopened.status == InterceptStatus.pending and reopened.dispatch_attempts == 0
     messages = sqs.receive_message(QueueUrl=gw.queues.url(gw.settings.dispatch_queue),
                                    MaxNumberOfMessages=10)["Messages"]
-    assert [json.loads(message["Body"])["intercept_id"] for message in messages] == [stuck]
+    assert [json.loads(message["Body"]) for message in messages] == [
+        {"intercept_id": stuck, "action": "intercept", "carrier": "zto"}]
+
+
+def test_operator_key_is_shown_once_opens_the_operator_routes_only_and_can_be_revoked(run, gw, client, clock):
+    from chalicelib.api.auth import API_KEY_CACHE_SECONDS
+
+    created = run("operators", "create-key", "on-call")
+    assert created.exit_code == 0, created.output
+    key = re.search(r"\(shown once, store it now\): (\S+)", created.output).group(1)
+    assert key.startswith("pigop_") and gw.store.operators.for_key(hash_key(key)).name == "on-call"
+    assert key not in run("operators", "keys").output
+    assert run("operators", "keys").output.split() == [hash_key(key)[:12], "on-call"]
+
+    def status(path):
+        return client.http.get(path, headers={"Authorization": f"Bearer {key}"}).status_code
+
+    assert (status("/v1/operations/queues"), status("/v1/intercepts")) == (200, 401)
+    assert run("operators", "revoke-key", hash_key(key)[:12]).exit_code == 0
+    clock.advance(seconds=API_KEY_CACHE_SECONDS + 1)
+    assert status("/v1/operations/queues") == 401
+    assert run("operators", "revoke-key", hash_key(key)[:12]).exit_code != 0
 
 
 def test_sweeps_run_now_requeues_an_unsent_dispatch(run, gw, client, clock, monkeypatch):

@@ -1,6 +1,6 @@
 """The hand-written stage policy grants exactly the AWS calls the gateway's functions make.
 
-Every route, the dispatch and notify workers (success, retry, dead-letter), carrier results, the
+Every route (the operator's too), the dispatch and notify workers (success, retry, dead-letter), carrier results, the
 fee export (planned, its parts run and assembled) and every sweep run against moto while each AWS call is recorded as (IAM action,
 resource); the recorded set must be what the policy allows, nothing missing and nothing unused.
 """
@@ -14,12 +14,14 @@ import botocore.client
 import pytest
 
 import app as app_module
+from chalicelib.api.auth import hash_key
 from chalicelib.carriers.base import CarrierResult, CarrierUnavailable
 from chalicelib.config import dead_letter_queue
 from chalicelib.dispatch.accounts import SECRET_PREFIX
 from chalicelib.domain.models import EventSource
 from chalicelib.domain.stages import ParcelStage, TrackingScan
 from chalicelib.schedules.requeue_unsent import requeue_unsent
+from chalicelib.store.operators import Operator
 from local.lambda_events import scheduled_event
 from local.pump import QueuePump
 from local.stream_pump import StreamPump, in_process_streams_client
@@ -110,6 +112,7 @@ def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier,
     calls, ignored, record, monkeypatch = recorded
     sqs = boto3.client("sqs")  # the pump's and the test's own queue calls are not the gateway's
     ignored.append(sqs)
+    gw.store.operators.put_key(hash_key("key-operator"), Operator(name="on-call"), "2026-11-01T00:00:00.000Z")
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
     gw.queues._urls.clear()
 
@@ -207,6 +210,16 @@ def test_policy_grants_exactly_the_calls_the_functions_make(client, gw, carrier,
     while notify.run_once():  # three days of retries are over: the deliveries are dead-lettered
         pass
     assert gw.store.intercepts.get(fourth).refund_status == "refund_timeout"
+
+    # The operator's view, and a redrive of every dead-letter queue (each holds a message by now,
+    # the export parts' one put there here).
+    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=dead_letter_queue(gw.settings.export_parts_queue))["QueueUrl"],
+                     MessageBody="{}")
+    for path in ("carriers", "queues", "intercepts", "webhook-endpoints"):
+        assert client.http.get(f"/v1/operations/{path}", headers=auth("key-operator")).status_code == 200
+    for queue in (gw.settings.dispatch_queue, gw.settings.notify_queue, gw.settings.export_parts_queue):
+        redriven = client.http.post(f"/v1/operations/queues/{queue}/redrive", headers=auth("key-operator"), body="{}")
+        assert json.loads(redriven.body)["moved"] >= 1, redriven.body
 
     monkeypatch.undo()
     table = gw.settings.table_name
