@@ -193,7 +193,7 @@ class Gateway:
 
         config = self.settings
         return Operations(self.store, self.queues, self.changes, self.clock, dispatch_queue=config.dispatch_queue,
-                          queue_names=(config.dispatch_queue, config.notify_queue, config.export_parts_queue))
+                          notify_queue=config.notify_queue, queue_names=(config.dispatch_queue, config.notify_queue, config.export_parts_queue))
 
     # -- workers ------------------------------------------------------------------------------
 

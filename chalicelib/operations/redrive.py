@@ -8,7 +8,9 @@ the carrier). A dispatch message first reopens its intercept (`needs_attention` 
 conditional write) so the worker calls the carrier again; one whose intercept has moved on (a
 result or a cancel came meanwhile) is dropped, there being nothing left to do. An unreadable
 message and a withdrawal the worker gave up on (its record says `unconfirmed`) are left in the
-DLQ for a person to look at.
+DLQ for a person to look at. A notify message reopens its exhausted delivery (`exhausted` ->
+`pending`, due now, a new retry window) so the worker sends it again; one delivered or reopened
+meanwhile is dropped or sent as it is.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from chalicelib.domain import lifecycle
 from chalicelib.domain.models import EventSource, Intercept, InterceptStatus
 from chalicelib.queues import QueueMessage, Queues, dispatch_message
 from chalicelib.store import StaleState
+from chalicelib.store.deliveries import DeliveryStatus, DeliveryStore
 from chalicelib.store.intercepts import InterceptStore
 from chalicelib.usecases.change_writer import ChangeWriter
 
@@ -45,13 +48,15 @@ DROP, LEAVE = "drop", "leave"
 
 
 class Redrive:
-    def __init__(self, queues: Queues, intercepts: InterceptStore, changes: ChangeWriter, clock: Clock,
-                 dispatch_queue: str) -> None:
+    def __init__(self, queues: Queues, intercepts: InterceptStore, deliveries: DeliveryStore, changes: ChangeWriter,
+                 clock: Clock, *, dispatch_queue: str, notify_queue: str) -> None:
         self._queues = queues
         self._intercepts = intercepts
+        self._deliveries = deliveries
         self._changes = changes
         self._clock = clock
         self._dispatch_queue = dispatch_queue
+        self._notify_queue = notify_queue
 
     def run(self, queue: str, max_messages: int, progress: Callable[[int], None] = lambda handled: None) -> RedriveResult:
         """Move up to `max_messages` from `queue`'s DLQ back to `queue`; `progress` hears of each batch."""
@@ -73,6 +78,8 @@ class Redrive:
         return result
 
     def _replacement(self, queue: str, message: QueueMessage) -> str:
+        if queue == self._notify_queue:
+            return self._reopened_delivery(message.body)
         if queue != self._dispatch_queue:
             return message.body
         work = _dispatch_work(message.body)
@@ -82,6 +89,18 @@ class Redrive:
         if reopened is None:
             return DROP
         return json.dumps(dispatch_message(reopened.id, "intercept", reopened.carrier.value), separators=(",", ":"))
+
+
+    def _reopened_delivery(self, body: str) -> str:
+        delivery = _delivery_ref(body)
+        if delivery is None:
+            return LEAVE
+        intercept_id, message_id = delivery
+        if not self._deliveries.reopen(intercept_id, message_id, self._clock.now()):
+            found = self._deliveries.get(intercept_id, message_id)
+            if found is None or found["status"] != DeliveryStatus.pending:
+                return DROP  # delivered, or its endpoint gone: nothing to send
+        return json.dumps({"intercept_id": intercept_id, "message_id": message_id}, separators=(",", ":"))
 
 
 def reopen_for_dispatch(intercepts: InterceptStore, changes: ChangeWriter, clock: Clock,
@@ -113,3 +132,15 @@ def _dispatch_work(body: str) -> tuple[str, str] | None:
     if not isinstance(data, dict) or not isinstance(data.get("intercept_id"), str):
         return None
     return data["intercept_id"], data.get("action", "intercept")
+
+
+def _delivery_ref(body: str) -> tuple[str, str] | None:
+    """The intercept id and delivery id of a dead-lettered notify message; None when unreadable."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not all(isinstance(data.get(name), str) and data[name]
+                                             for name in ("intercept_id", "message_id")):
+        return None
+    return data["intercept_id"], data["message_id"]

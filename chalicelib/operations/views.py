@@ -21,11 +21,12 @@ DEFAULT_PAGE, MAX_PAGE = 50, 200
 
 class Operations:
     def __init__(self, store: Store, queues: Queues, changes: ChangeWriter, clock: Clock, *, dispatch_queue: str,
-                 queue_names: tuple[str, ...]) -> None:
+                 notify_queue: str, queue_names: tuple[str, ...]) -> None:
         self._store = store
         self._queues = queues
         self._queue_names = queue_names
-        self._redrive = Redrive(queues, store.intercepts, changes, clock, dispatch_queue)
+        self._redrive = Redrive(queues, store.intercepts, store.deliveries, changes, clock,
+                                dispatch_queue=dispatch_queue, notify_queue=notify_queue)
 
     def carriers(self) -> dict:
         """Every carrier's circuit breaker; closed for one that never failed (it has no item)."""

@@ -98,6 +98,17 @@ class DeliveryStore:
             ReturnValues="ALL_NEW")
         return _delivery(found) if found is not None else None
 
+    def reopen(self, intercept_id: str, message_id: str, now: datetime) -> bool:
+        """An exhausted delivery pending again, due now, with its retry window and backoff counted
+        from now (`retry_from`, `retry_from_attempts`); False when it is not exhausted."""
+        return self._table.update(
+            keys.delivery(intercept_id, message_id),
+            UpdateExpression="SET #status = :pending, next_attempt_at = :now, retry_from = :now, "
+                             "retry_from_attempts = attempts REMOVE finished_at",
+            ConditionExpression="#status = :exhausted", ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item({":pending": DeliveryStatus.pending, ":exhausted": DeliveryStatus.exhausted,
+                                               ":now": to_iso(now)})) is not None
+
     def record_attempt(self, delivery: dict, *, status: str, attempt: dict, next_attempt_at: datetime | None,
                        now: datetime) -> bool:
         """Record one attempt under the lease taken by `claim`; False if the lease was lost."""

@@ -167,9 +167,10 @@ class WebhookDelivery:
 
     def _after_failure(self, delivery: dict, attempt: dict, now: datetime) -> None:
         attempts = int(delivery["attempts"]) + 1
-        wait = self._schedule.delay(attempts)
+        # the backoff and the window run from the delivery's creation, or from an operator's redrive of it
+        wait = self._schedule.delay(attempts - int(delivery.get("retry_from_attempts", 0)))
         next_at = now + timedelta(seconds=wait)
-        if next_at > from_iso(delivery["created_at"]) + self._schedule.window:
+        if next_at > from_iso(delivery.get("retry_from") or delivery["created_at"]) + self._schedule.window:
             if self._deliveries.record_attempt(delivery, status=DeliveryStatus.exhausted, attempt=attempt,
                                           next_attempt_at=None, now=now):
                 self._queues.send(self._dead_letter_queue, {

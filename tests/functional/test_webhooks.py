@@ -162,6 +162,33 @@ def test_after_three_days_of_failures_the_delivery_goes_to_the_dlq(client, gw, c
     assert json.loads(dead["Body"])["message_id"] == item["id"]
 
 
+def test_an_operator_redrive_of_the_notify_dlq_sends_the_exhausted_delivery_again(client, gw, clock, receiver):
+    register(client, receiver.url)
+    receiver.statuses = [500] * 50
+    intercept_id = create(client)
+    drain(gw)
+    for _ in range(30):
+        clock.advance(hours=13)
+        gw.resend_due_webhooks()
+        drain(gw)
+    [exhausted] = deliveries(client, intercept_id)
+    assert exhausted["status"] == "exhausted"
+    failures = len(receiver.received)
+
+    receiver.statuses = [500]  # fails once more after the redrive, then answers 200
+    assert gw.operations.redrive("intercept-notify", 10) == {"queue": "intercept-notify", "moved": 1, "dropped": 0,
+                                                             "left": 0}
+    drain(gw)
+    [retrying] = deliveries(client, intercept_id)
+    assert retrying["status"] == "pending"  # a new retry window: the failure is retried, not exhausted at once
+    clock.advance(minutes=1)
+    drain(gw)
+    [delivered] = deliveries(client, intercept_id)
+    assert delivered["status"] == "delivered" and delivered["attempts"] == exhausted["attempts"] + 2
+    assert len(receiver.received) == failures + 2
+    assert gw.operations.redrive("intercept-notify", 10)["moved"] == 0  # the DLQ is empty
+
+
 def test_a_change_whose_relay_failed_is_relayed_when_the_queue_answers_again(client, gw, receiver, monkeypatch):
     register(client, receiver.url)
 
