@@ -54,10 +54,10 @@ class Target:
     @cached_property
     def changes(self) -> ChangeWriter:
         """Status changes an operator makes, written like any other (history; webhooks by the
-        table's stream)."""
+        table's stream; a parcel of an after-sale of several moves its after-sale with it)."""
         from chalicelib.usecases.change_writer import ChangeWriter
 
-        return ChangeWriter(self.store.intercepts)
+        return ChangeWriter(self.store.intercepts, self.store.after_sales)
 
     @property
     def is_local(self) -> bool:
