@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from chalicelib.domain.models import Carrier
 from tests.conftest import KEY_A, KEY_B, ScriptedCarrier, auth, intercept_body, post_intercept
 
 PARCEL = "ZT1000000003"
@@ -80,6 +81,20 @@ def test_a_parcels_intercepts_page_with_a_cursor(client, parcel_history):
     assert other.status_code == 400 and body_of(other)["error"]["fields"][0]["field"] == "cursor"
 
 
+def test_a_search_reads_the_parcel_claims_and_the_records_in_two_calls(client, gw, monkeypatch, parcel_history):
+    calls = []
+    table_client = gw.store.table.client
+    for operation in ("batch_get_item", "get_item", "query", "scan"):
+        original = getattr(table_client, operation)
+        monkeypatch.setattr(table_client, operation, lambda *args, _name=operation, _call=original, **kwargs:
+                            calls.append((_name, len(kwargs.get("RequestItems", {}).get(gw.store.table.name, {})
+                                                     .get("Keys", [])))) or _call(*args, **kwargs))
+    assert search(client, f"tracking_no={PARCEL}") == [parcel_history["again"], parcel_history["first"]]
+    searched = [call for call in calls if call[0] != "get_item"]  # the API key's and platform's lookups
+    # every carrier's claim of the number, then the platform's two records
+    assert searched == [("batch_get_item", len(Carrier)), ("batch_get_item", 2)]
+
+
 def test_a_claim_written_before_it_listed_its_interceptions_still_finds_its_holder(client, gw):
     from chalicelib.store import keys
 
@@ -87,6 +102,18 @@ def test_a_claim_written_before_it_listed_its_interceptions_still_finds_its_hold
     gw.store.table.put({**keys.parcel("zto", PARCEL), "intercept_id": record["id"], "platform_id": "plat-a"})
     assert search(client, f"tracking_no={PARCEL}") == [record["id"]]
     assert search(client, f"tracking_no={PARCEL}", key=KEY_B) == []
+
+
+def test_taking_over_a_claim_written_before_keeps_the_holder_it_replaced(client, gw):
+    from chalicelib.store import keys
+
+    theirs = body_of(post_intercept(client, intercept_body(tracking_no=PARCEL), key=KEY_B, idempotency_key="b1"))
+    cancel(client, theirs["id"], KEY_B)
+    gw.store.table.put({**keys.parcel("zto", PARCEL), "intercept_id": theirs["id"], "platform_id": "plat-b"})
+    ours = post_intercept(client, intercept_body(tracking_no=PARCEL), key=KEY_A, idempotency_key="a1")
+    assert ours.status_code == 202, ours.body
+    assert search(client, f"tracking_no={PARCEL}", key=KEY_B) == [theirs["id"]]
+    assert search(client, f"tracking_no={PARCEL}") == [body_of(ours)["id"]]
 
 
 @pytest.mark.parametrize("value", ["", "ZT1", "ZT-100000003", "Z" * 33, "ZT10000000%2303"])
