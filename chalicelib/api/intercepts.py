@@ -16,6 +16,8 @@ routes = Blueprint(__name__)
 MAX_IDEMPOTENCY_KEY = 255
 #: Numbers in query parameters: ASCII digits only (str.isdigit() also takes "²" and other digits int() refuses).
 ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
+#: A tracking number as a create body takes it (chalicelib/domain/requests.py `TrackingNo`).
+TRACKING_NO = re.compile(r"[A-Za-z0-9]{6,32}")
 
 
 @routes.route("/v1/intercepts", methods=["POST"], content_types=["application/json"])
@@ -74,7 +76,7 @@ def valid_idempotency_key(value: str | None) -> str:
 
 
 _LIST_PARAMS = {"merchant_id", "status", "carrier", "refund_status", "after_sale_id", "created_from", "created_to",
-                "limit", "cursor"}
+                "tracking_no", "limit", "cursor"}
 
 
 def list_query(platform_id: str, params: dict[str, str]):
@@ -118,9 +120,12 @@ def list_query(platform_id: str, params: dict[str, str]):
     for name, value in (("merchant_id", merchant_id), ("after_sale_id", after_sale_id)):
         if value is not None and not (0 < len(value) <= 64):
             problems.append({"field": name, "problem": "must be 1-64 characters"})
+    tracking_no = params.get("tracking_no")
+    if tracking_no is not None and not TRACKING_NO.fullmatch(tracking_no):
+        problems.append({"field": "tracking_no", "problem": "must be 6-32 letters and digits"})
     if problems:
         raise BadRequest("query parameters are invalid", fields=problems)
     return ListQuery(platform_id=platform_id, merchant_id=merchant_id, status=status,
                      carrier=carrier.value if carrier else None, refund_status=refund_status,
                      after_sale_id=after_sale_id, created_from=created_from,
-                     created_to=created_to, limit=limit, cursor=params.get("cursor") or None)
+                     created_to=created_to, tracking_no=tracking_no, limit=limit, cursor=params.get("cursor") or None)

@@ -34,5 +34,6 @@ def get_merchant_metrics(merchant_id: str) -> Response:
     caller = platform(routes.current_request)
     gw = gateway()
     gw.merchant_settings.get(caller, merchant_id)
-    start, end = metrics_range(routes.current_request.query_params)
-    return json_response(metrics_report(gw.store.merchant_counters, caller.id, merchant_id, start, end))
+    wanted = metrics_range(routes.current_request.query_params)
+    return json_response(metrics_report(gw.store.merchant_counters, caller.id, merchant_id, wanted.start, wanted.end,
+                                        wanted.interval))

@@ -150,6 +150,9 @@ class ListQuery(BaseModel):
     after_sale_id: str | None = Field(None, min_length=1, max_length=64)
     created_from: str | None = Field(None, json_schema_extra={"format": "date-time"})
     created_to: str | None = Field(None, json_schema_extra={"format": "date-time"})
+    tracking_no: str | None = Field(None, pattern=r"^[A-Za-z0-9]{6,32}$", description=(
+        "every interception of this parcel the platform made, in any status (at every carrier, or at "
+        "`carrier`); the other filters apply to them"))
     limit: int | None = Field(None, ge=1, le=200)
     cursor: str | None = None
 
@@ -240,14 +243,28 @@ class MetricsFigures(BaseModel):
     median_seconds_to_refund: float | None
     median_seconds_to_refund_bounds: list[float] | None
     express_refunds: int
+    fees_fen: int = Field(description=(
+        "the fees charged for these intercepts (fen); counted for fees fixed since the gateway began counting them"))
+
+
+class MetricsInterval(BaseModel):
+    """One interval of the series: its figures, per carrier and in total."""
+
+    from_: str = Field(alias="from")
+    to: str
+    total: MetricsFigures
+    by_carrier: dict[str, MetricsFigures]
 
 
 class MerchantMetrics(BaseModel):
     merchant_id: str
-    from_: str = Field(alias="from", description="the range's start, taken down to the UTC hour")
-    to: str = Field(description="the range's end, taken up to the UTC hour")
+    from_: str = Field(alias="from", description="the range's start, taken down to the UTC hour (the UTC day "
+                                                 "with interval=day)")
+    to: str = Field(description="the range's end, taken up to the UTC hour (the UTC day with interval=day)")
     total: MetricsFigures
     by_carrier: dict[str, MetricsFigures]
+    series: list[MetricsInterval] | None = Field(None, description=(
+        "with `interval`: every interval of the range, oldest first, those without intercepts included"))
 
 
 class FeeExportRun(BaseModel):
@@ -293,7 +310,9 @@ class FeeExportView(BaseModel):
 
 MetricsQuery = create_model(
     "MetricsQuery", __doc__="Query parameters of GET /v1/merchants/{merchant_id}/metrics (at most 93 days).",
-    **{name: (str, Field(json_schema_extra={"format": "date-time"})) for name in ("from", "to")})
+    **{name: (str, Field(json_schema_extra={"format": "date-time"})) for name in ("from", "to")},
+    interval=(Literal["day", "hour"] | None, Field(None, description=(
+        "add `series`: the figures per UTC day (at most 93) or hour (at most 31 days of them)"))))
 
 
 # -- the operator's view (/v1/operations, an operator key) ---------------------------------------

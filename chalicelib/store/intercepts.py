@@ -8,6 +8,8 @@ Reads are GetItem/Query/BatchGetItem; nothing here scans the table.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import json
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from chalicelib.domain.changes import AfterSaleChange, Change
 from chalicelib.domain.models import (
     KEPT_APART,
     AfterSale,
+    Carrier,
     Claim,
     Event,
     Intercept,
@@ -31,6 +34,7 @@ from chalicelib.store.after_sales import after_sale_values, update_entry
 from chalicelib.store.codec import data, pack, to_item, unpack
 from chalicelib.store.refusals import (
     IdempotencyKeyUsed,
+    InvalidCursor,
     ParcelAlreadyIntercepted,
     ParcelClaimedElsewhere,
     StaleState,
@@ -57,6 +61,7 @@ class ListQuery:
     after_sale_id: str | None = None
     created_from: str | None = None
     created_to: str | None = None
+    tracking_no: str | None = None
     limit: int = 50
     cursor: str | None = None
 
@@ -127,19 +132,18 @@ class InterceptStore:
             if holder is None or holder.status.value not in ended:
                 raise ParcelClaimedElsewhere() from None
             try:
-                return self._create(change, idempotency, now, taking_over=taken.intercept_id)
+                return self._create(change, idempotency, now, taking_over=holder)
             except _ClaimTaken:
                 raise ParcelClaimedElsewhere() from None
 
-    def _create(self, change: Change, idempotency: IdempotencyRecord, now: datetime, taking_over: str | None) -> None:
+    def _create(self, change: Change, idempotency: IdempotencyRecord, now: datetime,
+                taking_over: Intercept | None) -> None:
         record = change.after
         now_epoch = int(now.timestamp())
         parcel = keys.parcel(record.carrier, record.tracking_no)
-        claim = {**parcel, "intercept_id": record.id, "platform_id": record.platform_id}
         entries = [
             new_put(record_values(change, self._shards)),
-            new_put(claim) if taking_over is None else new_put(
-                claim, condition="intercept_id = :holder", ExpressionAttributeValues=to_item({":holder": taking_over})),
+            parcel_claim_entry(record, taking_over),
             new_put({**keys.idempotency(record.platform_id, idempotency.key), "body_hash": idempotency.body_hash,
                      "response": pack(json.dumps(idempotency.response)), "intercept_id": record.id,
                      "expires_at": now_epoch + idempotency.ttl_seconds},
@@ -242,8 +246,7 @@ class InterceptStore:
             record = change.after
             entries.append(new_put(record_values(change, self._shards)))
             claims_at.append(len(entries))
-            entries.append(new_put({**keys.parcel(record.carrier, record.tracking_no), "intercept_id": record.id,
-                                    "platform_id": record.platform_id}))
+            entries.append(parcel_claim_entry(record))
         try:
             self._table.transact(entries)
         except TransactionCancelled as cancelled:
@@ -390,6 +393,8 @@ class InterceptStore:
         LIST_READ_BUDGET entries were read for this request (the page may then be short;
         `next_cursor`, set whenever more may follow, continues where reading stopped).
         """
+        if query.tracking_no:
+            return self._list_parcel(query)
         index, remaining = self._listing_index(query)
         shards = index.start(query.cursor)
         found: list[Intercept] = []
@@ -404,6 +409,38 @@ class InterceptStore:
             found += [record for record in self._records(entries)
                       if all(record_value(record, name) == value for name, value in remaining.items())]
         return found, index.cursor(shards)
+
+    def of_parcel(self, platform_id: str, tracking_no: str, carriers: list[str]) -> list[Intercept]:
+        """Every intercept the platform made of this tracking number at these carriers, newest first:
+        the parcels' claims list them (one BatchGetItem), then their records (one more)."""
+        claims = self._table.fetch([to_item(keys.parcel(carrier, tracking_no)) for carrier in carriers])
+        mine = keys.parcel_interception(platform_id, "")
+        found: set[str] = set()
+        for claim in map(data, claims):
+            found |= {entry[len(mine):] for entry in claim.get(keys.PARCEL_INTERCEPTIONS, ()) if entry.startswith(mine)}
+            if claim.get("platform_id") == platform_id:  # a claim written before it listed its interceptions
+                found.add(claim["intercept_id"])
+        records = [record for record in self.many(sorted(found))
+                   if record.platform_id == platform_id and record.tracking_no == tracking_no]
+        return sorted(records, key=_newest_first_position, reverse=True)
+
+    def _list_parcel(self, query: ListQuery) -> tuple[list[Intercept], str | None]:
+        """A listing by tracking number: the parcel's intercepts (a handful), the other filters applied
+        to them, paged by the position of the last one returned."""
+        carriers = [query.carrier] if query.carrier else [carrier.value for carrier in Carrier]
+        filters = {"merchant_id": query.merchant_id, "status": query.status.value if query.status else None,
+                   "refund_status": query.refund_status.value if query.refund_status else None,
+                   "after_sale_id": query.after_sale_id}
+        remaining = {name: value for name, value in filters.items() if value is not None}
+        after = _parcel_cursor_position(query.cursor, query.tracking_no) if query.cursor else None
+        matching = [record for record in self.of_parcel(query.platform_id, query.tracking_no, carriers)
+                    if all(record_value(record, name) == value for name, value in remaining.items())
+                    and (query.created_from is None or record.created_at >= query.created_from)
+                    and (query.created_to is None or record.created_at <= query.created_to)
+                    and (after is None or _newest_first_position(record) < after)]
+        page = matching[:query.limit]
+        more = len(matching) > query.limit
+        return page, _parcel_cursor(query.tracking_no, page[-1]) if more else None
 
     def _listing_index(self, query: ListQuery) -> tuple[ShardedIndex, dict[str, str]]:
         """The index that serves `query`, and the filters left to apply to the fetched items."""
@@ -532,6 +569,42 @@ def record_values(change: Change, shards: keys.Shards = keys.Shards()) -> dict:
     if change.refund_due:
         values.update(keys.refund_due_entry(record.id, shards))
     return {**values, **record.model_dump(mode="json", exclude=KEPT_APART)}
+
+
+def parcel_claim_entry(record: Intercept, taking_over: Intercept | None = None) -> dict:
+    """The transaction entry claiming the record's parcel: created if absent, or taken over from
+    `taking_over` (conditioned on that one still holding it). The claim's interceptions gain this
+    one, and the one taken over (a claim written before they were kept lists none)."""
+    interceptions = {keys.parcel_interception(one.platform_id, one.id) for one in (record, taking_over) if one}
+    values = {":id": record.id, ":platform": record.platform_id, ":interceptions": interceptions}
+    condition = "attribute_not_exists(PK)"
+    if taking_over is not None:
+        condition, values[":holder"] = "intercept_id = :holder", taking_over.id
+    return {"Update": {"Key": to_item(keys.parcel(record.carrier, record.tracking_no)),
+                       "UpdateExpression": "SET intercept_id = :id, platform_id = :platform ADD #seen :interceptions",
+                       "ConditionExpression": condition,
+                       "ExpressionAttributeNames": {"#seen": keys.PARCEL_INTERCEPTIONS},
+                       "ExpressionAttributeValues": to_item(values)}}
+
+
+def _newest_first_position(record: Intercept) -> tuple[str, str]:
+    return record.created_at, record.id
+
+
+def _parcel_cursor(tracking_no: str, last: Intercept) -> str:
+    payload = json.dumps({"t": tracking_no, "after": list(_newest_first_position(last))}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def _parcel_cursor_position(cursor: str, tracking_no: str) -> tuple[str, str]:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        created_at, intercept_id = payload["after"]
+        if payload["t"] != tracking_no or not isinstance(created_at, str) or not isinstance(intercept_id, str):
+            raise ValueError
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
+        raise InvalidCursor("not a cursor of this tracking number's listing") from None
+    return created_at, intercept_id
 
 
 def record_value(record: Intercept, name: str) -> str:

@@ -85,8 +85,18 @@ DELIVERY_PREFIX = "WEBHOOK#"
 
 
 def parcel(carrier: str, tracking_no: str) -> dict:
-    """One physical parcel, whichever tenant asks: at most one interception claims it."""
+    """One physical parcel, whichever tenant asks: at most one interception claims it at a time, and
+    the claim keeps every interception that ever held it (`PARCEL_INTERCEPTIONS`)."""
     return {"PK": f"PARCEL#{part(carrier)}#{part(tracking_no)}", "SK": "PARCEL"}
+
+
+#: The parcel claim's attribute listing every interception of the parcel (see `parcel_interception`).
+PARCEL_INTERCEPTIONS = "intercepts"
+
+
+def parcel_interception(platform_id: str, intercept_id: str) -> str:
+    """An entry of a parcel's interceptions: `<platform>#<intercept id>`, so one platform's are a prefix."""
+    return f"{part(platform_id)}#{intercept_id}"
 
 
 def idempotency(platform_id: str, key: str) -> dict:

@@ -74,41 +74,46 @@ class MerchantCounterStore:
         marker = self._table.get(keys.counted(first_sequence_number))
         return marker["through"] if marker else None
 
-    def read(self, platform_id: str, merchant_id: str, first: datetime, last: datetime) -> dict[str, Counter]:
-        """Carrier -> the counters of the merchant's intercepts created in [first, last), both on
-        the hour (UTC): whole days from the day items, the hours around them from the hour items."""
-        ranges = _sort_key_ranges(first, last)
+    def read(self, platform_id: str, merchant_id: str, first: datetime, last: datetime,
+             hourly: bool = False) -> dict[tuple[str, str], Counter]:
+        """(bucket, carrier) -> the counters of the merchant's intercepts created in [first, last),
+        both on the hour (UTC). A bucket is the UTC day (`2026-11-23`) or hour (`2026-11-23T08`) of
+        an item: whole days from the day items, the hours around them from the hour items; or every
+        hour from the hour items (`hourly`), still one sort-key range per shard."""
+        ranges = [_hour_range(first, last)] if hourly else _sort_key_ranges(first, last)
         partitions = [keys.merchant_counters(platform_id, merchant_id, n) for n in range(self._shards.metrics)]
         queries = [(partition, low, high) for partition in partitions for low, high in ranges]
         with ThreadPoolExecutor(max_workers=min(8, len(queries))) as pool:
             pages = list(pool.map(lambda query: list(self._table.query_all(
                 KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
                 ExpressionAttributeValues=to_item({":pk": query[0], ":low": query[1], ":high": query[2]}))), queries))
-        by_carrier: dict[str, Counter] = {}
+        counted: dict[tuple[str, str], Counter] = {}
         for items in pages:
             for item in items:
-                carrier = unquote(item["SK"]["S"].rsplit("#", 1)[1])
-                by_carrier.setdefault(carrier, Counter()).update(
+                _, bucket, carrier = item["SK"]["S"].split("#", 2)
+                counted.setdefault((bucket, unquote(carrier)), Counter()).update(
                     {name: value for name, value in data(item).items() if isinstance(value, int)})
-        return by_carrier
+        return counted
+
+
+def _hour_range(start: datetime, end: datetime) -> tuple[str, str]:
+    """The sort-key range of the hour items of [start, end)."""
+    final = end - timedelta(hours=1)
+    return (f"{keys.HOUR_BUCKET}#{start.strftime('%Y-%m-%dT%H')}",
+            f"{keys.HOUR_BUCKET}#{final.strftime('%Y-%m-%dT%H')}{keys.AFTER}")
 
 
 def _sort_key_ranges(first: datetime, last: datetime) -> list[tuple[str, str]]:
     """The sort-key ranges of [first, last): hour items up to the first midnight, day items of the
     whole days, hour items after the last midnight."""
-    def hours(start: datetime, end: datetime) -> tuple[str, str]:
-        final = end - timedelta(hours=1)
-        return (f"{keys.HOUR_BUCKET}#{start.strftime('%Y-%m-%dT%H')}",
-                f"{keys.HOUR_BUCKET}#{final.strftime('%Y-%m-%dT%H')}{keys.AFTER}")
-
     midnight = first.replace(hour=0) + (timedelta(days=1) if first.hour else timedelta())
     last_midnight = last.replace(hour=0)
     if midnight >= last_midnight:
-        return [hours(first, last)]
-    ranges = [hours(first, midnight)] if first < midnight else []
+        return [_hour_range(first, last)]
+    ranges = [_hour_range(first, midnight)] if first < midnight else []
     final_day = last_midnight - timedelta(days=1)
     ranges.append((f"{keys.DAY_BUCKET}#{midnight.strftime('%Y-%m-%d')}",
                    f"{keys.DAY_BUCKET}#{final_day.strftime('%Y-%m-%d')}{keys.AFTER}"))
     if last_midnight < last:
-        ranges.append(hours(last_midnight, last))
+        ranges.append(_hour_range(last_midnight, last))
     return ranges

@@ -16,11 +16,17 @@ of fixed log-scale buckets (four to a doubling: a bucket's upper bound is 2^(1/4
 its lower): `median_seconds_*` is the geometric middle of `median_seconds_*_bounds`, the bounds of
 the bucket(s) holding the median, within which the exact median lies. Express refunds (paid before
 the interception) are counted separately in `express_refunds` and have no refund time.
+`fees_fen` sums the fees charged (`Intercept.fee`, fixed on the result) since the counters began
+counting them: a fee fixed before that is in no counter, and no later change of its record adds it.
+
+With an interval, `series` splits the same read by the day or hour items it returned (a series by
+hour reads hour items only; by day, the range is widened to whole days, so only day items).
 """
 from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Iterable
 
@@ -34,9 +40,10 @@ if TYPE_CHECKING:
 
 # -- counters: what one record adds --------------------------------------------------------------
 
-#: The counter attributes: intercepts, express refunds, `S<status>`, `F<failure reason>`, and the
-#: histograms' buckets `R<n>` (creation to result) and `D<n>` (creation to refund settled).
-INTERCEPTS, EXPRESS, STATUS, REASON, TO_RESULT, TO_REFUND = "N", "X", "S", "F", "R", "D"
+#: The counter attributes: intercepts, express refunds, the fees charged (fen), `S<status>`,
+#: `F<failure reason>`, and the histograms' buckets `R<n>` (creation to result) and `D<n>` (creation
+#: to refund settled).
+INTERCEPTS, EXPRESS, FEES, STATUS, REASON, TO_RESULT, TO_REFUND = "N", "X", "C", "S", "F", "R", "D"
 #: Histogram buckets per doubling of the duration.
 PER_DOUBLING = 4
 
@@ -79,6 +86,8 @@ def contribution(record: Intercept) -> Counter:
         counts[f"{REASON}{record.result_reason or 'unspecified'}"] += 1
     if record.refund_mode == RefundMode.express:
         counts[EXPRESS] += 1
+    if record.fee and record.fee.get("amount"):
+        counts[FEES] += record.fee["amount"]
     if (to_result := _seconds(record.created_at, record.result_at)) is not None:
         counts[f"{TO_RESULT}{duration_bucket(to_result)}"] += 1
     if (to_refund := _seconds(record.created_at, _refund_settled_at(record))) is not None:
@@ -139,6 +148,7 @@ def figures(counts: Counter) -> dict:
         "median_seconds_to_refund": to_refund,
         "median_seconds_to_refund_bounds": to_refund_bounds,
         "express_refunds": counts.get(EXPRESS, 0),
+        "fees_fen": counts.get(FEES, 0),
     }
 
 
@@ -162,10 +172,21 @@ def merchant_metrics(by_carrier: dict[str, Counter]) -> dict:
 # -- the range --------------------------------------------------------------------------------------
 
 MAX_RANGE_DAYS = 93
+#: A series' intervals, and how many entries one answer may hold (93 days, or the hours of 31).
+INTERVALS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+MAX_ENTRIES = {"day": MAX_RANGE_DAYS, "hour": 31 * 24}
 
 
-def metrics_range(params: dict | None) -> tuple[str, str]:
-    """Validated `from` and `to` query parameters (ISO-8601 with offset), at most 93 days apart."""
+@dataclass(frozen=True)
+class MetricsRange:
+    start: str
+    end: str
+    interval: str | None = None
+
+
+def metrics_range(params: dict | None) -> MetricsRange:
+    """Validated `from` and `to` query parameters (ISO-8601 with offset), at most 93 days apart, and
+    `interval` (day or hour), whose series may hold at most MAX_ENTRIES entries."""
     params = dict(params or {})
     problems, moments = [], {}
     for name in ("from", "to"):
@@ -183,10 +204,19 @@ def metrics_range(params: dict | None) -> tuple[str, str]:
         problems.append({"field": "to", "problem": "must be after from"})
     elif not problems and (moments["to"] - moments["from"]).days > MAX_RANGE_DAYS:
         problems.append({"field": "to", "problem": f"the range may span at most {MAX_RANGE_DAYS} days"})
-    unknown = [{"field": name, "problem": "unknown query parameter"} for name in params if name not in ("from", "to")]
+    interval = params.get("interval")
+    if interval is not None and interval not in INTERVALS:
+        problems.append({"field": "interval", "problem": f"must be one of {', '.join(INTERVALS)}"})
+    elif interval is not None and not problems:
+        first, last = whole_intervals(to_iso(moments["from"]), to_iso(moments["to"]), interval)
+        if (last - first) / INTERVALS[interval] > MAX_ENTRIES[interval]:
+            problems.append({"field": "interval", "problem": f"a series by {interval} holds at most "
+                                                             f"{MAX_ENTRIES[interval]} entries: narrow the range"})
+    unknown = [{"field": name, "problem": "unknown query parameter"} for name in params
+               if name not in ("from", "to", "interval")]
     if problems or unknown:
         raise BadRequest("query parameters are invalid", fields=problems + unknown)
-    return to_iso(moments["from"]), to_iso(moments["to"])
+    return MetricsRange(to_iso(moments["from"]), to_iso(moments["to"]), interval)
 
 
 def whole_hours(start: str, end: str) -> tuple[datetime, datetime]:
@@ -197,7 +227,46 @@ def whole_hours(start: str, end: str) -> tuple[datetime, datetime]:
     return first, rounded if rounded == last else rounded + timedelta(hours=1)
 
 
-def metrics_report(counters: MerchantCounterStore, platform_id: str, merchant_id: str, start: str, end: str) -> dict:
+def whole_intervals(start: str, end: str, interval: str | None) -> tuple[datetime, datetime]:
+    """[start, end] widened to whole UTC hours, and to whole UTC days for a series by day."""
     first, last = whole_hours(start, end)
-    by_carrier = counters.read(platform_id, merchant_id, first, last)
-    return {"merchant_id": merchant_id, "from": to_iso(first), "to": to_iso(last), **merchant_metrics(by_carrier)}
+    if interval != "day":
+        return first, last
+    midnight = last.replace(hour=0)
+    return first.replace(hour=0), midnight if midnight == last else midnight + timedelta(days=1)
+
+
+def metrics_report(counters: MerchantCounterStore, platform_id: str, merchant_id: str, start: str, end: str,
+                   interval: str | None = None) -> dict:
+    """The figures of the range; with an `interval`, also `series`: the figures of each of its
+    intervals, oldest first, those without intercepts included. Both come from one read of the
+    range's counters (the hour items for a series by hour)."""
+    first, last = whole_intervals(start, end, interval)
+    counted = counters.read(platform_id, merchant_id, first, last, hourly=interval == "hour")
+    report = {"merchant_id": merchant_id, "from": to_iso(first), "to": to_iso(last),
+              **merchant_metrics(_by_carrier(counted.items()))}
+    if interval is not None:
+        report["series"] = _series(counted, first, last, INTERVALS[interval])
+    return report
+
+
+def _by_carrier(counted: Iterable[tuple[tuple[str, str], Counter]]) -> dict[str, Counter]:
+    by_carrier: dict[str, Counter] = {}
+    for (_, carrier), counts in counted:
+        by_carrier.setdefault(carrier, Counter()).update(counts)
+    return by_carrier
+
+
+def _series(counted: dict[tuple[str, str], Counter], first: datetime, last: datetime, step: timedelta) -> list[dict]:
+    """The counters of each interval of [first, last), split by the day or hour each item counts."""
+    by_interval: dict[int, list] = {}
+    for (bucket, carrier), counts in counted.items():
+        bucket_start = datetime.strptime(bucket, "%Y-%m-%dT%H" if "T" in bucket else "%Y-%m-%d")
+        position = (bucket_start.replace(tzinfo=timezone.utc) - first) // step
+        by_interval.setdefault(position, []).append(((bucket, carrier), counts))
+    entries = []
+    for position in range((last - first) // step):
+        begins = first + position * step
+        entries.append({"from": to_iso(begins), "to": to_iso(begins + step),
+                        **merchant_metrics(_by_carrier(by_interval.get(position, [])))})
+    return entries

@@ -180,3 +180,21 @@ def test_metrics_for_a_merchant_the_platform_does_not_have_are_404(client):
     response = client.http.get("/v1/merchants/nobody/metrics?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z",
                                headers=auth())
     assert response.status_code == 404
+
+
+def test_merchant_metrics_sum_the_fees_charged_per_day(client, gw, clock):
+    first_day = [create(client, n) for n in range(2)]
+    clock.advance(days=2)
+    next_day = create(client, 2)
+    for intercept_id in (*first_day, next_day):
+        settle(gw, intercept_id, CarrierResult.accepted, CarrierResult.intercepted)
+    count_metrics(gw)
+    response = client.http.get("/v1/merchants/demo-merchant/metrics?from=2026-11-23T00:00:00Z"
+                               "&to=2026-11-26T00:00:00Z&interval=day", headers=auth())
+    assert response.status_code == 200, response.body
+    answer = body_of(response)
+    fees = [record(client, one)["fee"]["amount"] for one in (*first_day, next_day)]
+    assert [(entry["total"]["intercepts"], entry["total"]["fees_fen"]) for entry in answer["series"]] == [
+        (2, fees[0] + fees[1]), (0, 0), (1, fees[2])]
+    assert answer["total"]["fees_fen"] == sum(fees) > 0
+    assert answer["by_carrier"]["zto"]["fees_fen"] == sum(fees)

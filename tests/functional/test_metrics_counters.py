@@ -130,3 +130,83 @@ def test_the_api_answers_from_the_counters_the_stream_kept(client, gw):
     count_metrics(gw)  # read again: nothing new
     after = json.loads(client.http.get(f"/v1/merchants/demo-merchant/metrics?{query}", headers=auth()).body)
     assert after["total"]["intercepts"] == 3 and after["total"]["by_status"] == {"pending": 3}
+
+
+def charged_changes(created: list[tuple[str, int]]) -> list[StreamRecord]:
+    """Per (creation time, fee): a record created, then intercepted and charged that fee."""
+    stream = []
+    for n, (created_at, fee) in enumerate(created):
+        pending = pending_intercept(f"icp_fee_{n:03d}").model_copy(update={"merchant_id": "m-000",
+                                                                          "created_at": created_at})
+        charged = pending.model_copy(update={"status": InterceptStatus.intercepted, "result_at": created_at,
+                                             "fee": {"amount": fee, "currency": "CNY", "charged_on": "success",
+                                                     "settlement_mode": "offline_outlet"}, "charged_at": created_at})
+        stream += [StreamRecord(5000 + 20 * n, None, image(pending)), StreamRecord(5010 + 20 * n, image(pending),
+                                                                                  image(charged))]
+    return stream
+
+
+def counted_queries(gw, monkeypatch) -> list:
+    queries = []
+    query = gw.store.table.query
+    monkeypatch.setattr(gw.store.table, "query", lambda **params: queries.append(params) or query(**params))
+    return queries
+
+
+def test_a_series_by_day_has_every_day_and_sums_its_fees_from_the_one_read(gw, monkeypatch):
+    gw.metrics_counting.handle(charged_changes([("2026-11-23T08:00:00.000Z", 300), ("2026-11-23T23:59:00.000Z", 450),
+                                                ("2026-11-25T00:00:00.000Z", 500)]))
+    queries = counted_queries(gw, monkeypatch)
+    plain = metrics_report(gw.store.merchant_counters, "plat-a", "m-000", "2026-11-23T00:00:00Z", "2026-11-26T00:00:00Z")
+    plain_calls = len(queries)
+    queries.clear()
+    # widened to whole UTC days
+    report = metrics_report(gw.store.merchant_counters, "plat-a", "m-000", "2026-11-23T05:00:00Z",
+                            "2026-11-25T13:30:00Z", interval="day")
+    assert len(queries) == plain_calls == gw.store.merchant_counters.shards
+    assert (report["from"], report["to"]) == ("2026-11-23T00:00:00.000Z", "2026-11-26T00:00:00.000Z")
+    assert [(entry["from"], entry["to"], entry["total"]["intercepts"], entry["total"]["fees_fen"])
+            for entry in report["series"]] == [
+        ("2026-11-23T00:00:00.000Z", "2026-11-24T00:00:00.000Z", 2, 750),
+        ("2026-11-24T00:00:00.000Z", "2026-11-25T00:00:00.000Z", 0, 0),
+        ("2026-11-25T00:00:00.000Z", "2026-11-26T00:00:00.000Z", 1, 500)]
+    assert report["series"][1]["by_carrier"] == {} and report["series"][0]["by_carrier"]["zto"]["fees_fen"] == 750
+    assert report["total"] == plain["total"] and report["total"]["fees_fen"] == 1250
+
+
+def test_a_series_by_hour_reads_the_hour_items_once(gw, monkeypatch):
+    gw.metrics_counting.handle(charged_changes([("2026-11-23T08:10:00.000Z", 300), ("2026-11-23T10:59:00.000Z", 450),
+                                                ("2026-11-24T01:00:00.000Z", 500)]))
+    queries = counted_queries(gw, monkeypatch)
+    plain = metrics_report(gw.store.merchant_counters, "plat-a", "m-000", "2026-11-23T07:30:00Z", "2026-11-24T02:00:00Z")
+    plain_calls = len(queries)
+    queries.clear()
+    report = metrics_report(gw.store.merchant_counters, "plat-a", "m-000", "2026-11-23T07:30:00Z",
+                            "2026-11-24T02:00:00Z", interval="hour")
+    assert len(queries) == gw.store.merchant_counters.shards <= plain_calls
+    series = report["series"]
+    assert len(series) == 19 and series[0]["from"] == "2026-11-23T07:00:00.000Z"
+    assert {entry["from"][11:13] + "h" + entry["from"][8:10]: entry["total"]["fees_fen"]
+            for entry in series if entry["total"]["intercepts"]} == {"08h23": 300, "10h23": 450, "01h24": 500}
+    assert sum(entry["total"]["intercepts"] for entry in series) == 3
+    assert report["total"] == plain["total"]
+
+
+@pytest.mark.parametrize("query", [
+    "interval=week", "interval=", "interval=hour&from=2026-11-01T00:00:00Z&to=2026-12-02T01:00:00Z",
+    "interval=day&from=2026-11-01T12:00:00Z&to=2027-02-02T11:00:00Z"])
+def test_a_bad_interval_or_a_series_too_long_is_400_naming_interval(client, query):
+    if "from=" not in query:
+        query += "&from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z"
+    response = client.http.get(f"/v1/merchants/demo-merchant/metrics?{query}", headers=auth())
+    assert response.status_code == 400
+    assert [item["field"] for item in json.loads(response.body)["error"]["fields"]] == ["interval"]
+
+
+@pytest.mark.parametrize("query, entries", [
+    ("interval=hour&from=2026-11-01T00:00:00Z&to=2026-12-02T00:00:00Z", 744),
+    ("interval=day&from=2026-11-01T00:00:00Z&to=2027-02-02T00:00:00Z", 93)])
+def test_the_longest_series_are_answered(client, query, entries):
+    response = client.http.get(f"/v1/merchants/demo-merchant/metrics?{query}", headers=auth())
+    assert response.status_code == 200, response.body
+    assert len(json.loads(response.body)["series"]) == entries

@@ -47,7 +47,7 @@ def test_express_refunds_are_counted_apart_and_have_no_refund_time():
 def test_nothing_to_count_gives_nulls_not_errors():
     assert summarize([]) == {"intercepts": 0, "by_status": {}, "success_rate": None, "failure_reasons": {},
                              "cancellation_rate": None, "return_rate": None, "median_seconds_to_result": None,
-                             "median_seconds_to_refund": None, "express_refunds": 0,
+                             "median_seconds_to_refund": None, "express_refunds": 0, "fees_fen": 0,
                              "median_seconds_to_result_bounds": None, "median_seconds_to_refund_bounds": None}
 
 
@@ -65,3 +65,14 @@ def test_a_changes_counters_are_its_after_image_less_its_before_image():
     assert "N" not in delta  # still one interception
     assert change_of(None, before) == Counter({"N": 1, "Ssubmitted": 1})
     assert change_of(after, after) == Counter()
+
+
+def test_a_fee_is_counted_once_when_charged_and_corrected_if_it_changes():
+    pending = record(1, InterceptStatus.pending)
+    fee = {"amount": 300, "currency": "CNY", "settlement_mode": "offline_outlet", "charged_on": "success"}
+    charged = record(1, InterceptStatus.intercepted, result_after=5).model_copy(update={"fee": fee})
+    assert change_of(pending, charged)["C"] == 300
+    assert "C" not in change_of(charged, charged.model_copy(update={"status": InterceptStatus.returned}))
+    corrected = charged.model_copy(update={"fee": {**fee, "amount": 450}})
+    assert change_of(charged, corrected) == Counter({"C": 150})
+    assert summarize([charged, corrected, pending])["fees_fen"] == 750
