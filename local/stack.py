@@ -287,6 +287,7 @@ Parcel Intercept Gateway (local stage) is up.
   API:       {url}
   API key:   {key} (Kuaishou policy); also demo-kuaishou, demo-pinduoduo, demo-douyin
   Health:    curl {url}/health
+  Console:   {url}/console (sign in with the API key)
   Data:      kept across restarts in {state} (`make reset` deletes it)
 
   Try it (the tracking number's last digit picks the carrier simulator's answer: 0-6 intercepted,
