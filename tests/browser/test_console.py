@@ -234,6 +234,129 @@ def test_sign_out_forgets_the_key_and_a_refused_key_asks_again(stack, page):
     assert page.text_content("#sign-in-error") == "The gateway refused the key: sign in again."
 
 
+def test_under_a_stage_prefix_every_request_stays_under_it(stack, page):
+    """Deployed, the page is /api/console: its assets and API calls must resolve under /api/."""
+    outside = []
+
+    def strip_prefix(route):
+        address = route.request.url
+        if "/api/" not in address:
+            outside.append(address)
+            return route.abort()
+        route.continue_(url=address.replace("/api/", "/", 1))
+
+    page.route(f"{stack.url}/**", strip_prefix)
+    page.goto(f"{stack.url}/api/console")
+    page.fill("#sign-in-key", KEY)
+    page.click("#sign-in button[type=submit]")
+    page.wait_for_selector("#records:not([hidden]) #results tbody tr")
+    assert _chart_loaded(page)
+    assert any("/api/v1/intercepts?" in address for address, _ in page.requested)
+    assert outside == []
+
+
+def _chart_loaded(page) -> bool:
+    return page.evaluate("typeof Chart === 'function' && typeof Chart.getChart === 'function'")
+
+
+def _figures(intercepts: int, succeeded: int, fees_fen: int) -> dict:
+    return {"intercepts": intercepts, "by_status": {"intercepted": succeeded, "failed": intercepts - succeeded},
+            "success_rate": succeeded / intercepts if intercepts else None,
+            "failure_reasons": {"parcel_signed": intercepts - succeeded} if intercepts > succeeded else {},
+            "cancellation_rate": 0.0 if intercepts else None, "return_rate": 0.0 if succeeded else None,
+            "median_seconds_to_result": 30.0 if intercepts else None, "median_seconds_to_result_bounds": None,
+            "median_seconds_to_refund": None, "median_seconds_to_refund_bounds": None, "express_refunds": 0,
+            "fees_fen": fees_fen}
+
+
+def test_charts_use_the_metrics_series_where_the_gateway_answers_one(stack, page):
+    """The metrics route's `interval=day` answer as the console contract gives it (one entry per
+    day, fees_fen in the figures): one call draws every chart, fees included."""
+    calls = []
+
+    def series_answer(route):
+        calls.append(route.request.url)
+        if "interval=day" not in route.request.url:
+            return route.continue_()
+        days = [("2026-11-01", 4, 3, 1200), ("2026-11-02", 0, 0, 0), ("2026-11-03", 2, 2, 600)]
+        route.fulfill(json={
+            "merchant_id": MERCHANT, "from": "2026-11-01T00:00:00.000Z", "to": "2026-11-04T00:00:00.000Z",
+            "total": _figures(6, 5, 1800), "by_carrier": {"zto": _figures(6, 5, 1800)},
+            "series": [{"from": f"{day}T00:00:00.000Z", "to": f"{day}T23:59:59.999Z", "total": _figures(n, ok, fee),
+                        "by_carrier": {"zto": _figures(n, ok, fee)} if n else {}} for day, n, ok, fee in days]})
+
+    page.route("**/v1/merchants/*/metrics?*", series_answer)
+    _sign_in(page, stack.url)
+    page.wait_for_selector("#records:not([hidden])")
+    page.click("#nav-charts")
+    page.fill("#c-merchant_id", MERCHANT)
+    page.fill("#c-from", "2026-11-01")
+    page.fill("#c-to", "2026-11-03")
+    page.click("#charts-form button[type=submit]")
+    _until(page, "Chart.getChart(document.querySelector('#chart-fees'))?.data.datasets.length === 1")
+    assert len(calls) == 1 and "interval=day" in calls[0]
+    assert "from=2026-11-01T00%3A00%3A00.000Z" in calls[0] and "to=2026-11-04T00%3A00%3A00.000Z" in calls[0]
+    chart = "Chart.getChart(document.querySelector('{}')).data"
+    assert page.evaluate(chart.format("#chart-fees") + ".datasets[0].data") == [12, 0, 6]
+    assert page.evaluate(chart.format("#chart-success") + ".labels") == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    assert page.evaluate(chart.format("#chart-success") + ".datasets[0].data") == [75, None, 100]
+    assert page.is_hidden("#chart-fees-note") and page.text_content("#charts-note") == ""
+    _shot(page, "charts-series")
+
+
+def test_on_call_view_renders_the_operator_routes_answers_as_the_contract_shapes_them(stack, page):
+    """The operator routes' answers as the console contract gives them, until the routes land (the
+    test after this one then drives the real ones): each table, the redrive through its confirmation."""
+    redriven = []
+    answers = {
+        "carriers": {"carriers": [
+            {"carrier": "zto", "breaker": {"state": "closed", "consecutive_failures": 0, "open_until": None}},
+            {"carrier": "sf", "breaker": {"state": "open", "consecutive_failures": 5,
+                                          "open_until": "2026-12-01T08:05:00.000Z"}}]},
+        "queues": {"queues": [
+            {"name": "intercept-dispatch", "depth": 2, "in_flight": 1,
+             "dead_letter": {"name": "intercept-dispatch-dlq", "depth": 3}},
+            {"name": "intercept-notify", "depth": 0, "in_flight": 0,
+             "dead_letter": {"name": "intercept-notify-dlq", "depth": 0}}]},
+        "intercepts": {"items": [{"id": "icp_1", "platform_id": "demo", "merchant_id": MERCHANT, "carrier": "sf",
+                                  "tracking_no": "SF1000000001", "status": "needs_attention",
+                                  "updated_at": "2026-12-01T08:00:00.000Z", "last_error": "<b>timeout</b>"}],
+                       "next_cursor": None},
+        "webhook-endpoints": {"endpoints": [{"platform_id": "demo", "url": "https://hooks.example/in", "enabled": False,
+                                             "disabled_reason": "410 Gone", "failing_deliveries": 7,
+                                             "last_failure_at": "2026-12-01T07:00:00.000Z", "last_error": "HTTP 410"}]},
+    }
+
+    def operations(route):
+        request = route.request
+        assert request.headers["authorization"] == f"Bearer {OPERATOR_KEY}"
+        path = request.url.split("/v1/operations/", 1)[1].split("?")[0]
+        if request.method == "POST":
+            redriven.append((path, request.post_data_json))
+            return route.fulfill(json={"queue": "intercept-dispatch", "moved": 3})
+        route.fulfill(json=answers[path])
+
+    page.route("**/v1/operations/**", operations)
+    page.goto(f"{stack.url}/console#/oncall")
+    page.wait_for_selector("#sign-in:not([hidden])")
+    assert page.text_content("#sign-in-title") == "Sign in with an operator key"
+    page.fill("#sign-in-key", OPERATOR_KEY)
+    page.click("#sign-in button[type=submit]")
+    page.wait_for_selector("#oncall:not([hidden]) #oncall-carriers .badge")
+    assert page.locator("#oncall-carriers tbody tr:has-text('sf') .badge").text_content() == "open"
+    assert page.locator("#oncall-queues button.redrive").count() == 1  # only the queue with dead letters
+    assert page.text_content("#oncall-attention tbody tr td:last-child") == "<b>timeout</b>"  # text, not markup
+    assert page.locator("#oncall-webhooks tbody tr:has-text('410 Gone')").count() == 1
+    page.click("#oncall-queues button.redrive")
+    assert "intercept-dispatch" in page.text_content("#confirm-text")
+    page.click("#confirm-ok")
+    _until(page, "document.querySelector('#oncall-redrive-result').textContent !== ''")
+    assert redriven == [("queues/intercept-dispatch/redrive", {})]
+    assert page.text_content("#oncall-redrive-result") == "3 messages moved back to intercept-dispatch."
+    assert page.evaluate("sessionStorage.getItem('console.platformKey')") is None
+    _shot(page, "oncall-contract")
+
+
 def _operator_routes_answer() -> bool:
     """Whether GET /v1/operations/carriers is a route of the app (an unknown path answers 404)."""
     return "/v1/operations/carriers" in app.routes
