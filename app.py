@@ -11,6 +11,7 @@ from chalicelib import observability
 from chalicelib.api import (
     after_sales,
     callbacks,
+    console,
     docs,
     eligibility,
     exports,
@@ -29,7 +30,7 @@ app = Chalice(app_name="parcel-intercept-gateway")
 observability.configure_lambda_logging()
 
 for area in (health, intercepts, eligibility, callbacks, merchants, exports, after_sales, webhooks, operations,
-             local_clock, docs):
+             local_clock, docs, console):
     app.register_blueprint(area.routes)
 
 

@@ -289,6 +289,7 @@ Parcel Intercept Gateway (local stage) is up.
   Operator:  {operator_key} (the /v1/operations routes: curl -H 'Authorization: Bearer {operator_key}'
              {url}/v1/operations/queues)
   Health:    curl {url}/health
+  Console:   {url}/console (sign in with the API key)
   Data:      kept across restarts in {state} (`make reset` deletes it)
 
   Try it (the tracking number's last digit picks the carrier simulator's answer: 0-6 intercepted,

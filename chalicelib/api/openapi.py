@@ -424,7 +424,8 @@ class Operation:
     headers: tuple[Header, ...] = ()
     errors: tuple[int, ...] = ()
     security: str | None = BEARER
-    response_type: str = "application/json"
+    #: the success answer's media type, or several (the console's assets: scripts and stylesheets)
+    response_type: str | tuple[str, ...] = "application/json"
     tags: tuple[str, ...] = ("intercepts",)
     extra: dict = field(default_factory=dict)
 
@@ -436,6 +437,12 @@ OPERATIONS: list[Operation] = [
               tags=("operations",)),
     Operation("GET", "/docs", "Human-readable API documentation", response_type="text/html", security=None,
               tags=("operations",)),
+    Operation("GET", "/console", "The operations console (a static page; it signs in with an API key kept in "
+              "the browser session and calls this API)", response_type="text/html", security=None,
+              tags=("console",)),
+    Operation("GET", "/console/assets/{name}", "One of the console's scripts or stylesheets (an ETag; "
+              "If-None-Match with it answers 304)", response_type=("text/javascript", "text/css"), errors=(404,),
+              security=None, tags=("console",)),
     Operation("POST", "/v1/intercepts", "Request an interception (one parcel: the record; `targets`: "
               "the after-sale and one entry per target, AfterSaleAnswer)", status=202,
               response={"oneOf": [InterceptView, AfterSaleAnswer]},
@@ -561,7 +568,8 @@ def _operation(operation: Operation, schemas: _Schemas) -> dict:
         success["content"] = {"application/json": {"schema": schemas.ref(operation.response or JSON_ANY,
                                                                          "serialization")}}
     else:
-        success["content"] = {operation.response_type: {"schema": {"type": "string"}}}
+        kinds = (operation.response_type,) if isinstance(operation.response_type, str) else operation.response_type
+        success["content"] = {kind: {"schema": {"type": "string"}} for kind in kinds}
     responses = {str(operation.status): success}
     error = schemas.ref(ErrorBody, "serialization")
     if operation.security == CARRIER_SIGNATURE:
