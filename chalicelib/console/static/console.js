@@ -565,7 +565,8 @@
     try {
       const moved = await call("operator", "POST", `v1/operations/queues/${segment(queue)}/redrive`, {});
       await openOncall();
-      target.textContent = t("oncall.moved", {n: moved.moved, queue: moved.queue});
+      target.textContent = t("oncall.moved", {n: moved.moved, queue: moved.queue, dropped: moved.dropped ?? 0,
+        left: moved.left ?? 0});
     } catch (error) {
       handle(error, target);
     }
